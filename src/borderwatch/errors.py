@@ -1,0 +1,50 @@
+"""One exception hierarchy: every error names the input and the pipeline stage it came from."""
+
+from __future__ import annotations
+
+
+class BorderwatchError(Exception):
+    """Base class of every error Borderwatch raises on purpose."""
+
+    stage = "borderwatch"
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.message = message
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class ConfigError(BorderwatchError):
+    """The configuration file or a data file it names is missing or malformed."""
+
+    stage = "config"
+
+
+class IngestError(BorderwatchError):
+    """An input could not be read: missing, binary, empty, too large, badly encoded or malformed."""
+
+    stage = "ingest"
+
+
+class CleanError(BorderwatchError):
+    """The main text could not be extracted from an input."""
+
+    stage = "clean"
+
+
+class ExtractError(BorderwatchError):
+    """Event extraction failed on a document."""
+
+    stage = "extract"
+
+
+class StoreError(BorderwatchError):
+    """The event store could not be opened, migrated or written."""
+
+    stage = "store"
+
+
+class EvalError(BorderwatchError):
+    """A gold or prediction file could not be scored."""
+
+    stage = "eval"
