@@ -1,0 +1,295 @@
+"""The clean stage: keep the article, drop the page furniture around it.
+
+HTML goes through trafilatura's main-text extraction first; then every text passes one
+line-based boilerplate filter whose patterns are data (``data/boilerplate.toml``). The filter
+only ever removes whole lines and reports each removal as a span with a reason, so every kept
+character is byte-identical to the input and later offsets can be traced back to it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import trafilatura
+
+from borderwatch.errors import CleanError, ConfigError
+from borderwatch.models import Document, RemovedSpan
+
+_RULE_KINDS = ("block_starter", "ui_fragment", "paragraph", "list_heading")
+_LIMIT_TYPES: dict[str, type] = {
+    "tail_start": float,
+    "min_appeal_share": float,
+    "max_fragment_chars": int,
+    "max_paragraph_chars": int,
+    "max_headline_chars": int,
+    "max_list_items": int,
+}
+REASONS = frozenset({
+    "donation-appeal", "membership", "newsletter", "app-promotion", "cookie-notice",
+    "read-more-list", "ui-fragment", "social-share",
+})
+"""Every reason a removed span can carry: a closed list, so consumers can rely on it."""
+_SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One boilerplate pattern and the reason reported when it removes a line."""
+
+    reason: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the filter needs, validated once so a bad data file fails at start-up."""
+
+    block_starter: tuple[Rule, ...]
+    ui_fragment: tuple[Rule, ...]
+    paragraph: tuple[Rule, ...]
+    list_heading: tuple[Rule, ...]
+    appeal_vocabulary: re.Pattern[str]
+    tail_start: float
+    min_appeal_share: float
+    max_fragment_chars: int
+    max_paragraph_chars: int
+    max_headline_chars: int
+    max_list_items: int
+
+
+def _compile(pattern: Any, where: str, source: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str) or not pattern:
+        raise ConfigError(f"{where}: pattern must be a non-empty string", source=source)
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ConfigError(f"{where}: bad regular expression {pattern!r}: {exc}",
+                          source=source) from exc
+
+
+def _rule(entry: Any, where: str, source: str) -> Rule:
+    if not isinstance(entry, dict) or set(entry) != {"reason", "pattern"}:
+        raise ConfigError(f"{where}: needs exactly the keys 'reason' and 'pattern'", source=source)
+    reason = entry["reason"]
+    if reason not in REASONS:
+        raise ConfigError(f"{where}: unknown reason {reason!r}; use one of "
+                          f"{', '.join(sorted(REASONS))}", source=source)
+    return Rule(reason, _compile(entry["pattern"], where, source))
+
+
+def parse_rules(text: str, source: str) -> Rules:
+    """Validate a boilerplate TOML document; every defect is a ConfigError naming its place."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=source) from exc
+    unknown = set(raw) - {*_RULE_KINDS, "limits", "appeal_vocabulary"}
+    if unknown:
+        raise ConfigError(f"unknown sections: {', '.join(sorted(unknown))}", source=source)
+    rules: dict[str, Any] = {}
+    for kind in _RULE_KINDS:
+        entries = raw.get(kind)
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f"[[{kind}]] needs at least one entry", source=source)
+        rules[kind] = tuple(_rule(e, f"{kind} #{i + 1}", source) for i, e in enumerate(entries))
+    limits = raw.get("limits")
+    if not isinstance(limits, dict) or set(limits) != set(_LIMIT_TYPES):
+        raise ConfigError(f"[limits] needs exactly: {', '.join(_LIMIT_TYPES)}", source=source)
+    for name, kind_of in _LIMIT_TYPES.items():
+        value = limits[name]
+        if type(value) is not kind_of or value <= 0 or (kind_of is float and value >= 1):
+            expected = "a number in (0, 1)" if kind_of is float else "a positive integer"
+            raise ConfigError(f"limits.{name} must be {expected}, got {value!r}", source=source)
+        rules[name] = value
+    vocabulary = raw.get("appeal_vocabulary")
+    terms = vocabulary.get("terms") if isinstance(vocabulary, dict) else None
+    if not isinstance(terms, list) or not terms or set(vocabulary) != {"terms"}:
+        raise ConfigError("[appeal_vocabulary] needs a non-empty list 'terms'", source=source)
+    for i, term in enumerate(terms):
+        _compile(term, f"appeal_vocabulary term #{i + 1}", source)
+    rules["appeal_vocabulary"] = re.compile(
+        r"\b(?:" + "|".join(f"(?:{t})" for t in terms) + ")", re.IGNORECASE)
+    return Rules(**rules)
+
+
+def _load_default_rules() -> Rules:
+    data = resources.files("borderwatch").joinpath("data", "boilerplate.toml")
+    try:
+        text = data.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read boilerplate patterns: {exc}", source=str(data)) from exc
+    return parse_rules(text, str(data))
+
+
+RULES = _load_default_rules()
+"""The packaged patterns, loaded at import so a malformed file fails before any document."""
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int
+    """Offset just past the line terminator."""
+    body: str
+    """The line without surrounding whitespace: what patterns see."""
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines, pos = [], 0
+    for chunk in text.splitlines(keepends=True):
+        lines.append(_Line(pos, pos + len(chunk), chunk.strip()))
+        pos += len(chunk)
+    return lines
+
+
+def _first_reason(rules: tuple[Rule, ...], body: str) -> str | None:
+    return next((r.reason for r in rules if r.pattern.fullmatch(body)), None)
+
+
+def _line_reason(body: str, rules: Rules) -> str | None:
+    """Why a line is boilerplate on its own, wherever it stands (UI fragment or paragraph)."""
+    if not body:
+        return None
+    if len(body) <= rules.max_fragment_chars:
+        reason = _first_reason(rules.ui_fragment, body)
+        if reason:
+            return reason
+    if len(body) <= rules.max_paragraph_chars:
+        return _first_reason(rules.paragraph, body)
+    return None
+
+
+def _starter_reason(body: str, rules: Rules) -> str | None:
+    """Why a line could open an appeal block; long lines are prose, never starters."""
+    if not body or len(body) > rules.max_paragraph_chars:
+        return None
+    return _first_reason(rules.block_starter, body)
+
+
+def _is_appeal_like(body: str, rules: Rules) -> bool:
+    return bool(_line_reason(body, rules) or _starter_reason(body, rules)
+                or rules.appeal_vocabulary.search(body))
+
+
+def _appeal_block(lines: list[_Line], text_length: int, rules: Rules) -> tuple[int, str] | None:
+    """The first line opening an appeal that runs to the end, and its reason.
+
+    A starter counts only after the article has had room to begin, and only when most of the
+    characters from it to the end sit on appeal-like lines, so a quoted "message from" in the
+    story cannot cut the story short. One backward pass keeps this linear in the line count.
+    """
+    block = None
+    total = appeal = 0
+    for i in range(len(lines) - 1, -1, -1):
+        body = lines[i].body
+        total += len(body)
+        appeal += len(body) if _is_appeal_like(body, rules) else 0
+        if lines[i].start < rules.tail_start * text_length:
+            break
+        reason = _starter_reason(body, rules)
+        if reason and appeal >= rules.min_appeal_share * total:
+            block = i, reason
+    return block
+
+
+def _is_headline(body: str, rules: Rules) -> bool:
+    return len(body) <= rules.max_headline_chars and not _SENTENCE_END.search(body)
+
+
+def _mark_lists(lines: list[_Line], reasons: list[str | None], rules: Rules) -> None:
+    """Mark "Related articles"-style headings and the short headlines listed under them."""
+    i = 0
+    while i < len(lines):
+        body = lines[i].body
+        heading = (_first_reason(rules.list_heading, body)
+                   if body and len(body) <= rules.max_fragment_chars else None)
+        i += 1
+        if not heading:
+            continue
+        reasons[i - 1] = heading
+        items = 0
+        while i < len(lines) and items < rules.max_list_items:
+            body = lines[i].body
+            if body and not _is_headline(body, rules):
+                break
+            if body:
+                reasons[i] = heading
+                items += 1
+            i += 1
+
+
+def _spans(lines: list[_Line], reasons: list[str | None]) -> list[RemovedSpan]:
+    """Merge removed lines into spans; blank lines after a removed line go with it."""
+    spans: list[RemovedSpan] = []
+    current: RemovedSpan | None = None
+    for line, reason in zip(lines, reasons, strict=True):
+        if current is not None and not line.body:
+            current = RemovedSpan(current.start, line.end, current.reason)
+        elif reason is not None and current is not None and reason == current.reason:
+            current = RemovedSpan(current.start, line.end, reason)
+        else:
+            if current is not None:
+                spans.append(current)
+            current = RemovedSpan(line.start, line.end, reason) if reason is not None else None
+    if current is not None:
+        spans.append(current)
+    return spans
+
+
+def _cut(text: str, spans: list[RemovedSpan]) -> str:
+    """``text`` without the (sorted, disjoint) spans and without trailing whitespace."""
+    kept, pos = [], 0
+    for span in spans:
+        kept.append(text[pos:span.start])
+        pos = span.end
+    kept.append(text[pos:])
+    return "".join(kept).rstrip()
+
+
+def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
+    """Remove appeals, UI fragments and stray boilerplate paragraphs from plain text.
+
+    Returns the clean text and the removed spans (sorted, disjoint offsets into ``text``, each
+    covering whole lines); the clean text is ``text`` with those spans cut out and trailing
+    whitespace trimmed, so every kept line is unchanged.
+    """
+    lines = _split_lines(text)
+    reasons = [_line_reason(line.body, RULES) for line in lines]
+    _mark_lists(lines, reasons, RULES)
+    block = _appeal_block(lines, len(text.rstrip()), RULES)
+    if block is not None:
+        first, reason = block
+        reasons[first:] = [reason] * (len(lines) - first)
+    spans = _spans(lines, reasons)
+    return _cut(text, spans), spans
+
+
+def extract_main_text(html: str, source: str) -> str:
+    """The article text of an HTML page, one paragraph per line.
+
+    favor_precision scored best on the ScrapingHub dev set (F1 0.957 against 0.950 default).
+    """
+    text = trafilatura.extract(html, include_comments=False, include_tables=False,
+                               favor_precision=True)
+    if not text or not text.strip():
+        raise CleanError("no main text could be extracted from the HTML", source=source)
+    return text
+
+
+def clean_document(doc: Document) -> Document:
+    """Fill ``doc.clean_text`` and ``doc.removed`` from ``doc.raw_text``.
+
+    For HTML the removed spans are offsets into the extracted main text: trafilatura's own
+    removals (navigation, footers) are not itemised.
+    """
+    text = extract_main_text(doc.raw_text, doc.source) if doc.is_html else doc.raw_text
+    clean, removed = strip_boilerplate(text)
+    if not clean.strip():
+        raise CleanError("nothing but boilerplate is left after cleaning", source=doc.source)
+    doc.clean_text = clean
+    doc.removed = removed
+    return doc

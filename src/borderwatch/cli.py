@@ -1,0 +1,373 @@
+"""The `borderwatch` command line.
+
+Exit codes: 0 all inputs processed, 1 some inputs failed (each listed with its reason),
+2 usage error (typer's convention for bad options and arguments).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from borderwatch.config import Config, default_db_url, load_config
+from borderwatch.errors import BorderwatchError, IngestError
+from borderwatch.ingest import Metadata, document_from_record, iter_inputs
+
+app = typer.Typer(
+    name="borderwatch",
+    help="Early-warning picture of military activity near borders, from open news reporting.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="Database: a SQLite file path or an SQLAlchemy URL (default: the user's data dir).")]
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _db_url(db: str | None, config: Config) -> str:
+    if db is None:
+        return config.db_url or default_db_url()
+    return db if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), console=err, transient=True, disable=not err.is_terminal)
+
+
+def _fail_list(failures: list[tuple[str, str]]) -> None:
+    if failures:
+        err.print(f"[red]{len(failures)} input(s) failed:[/red]")
+        for source, reason in failures:
+            err.print(f"  {escape(source)}: {escape(reason)}")
+
+
+@app.command()
+def run(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    published: Annotated[str | None, typer.Option(help="Publication date (ISO 8601) for all inputs.")] = None,
+    url: Annotated[str | None, typer.Option(help="Source URL for all inputs.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title for all inputs.")] = None,
+) -> None:
+    """Ingest articles into the store and print a summary of the events found."""
+    from borderwatch.pipeline import Pipeline
+    from borderwatch.store import open_store
+
+    config = _config(config_file)
+    try:
+        overrides = Metadata(url=url, title=title, published=published)
+    except IngestError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    items = list(iter_inputs(paths, config.ingest, overrides=overrides, stdin=sys.stdin))
+    try:
+        store = open_store(_db_url(db, config))
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    pipeline = Pipeline(config)
+    failures: list[tuple[str, str]] = []
+    rows: list[tuple[str, Any]] = []
+    new_docs = new_events = 0
+    with _progress() as progress:
+        task = progress.add_task("analysing", total=len(items))
+        for analysis in pipeline.analyse(items):
+            progress.advance(task)
+            if analysis.error:
+                failures.append((analysis.document.source, analysis.error.removeprefix(
+                    f"{analysis.document.source}: ")))
+                continue
+            try:
+                result = store.save(analysis)
+            except BorderwatchError as exc:
+                failures.append((analysis.document.source, str(exc)))
+                continue
+            new_docs += result.new_document
+            new_events += result.events_added
+            rows.append((analysis.document.title or analysis.document.source, analysis))
+    store.close()
+    table = Table(title="Events found", show_lines=False)
+    for column in ("document", "type", "actors → recipients", "date", "claim", "flags"):
+        table.add_column(column)
+    for name, analysis in rows:
+        for event in analysis.events:
+            flags = [f for f in ("historical", "future", "hypothetical", "negated") if getattr(event, f)]
+            claim = event.claim
+            claim_text = claim.stance + (f" by {claim.claimant.code}" if claim.claimant else "")
+            table.add_row(
+                escape(name[:40]), event.type,
+                escape(",".join(a.code for a in event.actors) or "?") + " → "
+                + escape(",".join(a.code for a in event.recipients) or "-"),
+                f"{event.date.start or '?'} ({event.date.granularity})",
+                escape(claim_text), ",".join(flags),
+            )
+    out.print(table)
+    out.print(f"{len(items) - len(failures)} document(s) analysed, {new_docs} new, "
+              f"{new_events} new event(s) stored in {escape(_db_url(db, config))}")
+    _fail_list(failures)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def extract(
+    input: Annotated[str, typer.Argument(help="JSON Lines input; - or absent for stdin.")] = "-",
+    output: Annotated[Path | None, typer.Option("--out", help="Output file (default stdout).")] = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Read JSON Lines, write one extraction per line (the DESIGN §3 contract); no database."""
+    from borderwatch.models import Analysis, Document
+    from borderwatch.pipeline import Pipeline
+
+    config = _config(config_file)
+    if input == "-":
+        lines = sys.stdin
+        name = "stdin"
+    else:
+        try:
+            lines = open(input, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            err.print(f"[red]error:[/red] {escape(input)}: {escape(exc.strerror or str(exc))}")
+            raise typer.Exit(2) from exc
+        name = input
+    ids: dict[int, str | None] = {}
+
+    def records() -> Any:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            source = f"{name}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                ids[number] = None
+                yield IngestError(f"invalid JSON: {exc.msg}", source=source)
+                continue
+            ids[number] = record.get("id") if isinstance(record, dict) else None
+            try:
+                if not isinstance(record, dict):
+                    raise IngestError("each line must be a JSON object", source=source)
+                yield document_from_record(record, source, config.ingest)
+            except IngestError as exc:
+                yield exc
+
+    pipeline = Pipeline(config)
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    failed = 0
+    try:
+        for analysis in pipeline.analyse(records()):
+            line_id = analysis.document.input_id
+            if analysis.error:
+                failed += 1
+                number = int(analysis.document.source.rsplit(":", 1)[-1]) if ":" in analysis.document.source else 0
+                line_id = line_id or ids.get(number)
+                analysis = Analysis(Document(source=analysis.document.source, raw_text="",
+                                             input_id=line_id or ""), error=analysis.error)
+            sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            sink.close()
+        if input != "-":
+            lines.close()
+    if failed:
+        err.print(f"[yellow]{failed} line(s) failed; see their error field[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Argument(help="NAME.gold.jsonl")],
+    pred: Annotated[Path | None, typer.Argument(help="Predictions; default: run extract on NAME.input.jsonl")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Score extraction output against a gold file."""
+    from borderwatch.evaluate import read_jsonl, score
+
+    try:
+        gold_records = read_jsonl(gold)
+        if pred is None:
+            pred_records = _predict_for(gold, _config(config_file))
+        else:
+            pred_records = read_jsonl(pred)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    report = score(gold_records, pred_records, gold_name=str(gold))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_report(report.to_dict())
+
+
+def _predict_for(gold: Path, config: Config) -> dict[str, dict[str, Any]]:
+    from borderwatch.errors import EvalError
+    from borderwatch.pipeline import Pipeline
+
+    name = gold.name.removesuffix(".gold.jsonl")
+    source = gold.with_name(f"{name}.input.jsonl")
+    if not source.exists():
+        raise EvalError(f"no predictions given and {source.name} not found beside it", source=str(gold))
+    lines = source.read_text(encoding="utf-8").splitlines()
+    items: list[Any] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(document_from_record(json.loads(line), f"{source}:{number}", config.ingest))
+        except (json.JSONDecodeError, BorderwatchError) as exc:
+            items.append(exc if isinstance(exc, BorderwatchError) else IngestError(str(exc), source=f"{source}:{number}"))
+    result: dict[str, dict[str, Any]] = {}
+    with _progress() as progress:
+        task = progress.add_task(f"extracting {source.name}", total=len(items))
+        for analysis in Pipeline(config).analyse(items):
+            progress.advance(task)
+            record = analysis.to_contract()
+            result[record["id"]] = record
+    return result
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    out.print(f"[bold]{escape(report['gold'])}[/bold]: {report['documents']} documents, "
+              f"{report['predicted']} predicted, {report['errors']} errors")
+    types = report.get("event_types")
+    if types:
+        table = Table(title=f"Event types ({types['documents']} documents)")
+        for column in ("type", "precision", "recall", "F1", "tp", "fp", "fn"):
+            table.add_column(column, justify="right" if column != "type" else "left")
+        for name, m in types["per_type"].items():
+            table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                          str(m["tp"]), str(m["fp"]), str(m["fn"]))
+        m = types["micro"]
+        table.add_row("[bold]micro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}",
+                      f"[bold]{m['f1']:.3f}[/bold]", str(m["tp"]), str(m["fp"]), str(m["fn"]))
+        out.print(table)
+        out.print(f"macro F1 {types['macro_f1']:.3f}; actor agreement "
+                  f"{types['actor_agreement']} over {types['actor_pairs']} matched events")
+    for key, label in (("event_found", "Event found (any listed type)"), ("places", "Toponyms"),
+                       ("event_places", "Event places"), ("event_dates", "Event dates"),
+                       ("clean_text", "Main text (4-word shingles)")):
+        section = report.get(key)
+        if section:
+            parts = ", ".join(f"{k} {v}" for k, v in section.items())
+            out.print(f"[bold]{label}[/bold]: {parts}")
+
+
+def _open_store_or_exit(db: str | None, config: Config) -> Any:
+    from borderwatch.store import open_store
+
+    try:
+        return open_store(_db_url(db, config))
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+
+
+TypeOpt = Annotated[list[str] | None, typer.Option("--type", help="Event type (repeatable).")]
+CountryOpt = Annotated[str | None, typer.Option(help="ISO3 code of an actor, recipient or place country.")]
+SinceOpt = Annotated[str | None, typer.Option(help="Events starting on or after this ISO date.")]
+UntilOpt = Annotated[str | None, typer.Option(help="Events starting on or before this ISO date.")]
+TextOpt = Annotated[str | None, typer.Option(help="Substring of the evidence text.")]
+HistOpt = Annotated[bool, typer.Option("--historical/--no-historical", help="Include background events.")]
+
+
+def _query(db: str | None, config_file: Path | None, type_: list[str] | None, country: str | None,
+           since: str | None, until: str | None, text: str | None, historical: bool,
+           limit: int | None) -> list[Any]:
+    config = _config(config_file)
+    store = _open_store_or_exit(db, config)
+    try:
+        return store.query_events(types=[t.upper() for t in type_] if type_ else None,
+                                  country=country.upper() if country else None, since=since,
+                                  until=until, text=text, include_historical=historical, limit=limit)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+
+
+@app.command()
+def events(
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    type_: TypeOpt = None,
+    country: CountryOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    text: TextOpt = None,
+    historical: HistOpt = False,
+    limit: Annotated[int, typer.Option(help="At most this many events.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Query the events in the store."""
+    found = _query(db, config_file, type_, country, since, until, text, historical, limit)
+    if as_json:
+        sys.stdout.write(json.dumps([e.to_dict() for e in found], ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table(title=f"{len(found)} event(s)")
+    for column in ("date", "type", "actors → recipients", "claim", "evidence"):
+        table.add_column(column)
+    for e in found:
+        record = e.to_dict()
+        actors = ",".join(a["code"] for a in record["actors"]) or "?"
+        recipients = ",".join(a["code"] for a in record["recipients"]) or "-"
+        claim = record.get("claim") or {}
+        claimant = (claim.get("claimant") or {}).get("code")
+        evidence = " … ".join(x["text"] for x in e.evidence)[:160]
+        table.add_row(record.get("date_start") or "?", record["type"], escape(f"{actors} → {recipients}"),
+                      escape(claim.get("stance", "") + (f" by {claimant}" if claimant else "")),
+                      escape(evidence))
+    out.print(table)
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", help="csv, jsonl or geojson.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--out", help="Output file (default stdout).")] = None,
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    type_: TypeOpt = None,
+    country: CountryOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    text: TextOpt = None,
+    historical: HistOpt = False,
+) -> None:
+    """Export events from the store as CSV, JSON Lines or GeoJSON."""
+    from borderwatch.export import export_events
+
+    if format not in ("csv", "jsonl", "geojson"):
+        err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl or geojson")
+        raise typer.Exit(2)
+    found = _query(db, config_file, type_, country, since, until, text, historical, None)
+    sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        result = export_events(found, format, sink)  # type: ignore[arg-type]
+    finally:
+        if output:
+            sink.close()
+    err.print(f"exported {result.written} event(s)"
+              + (f", {result.skipped} without coordinates left out" if result.skipped else ""))

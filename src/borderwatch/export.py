@@ -1,0 +1,131 @@
+"""Stored events out as CSV (spreadsheets), JSON Lines (scripts) or GeoJSON (maps).
+
+CSV columns and GeoJSON properties are the same flat record, so a spreadsheet and a map layer
+of one query agree; JSON Lines carries the full nested record.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+from borderwatch.store import StoredEvent
+
+ExportFormat = Literal["csv", "jsonl", "geojson"]
+
+COLUMNS: tuple[str, ...] = (
+    "id", "doc", "type", "mode", "actors", "recipients", "date_start", "date_end", "granularity",
+    "flags", "stance", "claimant", "place_name", "place_lat", "place_lon", "place_country",
+    "place_admin1", "place_precision", "place_radius_km", "border_km", "border_with",
+    "confidence", "urls", "evidence",
+)
+"""CSV header, in order."""
+
+FLAGS: tuple[str, ...] = ("historical", "future", "hypothetical", "negated")
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    written: int
+    skipped: int
+    """Events left out: in GeoJSON, those without coordinates."""
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """Quote text a spreadsheet would run as a formula: evidence is untrusted web text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def flat_record(stored: StoredEvent) -> dict[str, Any]:
+    """One event as a flat row: lists joined with ';', evidence sentences with ' | '."""
+    event = stored.event
+    place = event.place
+    proximity = event.proximity or {}
+    return {
+        "id": stored.id,
+        "doc": stored.doc_id,
+        "type": event.type,
+        "mode": event.mode,
+        "actors": ";".join(actor.code for actor in event.actors),
+        "recipients": ";".join(actor.code for actor in event.recipients),
+        "date_start": event.date.start,
+        "date_end": event.date.end,
+        "granularity": event.date.granularity,
+        "flags": ";".join(flag for flag in FLAGS if getattr(event, flag)),
+        "stance": event.claim.stance,
+        "claimant": event.claim.claimant.code if event.claim.claimant else None,
+        "place_name": place.name if place else None,
+        "place_lat": place.lat if place else None,
+        "place_lon": place.lon if place else None,
+        "place_country": place.country if place else None,
+        "place_admin1": place.admin1 if place else None,
+        "place_precision": place.precision if place else None,
+        "place_radius_km": place.radius_km if place else None,
+        "border_km": proximity.get("border_km"),
+        "border_with": proximity.get("border_with"),
+        "confidence": round(event.confidence, 3),
+        "urls": ";".join(stored.urls),
+        "evidence": " | ".join(stored.evidence_texts),
+    }
+
+
+def _write_csv(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    written = 0
+    for stored in events:
+        writer.writerow({key: _spreadsheet_safe(value)
+                         for key, value in flat_record(stored).items()})
+        written += 1
+    return ExportResult(written=written, skipped=0)
+
+
+def _write_jsonl(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
+    written = 0
+    for stored in events:
+        out.write(json.dumps(stored.to_dict(), ensure_ascii=False) + "\n")
+        written += 1
+    return ExportResult(written=written, skipped=0)
+
+
+def _write_geojson(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
+    features: list[dict[str, Any]] = []
+    skipped = 0
+    for stored in events:
+        place = stored.event.place
+        if place is None or place.lat is None or place.lon is None:
+            skipped += 1
+            continue
+        properties = flat_record(stored)
+        del properties["place_lat"], properties["place_lon"]
+        features.append({
+            "type": "Feature",
+            "id": stored.id,
+            # GeoJSON (RFC 7946) orders coordinates longitude first.
+            "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+            "properties": properties,
+        })
+    json.dump({"type": "FeatureCollection", "features": features}, out, ensure_ascii=False)
+    out.write("\n")
+    return ExportResult(written=len(features), skipped=skipped)
+
+
+_WRITERS: dict[str, Callable[[Iterable[StoredEvent], TextIO], ExportResult]] = {
+    "csv": _write_csv,
+    "jsonl": _write_jsonl,
+    "geojson": _write_geojson,
+}
+
+
+def export_events(events: Iterable[StoredEvent], fmt: ExportFormat, out: TextIO) -> ExportResult:
+    """Write `events` to `out` in `fmt`; open files for CSV with ``newline=""``."""
+    if fmt not in _WRITERS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(_WRITERS)}")
+    return _WRITERS[fmt](events, out)

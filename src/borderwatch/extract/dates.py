@@ -1,0 +1,106 @@
+"""Resolve date expressions against the publication date.
+
+dateparser does the parsing. Two news conventions it does not follow are handled here: a bare
+weekday ("on Sunday") means the latest such day on or before publication (dateparser would skip
+back a week when the article appears that very day), and "since 1994" opens an ongoing range.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from dateparser.date import DateDataParser
+
+from borderwatch.models import EventDate
+
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAY_RE = re.compile(r"\b(?:on\s+|last\s+|this\s+(?:past\s+)?)?(" + "|".join(_WEEKDAYS) + r")\b",
+                         re.IGNORECASE)
+_SINCE_RE = re.compile(r"\bsince\s+(.+)$", re.IGNORECASE)
+_YEAR_RE = re.compile(r"^(?:in\s+|the\s+year\s+)?(1[89]\d\d|20\d\d)$", re.IGNORECASE)
+_DECADE_RE = re.compile(r"^(?:in\s+)?(?:the\s+)?(1[89]\d|20\d)0s$", re.IGNORECASE)
+_THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
+_NOISE_RE = re.compile(r"^(?:on|in|at|during|by|from|of|early|late|mid|the)\s+", re.IGNORECASE)
+_VAGUE = {"today", "now", "currently", "recently", "tonight", "this morning", "this evening",
+          "this afternoon", "overnight", "earlier", "later", "lately"}
+
+
+
+@lru_cache(maxsize=256)
+def _parser(base: datetime) -> DateDataParser:
+    """dateparser takes its reference date at construction; one parser per publication date."""
+    return DateDataParser(languages=["en"], settings={
+        "PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True, "RELATIVE_BASE": base,
+    })
+
+
+def parse_published(value: str | None) -> date | None:
+    """The publication date of an ISO 8601 date or datetime, or None."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def _period_bounds(day: date, period: str) -> tuple[date, date]:
+    if period == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    if period == "month":
+        last = calendar.monthrange(day.year, day.month)[1]
+        return date(day.year, day.month, 1), date(day.year, day.month, last)
+    if period == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    return day, day
+
+
+def resolve(expression: str, published: date | None) -> EventDate | None:
+    """Turn one date expression into a dated range with its granularity; None if not a date."""
+    text = " ".join(expression.split()).strip(" ,.;")
+    lowered = text.lower()
+    if not text:
+        return None
+    this = _THIS_RE.match(text)
+    if this and published is not None:
+        start, end = _period_bounds(published, this.group(1).lower())
+        return EventDate(start.isoformat(), min(end, published).isoformat(), this.group(1).lower())
+    if lowered in _VAGUE:
+        if published is None:
+            return None
+        return EventDate(published.isoformat(), published.isoformat(), "day")
+    decade = _DECADE_RE.match(text)
+    if decade:
+        first = int(decade.group(1)) * 10
+        return EventDate(f"{first}-01-01", f"{first + 9}-12-31", "year")
+    since = _SINCE_RE.search(text)
+    if since:
+        inner = resolve(since.group(1), published)
+        if inner is None:
+            return None
+        return EventDate(inner.start, published.isoformat() if published else None, "ongoing")
+    weekday = _WEEKDAY_RE.fullmatch(text)
+    if weekday and published is not None:
+        back = (published.weekday() - _WEEKDAYS[weekday.group(1).lower()]) % 7
+        if lowered.startswith("last ") and back == 0:
+            back = 7
+        day = published - timedelta(days=back)
+        return EventDate(day.isoformat(), day.isoformat(), "day")
+    year = _YEAR_RE.match(text)
+    if year:
+        start, end = _period_bounds(date(int(year.group(1)), 1, 1), "year")
+        return EventDate(start.isoformat(), end.isoformat(), "year")
+    base = datetime.combine(published or date.today(), datetime.min.time())
+    cleaned = _NOISE_RE.sub("", text)
+    data = _parser(base).get_date_data(cleaned)
+    if data is None or data.date_obj is None:
+        return None
+    period = data.period or "day"
+    if period in ("time", "part_of_day"):
+        period = "day"
+    start, end = _period_bounds(data.date_obj.date(), period)
+    return EventDate(start.isoformat(), end.isoformat(), period)  # type: ignore[arg-type]

@@ -1,0 +1,441 @@
+"""The rule-based event detector: lexicon triggers read through the dependency parse.
+
+For each sentence it
+1. finds trigger words (data/triggers.toml) — phrases first, then object-constrained words;
+2. keeps the triggers that head their own clause: a trigger inside the argument of another
+   trigger ("threatened to cut off", "allowed troops to use") is part of that event, except the
+   complement of an accusation or a denial, which is an event of its own, alleged or denied;
+3. attaches actors, recipients, claimant, date and the historical / future / hypothetical /
+   negated flags from the words around each kept trigger (data/cues.toml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from spacy.tokens import Span, Token
+
+from borderwatch.extract import dates
+from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
+from borderwatch.extract.lexicon import Lexicon, TriggerRule
+from borderwatch.models import Actor, Claim, Event, EventDate
+from borderwatch.models import Span as TextSpan
+
+HISTORICAL_AFTER = timedelta(days=45)
+"""An event that ended this long before publication is background, not news."""
+
+_SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
+_OBJECT_DEPS = ("dobj", "nsubjpass", "attr", "oprd", "pobj", "appos")
+_RECIPIENT_PREPS = {"against", "on", "upon", "at", "with", "to", "into", "toward", "towards",
+                    "over", "inside", "onto"}
+_NOUN_ACTOR_PREPS = {"by", "from"}
+_MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
+_MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
+_NO_OBJECT_RECIPIENT = {"MOBILIZE", "AID", "SANCTION", "INVESTIGATE", "CONCEDE", "PROTEST"}
+
+
+@dataclass
+class Candidate:
+    """A trigger word in a sentence and the rule it matched."""
+
+    rule: TriggerRule
+    token: Token
+    end: int
+    """Token index just past the trigger (phrases span several tokens)."""
+    dominator: Candidate | None = None
+    embedded_stance: str | None = None
+    """'alleged' or 'denied' when the trigger is the complement of an accusation or denial."""
+
+
+@dataclass
+class DocContext:
+    """What the detector remembers across the sentences of one document."""
+
+    published: date | None
+    last_subject: Actor | None = None
+    recent: list[Actor] = field(default_factory=list)
+
+
+class RuleDetector:
+    """Finds events in sentences with the trigger lexicon and the dependency parse."""
+
+    name = "rules"
+
+    def __init__(self, lexicon: Lexicon, actors: ActorResolver) -> None:
+        self.lex = lexicon
+        self.cues = lexicon.cues
+        self.actors = actors
+        self._by_verb: dict[str, list[TriggerRule]] = {}
+        self._by_noun: dict[str, list[TriggerRule]] = {}
+        self._phrases: dict[str, list[tuple[tuple[str, ...], TriggerRule]]] = {}
+        for rule in lexicon.triggers:
+            for word in rule.verbs:
+                self._by_verb.setdefault(word, []).append(rule)
+            for word in rule.nouns:
+                self._by_noun.setdefault(word, []).append(rule)
+            for phrase in rule.phrases:
+                self._phrases.setdefault(phrase[0], []).append((phrase, rule))
+        for table in (self._by_verb, self._by_noun):
+            for rules in table.values():
+                # Object-constrained rules are more specific: try them first.
+                rules.sort(key=lambda r: (not r.objects, r.order))
+        for entries in self._phrases.values():
+            entries.sort(key=lambda pr: (-len(pr[0]), pr[1].order))
+
+    # ---- 1. triggers --------------------------------------------------------------------
+
+    def _objects(self, token: Token) -> set[str]:
+        """Lemmas of what a trigger acts on: its objects and the objects of its prepositions."""
+        out: set[str] = set()
+        frontier = [c for c in token.children if c.dep_ in _OBJECT_DEPS or c.dep_ in ("prep", "agent", "dative")]
+        while frontier:
+            child = frontier.pop()
+            if child.dep_ in ("prep", "agent", "dative"):
+                frontier.extend(c for c in child.children if c.dep_ in ("pobj", "pcomp"))
+                continue
+            out.add(child.lemma_.lower())
+            out.update(c.lemma_.lower() for c in child.children if c.dep_ in ("compound", "conj", "amod"))
+            frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
+        if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
+            out.add(token.head.lemma_.lower())
+        return out
+
+    def _fits(self, rule: TriggerRule, token: Token) -> bool:
+        if not rule.objects:
+            return True
+        objects = self._objects(token)
+        return any(objects & self.lex.classes[c] for c in rule.objects)
+
+    def _phrase_at(self, sent: Span, token: Token) -> Candidate | None:
+        lemma = token.lemma_.lower()
+        for phrase, rule in self._phrases.get(lemma, []):
+            end = token.i + len(phrase)
+            if end <= sent.end and all(
+                t.lemma_.lower() == w or t.lower_ == w
+                for t, w in zip(sent.doc[token.i:end], phrase, strict=True)
+            ) and self._fits(rule, token):
+                return Candidate(rule, token, end)
+            if len(phrase) == 2 and token.pos_ == "VERB":
+                for child in token.children:
+                    if child.lemma_.lower() == phrase[1] and child.dep_ in ("prt", "prep", "dobj", "advmod"):
+                        return Candidate(rule, token, token.i + 1)
+        return None
+
+    def triggers(self, sent: Span) -> list[Candidate]:
+        found: list[Candidate] = []
+        covered: set[int] = set()
+        for token in sent:
+            if token.i in covered:
+                continue
+            cand = self._phrase_at(sent, token)
+            if cand is None:
+                lemma = token.lemma_.lower()
+                if token.pos_ == "VERB" or (token.pos_ == "AUX" and lemma not in ("be", "have", "do")):
+                    rules = self._by_verb.get(lemma, [])
+                elif token.pos_ in ("NOUN", "PROPN") and token.dep_ != "compound":
+                    rules = self._by_noun.get(lemma, []) or self._by_noun.get(token.lower_, [])
+                else:
+                    rules = []
+                rule = next((r for r in rules if self._fits(r, token)), None)
+                if rule is None:
+                    continue
+                cand = Candidate(rule, token, token.i + 1)
+            # A phrase's head may be its last word ("air strike"): anchor at the syntactic head.
+            span = sent.doc[cand.token.i:cand.end]
+            cand.token = span.root
+            covered.update(range(span.start, span.end))
+            found.append(cand)
+        return found
+
+    # ---- 2. which triggers head their own event -------------------------------------------
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        by_token = {c.token.i: c for c in candidates}
+        kept = []
+        for cand in candidates:
+            path: list[Token] = []
+            current = cand.token
+            while current.head.i != current.i:
+                path.append(current)
+                parent = current.head
+                owner = by_token.get(parent.i)
+                if owner is not None and current.dep_ != "conj":
+                    cand.dominator = owner
+                    break
+                current = parent
+            if cand.dominator is None:
+                kept.append(cand)
+                continue
+            stance = self._embedding(cand.dominator, path)
+            if stance:
+                cand.embedded_stance = stance
+                kept.append(cand)
+        return kept
+
+    def _embedding(self, dominator: Candidate, path: list[Token]) -> str | None:
+        """'alleged'/'denied' when the path from an accusation or denial is its complement."""
+        lemma = dominator.token.lemma_.lower()
+        link = path[-1]
+        complement = link.dep_ in ("ccomp", "xcomp", "pcomp", "dobj") or (
+            link.dep_ == "prep" and link.lower_ in ("of", "for")
+        )
+        if not complement:
+            return None
+        if lemma in self.cues.alleging_verbs:
+            return "alleged"
+        if lemma in self.cues.denying_verbs:
+            return "denied"
+        return None
+
+    # ---- 3. arguments, claims, dates, flags ---------------------------------------------
+
+    def _clause_head(self, token: Token) -> Token:
+        """The verb that carries a trigger: itself, or the light verb of a nominal trigger."""
+        current = token
+        for _ in range(3):
+            if current.pos_ in ("VERB", "AUX"):
+                return current
+            if current.dep_ in ("dobj", "nsubjpass", "attr", "pobj", "prep", "nsubj") and current.head.i != current.i:
+                parent = current.head
+                if parent.pos_ == "ADP":
+                    current = parent
+                    continue
+                if parent.pos_ in ("VERB", "AUX") and (
+                    parent.lemma_.lower() in self.cues.light_verbs or current.dep_ == "nsubj"
+                ):
+                    return parent
+            break
+        return token
+
+    def _subject(self, verb: Token) -> Token | None:
+        for child in verb.children:
+            if child.dep_ in ("nsubj", "csubj"):
+                return child
+        if verb.dep_ == "conj" and verb.head.pos_ in ("VERB", "AUX"):
+            return self._subject(verb.head)
+        if verb.dep_ in ("xcomp", "advcl", "relcl") and verb.head.i != verb.i:
+            head = verb.head
+            if verb.dep_ == "relcl" and head.pos_ in ("NOUN", "PROPN"):
+                return head
+            return self._subject(head) if head.pos_ in ("VERB", "AUX") else None
+        if verb.dep_ in ("ccomp", "pcomp") or (verb.dep_ == "pobj"):
+            # "recorded Belarus concentrating", "accused Belarus of massing": the governing verb's
+            # object is the subject of the embedded event.
+            head = verb.head
+            if head.pos_ == "ADP":
+                head = head.head
+            for child in head.children:
+                if child.dep_ == "dobj" and child.i < verb.i:
+                    return child
+        return None
+
+    def _resolve(self, token: Token, mentions: list[Mention], ctx: DocContext,
+                 avoid: str | None = None) -> Actor | None:
+        if token.lower_ in PRONOUNS:
+            if token.dep_ == "poss" or avoid is not None:
+                for actor in reversed(ctx.recent):
+                    if actor.code != avoid:
+                        return Actor(actor.code, actor.sector, token.text)
+                return None
+            if ctx.last_subject is not None:
+                return Actor(ctx.last_subject.code, ctx.last_subject.sector, token.text)
+            return None
+        actor = self.actors.resolve(token, mentions)
+        if actor is None:
+            for child in token.children:
+                if child.dep_ == "poss" and child.lower_ in PRONOUNS:
+                    return self._resolve(child, mentions, ctx, avoid)
+        return actor
+
+    def _noun_actor(self, noun: Token) -> Token | None:
+        for child in noun.children:
+            if child.dep_ in ("poss", "amod", "compound") and child.pos_ in ("PROPN", "ADJ", "NOUN", "PRON"):
+                return child
+        for child in noun.children:
+            if child.dep_ == "prep" and child.lower_ in (_NOUN_ACTOR_PREPS | {"of"}):
+                for obj in child.children:
+                    if obj.dep_ == "pobj":
+                        return obj
+        return None
+
+    def _recipients(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext,
+                    actor: Actor | None) -> list[Actor]:
+        heads = [cand.token] if cand.token == head else [cand.token, head]
+        found: list[Actor] = []
+        avoid = actor.code if actor else None
+        for h in heads:
+            for child in h.children:
+                targets: list[Token] = []
+                if (child.dep_ in ("dobj", "dative", "iobj") and cand.rule.type not in _NO_OBJECT_RECIPIENT \
+                        and h.pos_ in ("VERB", "AUX")) or child.dep_ == "nsubjpass":
+                    targets.append(child)
+                elif child.dep_ == "prep" and child.lower_ in _RECIPIENT_PREPS:
+                    targets.extend(c for c in child.children if c.dep_ == "pobj")
+                for target in targets:
+                    for t in [target, *(c for c in target.children if c.dep_ == "conj")]:
+                        resolved = self._resolve(t, mentions, ctx, avoid=avoid)
+                        if resolved and resolved.code != avoid and resolved.code not in {a.code for a in found}:
+                            found.append(resolved)
+        return found
+
+    def _claimant(self, cand: Candidate, sent: Span, mentions: list[Mention],
+                  ctx: DocContext) -> tuple[Actor | None, str | None]:
+        """Who reports the event: the subject of a speech verb above it, or 'according to X'."""
+        current = cand.token
+        while current.head.i != current.i:
+            parent = current.head
+            lemma = parent.lemma_.lower()
+            if parent.pos_ in ("VERB", "AUX") and lemma in self.cues.reporting_verbs:
+                subject = next((c for c in parent.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None:
+                    via = subject
+                    if subject.lemma_.lower() in ("statement", "report", "ministry", "communique"):
+                        via = next((t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject)
+                    actor = self._resolve(via, mentions, ctx)
+                    if actor:
+                        return actor, lemma
+            current = parent
+        for token in sent:
+            if token.lower_ == "according" and token.i + 1 < sent.end and sent.doc[token.i + 1].lower_ == "to":
+                obj = next((t for t in sent.doc[token.i + 1].children if t.dep_ == "pobj"), None)
+                if obj is not None:
+                    actor = self._resolve(obj, mentions, ctx)
+                    if actor:
+                        return actor, "according"
+        return None, None
+
+    def _flags(self, cand: Candidate, head: Token) -> tuple[bool, bool, bool, bool]:
+        """(future, hypothetical, negated, ongoing) from the words around the trigger's clause."""
+        chain = [cand.token, head]
+        # Auxiliaries and negation of the verbs that govern an infinitive ("is not going to take").
+        current = head
+        while current.dep_ in ("xcomp", "conj", "aux") and current.head.i != current.i:
+            current = current.head
+            chain.append(current)
+        future = hypothetical = negated = ongoing = False
+        for verb in chain:
+            for child in verb.children:
+                word = child.lower_
+                if child.dep_ == "neg" or (word in self.cues.negation_words and child.dep_ in ("advmod", "det", "neg", "preconj")):
+                    negated = True
+                if child.dep_ in ("aux", "auxpass"):
+                    if word in _MODAL_FUTURE:
+                        future = True
+                    elif word in _MODAL_HYPOTHETICAL:
+                        hypothetical = True
+                if child.dep_ == "mark" and word in ("if", "unless", "whether"):
+                    hypothetical = True
+            lemma = verb.lemma_.lower()
+            if verb is not cand.token and lemma in ("go", "plan", "intend", "prepare", "schedule", "aim") \
+                    and any(c.dep_ == "xcomp" for c in verb.children):
+                future = True
+            if lemma in self.cues.ongoing_verbs and verb is not cand.token:
+                ongoing = True
+            if verb.tag_ in ("VBZ", "VBP") or (verb.tag_ == "VBG" and any(
+                    c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children)):
+                ongoing = True
+        return future, hypothetical, negated, ongoing
+
+    def _date(self, cand: Candidate, head: Token, sent: Span, ctx: DocContext,
+              kept: list[Candidate]) -> EventDate | None:
+        ents = [e for e in sent.ents if e.label_ in ("DATE", "TIME") or
+                (e.label_ == "CARDINAL" and e.text.isdigit() and len(e.text) == 4)]
+        if not ents:
+            return None
+        own = {t.i for t in head.subtree} | {t.i for t in cand.token.subtree}
+        mine = [e for e in ents if e.root.i in own]
+        if not mine and cand.embedded_stance is None:
+            others = set()
+            for other in kept:
+                if other is not cand and other.token.i not in own:
+                    others.update(t.i for t in other.token.subtree)
+            mine = [e for e in ents if e.root.i not in others]
+        for ent in mine:
+            text = ent.text
+            prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
+            if prev is not None and prev.lower_ == "since":
+                text = "since " + text
+            resolved = dates.resolve(text, ctx.published)
+            if resolved is not None:
+                return resolved
+        return None
+
+    def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
+        mentions = self.actors.mentions(sent)
+        candidates = self.triggers(sent)
+        kept = self.select(candidates)
+        events = []
+        sentence_subject: Actor | None = None
+        for token in sent:
+            if token.dep_ in _SUBJECTS and token.lower_ not in PRONOUNS:
+                sentence_subject = self.actors.resolve(token, mentions)
+                if sentence_subject:
+                    break
+        evidence = _sentence_span(sent)
+        for cand in kept:
+            head = self._clause_head(cand.token)
+            actor = self._actor(cand, head, mentions, ctx)
+            recipients = self._recipients(cand, head, mentions, ctx, actor)
+            claimant, via = self._claimant(cand, sent, mentions, ctx)
+            stance = cand.embedded_stance or "asserted"
+            if cand.embedded_stance and cand.dominator is not None:
+                dom_head = self._clause_head(cand.dominator.token)
+                claimant = self._actor(cand.dominator, dom_head, mentions, ctx) or claimant
+            elif claimant is not None and actor is not None and claimant.code != actor.code \
+                    and via not in (None, "according", "confirm", "announce"):
+                stance = "alleged"
+            if claimant and actor and claimant.code == actor.code and actor.sector is None:
+                actor = Actor(actor.code, claimant.sector, actor.text)
+            future, hypothetical, negated, ongoing = self._flags(cand, head)
+            when = self._date(cand, head, sent, ctx, kept)
+            historical = False
+            if when is not None and ctx.published is not None and when.end:
+                end = date.fromisoformat(when.end)
+                historical = end < ctx.published - HISTORICAL_AFTER and when.granularity != "ongoing"
+                future = future or date.fromisoformat(when.start or when.end) > ctx.published
+            if when is None and ctx.published is not None:
+                day = ctx.published.isoformat()
+                when = EventDate(day, day, "ongoing" if ongoing else "unknown")
+            confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
+            events.append(Event(
+                type=cand.rule.type, mode=cand.rule.mode, actors=[actor] if actor else [],
+                recipients=recipients, date=when or EventDate(),
+                historical=historical, future=future, hypothetical=hypothetical, negated=negated,
+                claim=Claim(claimant=claimant, stance=stance,  # type: ignore[arg-type]
+                            outlet_voice=claimant is None),
+                evidence=[evidence], trigger=sent.doc[cand.token.i].text, confidence=confidence,
+            ))
+        if sentence_subject is not None:
+            ctx.last_subject = sentence_subject
+        for m in mentions:
+            ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start:m.end].text))
+        del ctx.recent[:-12]
+        return events
+
+    def _actor(self, cand: Candidate, head: Token, mentions: list[Mention],
+               ctx: DocContext) -> Actor | None:
+        token = cand.token
+        if token.pos_ in ("NOUN", "PROPN"):
+            holder = self._noun_actor(token)
+            if holder is not None:
+                actor = self._resolve(holder, mentions, ctx)
+                if actor:
+                    return actor
+        if head.pos_ in ("VERB", "AUX"):
+            for child in head.children:
+                if child.dep_ == "agent":
+                    obj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                    if obj is not None:
+                        return self._resolve(obj, mentions, ctx)
+            subject = self._subject(head)
+            if subject is not None:
+                return self._resolve(subject, mentions, ctx)
+        return None
+
+
+def _sentence_span(sent: Span) -> TextSpan:
+    text = sent.text
+    start = sent.start_char + (len(text) - len(text.lstrip()))
+    end = sent.start_char + len(text.rstrip())
+    return TextSpan(start, end)

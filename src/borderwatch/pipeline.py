@@ -1,0 +1,49 @@
+"""The thin wiring of the stages: clean → nlp → extract (→ geo, store in later stages).
+
+The CLI, the benchmark and the tests all call `Pipeline.analyse`, so there is one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from borderwatch.clean import clean_document
+from borderwatch.config import Config
+from borderwatch.errors import BorderwatchError
+from borderwatch.extract import Extractor
+from borderwatch.models import Analysis, Document
+from borderwatch.nlp import load_pipeline
+
+
+class Pipeline:
+    """Loads the NLP pipeline and extractor once; analyses documents in batches."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.nlp = load_pipeline(self.config.nlp.pipeline)
+        self.extractor = Extractor(self.nlp)
+
+    def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:
+        """One Analysis per item, in order; a failing item carries its error and the rest go on."""
+
+        def cleaned() -> Iterator[tuple[str, Analysis]]:
+            for item in items:
+                if isinstance(item, BorderwatchError):
+                    doc = Document(source=item.source or "input", raw_text="")
+                    yield "", Analysis(doc, error=str(item))
+                    continue
+                try:
+                    clean_document(item)
+                except BorderwatchError as exc:
+                    yield "", Analysis(item, error=str(exc))
+                    continue
+                yield item.clean_text, Analysis(item)
+
+        parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=self.config.nlp.batch_size)
+        for spacy_doc, analysis in parsed:
+            if analysis.error is None:
+                try:
+                    analysis.events = self.extractor.extract(spacy_doc, analysis.document.published)
+                except BorderwatchError as exc:
+                    analysis.error = str(exc)
+            yield analysis

@@ -1,0 +1,220 @@
+"""The event store: one transaction per document in, filtered events out.
+
+SQLAlchemy and alembic exceptions are translated into `StoreError` here, at the stage boundary,
+naming the database by a URL with its password hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import URL, Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.orm import load_only, selectinload, sessionmaker
+
+from borderwatch.errors import StoreError
+from borderwatch.models import Analysis
+from borderwatch.store.migrate import upgrade
+from borderwatch.store.records import (
+    Counts,
+    SaveResult,
+    StoredDocument,
+    StoredEvent,
+    document_row,
+    stored_document,
+    stored_event,
+)
+from borderwatch.store.schema import DocumentRow, EventRow, UrlRow
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may appear in messages and logs: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own complaint, without the SQL statement and its (possibly huge) parameters."""
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {cause}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; SQLite leaves foreign keys off unless asked."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _day(value: date | str, url: str) -> str:
+    """An ISO day for comparing with the first ten characters of a stored date."""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise StoreError(f"not an ISO date: {value!r}", source=url) from None
+
+
+def open_store(url: str) -> Store:
+    """Open (creating if needed) the store at a SQLAlchemy URL, migrated to the latest schema."""
+    safe = safe_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError("not a database URL", source=safe) from None
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    path = _sqlite_file(parsed) if is_sqlite else None
+    try:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+    except (OSError, ImportError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot open the store: {_reason(exc)}", source=safe) from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        upgrade(engine)
+    except (SQLAlchemyError, CommandError) as exc:
+        engine.dispose()
+        raise StoreError(f"cannot migrate the store: {_reason(exc)}", source=safe) from exc
+    return Store(engine, safe)
+
+
+class Store:
+    """Documents, their URLs, events and place mentions in one SQL database."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        """The database URL with any password hidden."""
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{action}: {_reason(exc)}", source=self.url) from exc
+
+    def save(self, analysis: Analysis) -> SaveResult:
+        """Write a document with its URL, events and place mentions, all or nothing.
+
+        A document already stored (same clean text) gains only its new URL, if any.
+        """
+        doc = analysis.document
+        if analysis.error is not None:
+            raise StoreError(f"{doc.source}: analysis failed, not saved: {analysis.error}",
+                             source=self.url)
+        with self._translated(f"cannot save {doc.source}"):
+            try:
+                return self._save(analysis)
+            except IntegrityError:
+                # Another writer stored the same document between our look-up and our insert;
+                # a second attempt finds it and records just the URL.
+                return self._save(analysis)
+
+    def _save(self, analysis: Analysis) -> SaveResult:
+        doc = analysis.document
+        with self._sessions() as session, session.begin():
+            row = session.get(DocumentRow, doc.id, options=[selectinload(DocumentRow.urls)])
+            if row is None:
+                session.add(document_row(analysis))
+                return SaveResult(doc.id, True, len(analysis.events), doc.url is not None)
+            if not doc.url or doc.url in {known.url for known in row.urls}:
+                return SaveResult(doc.id, False, 0, False)
+            row.urls.append(UrlRow(url=doc.url))
+            return SaveResult(doc.id, False, 0, True)
+
+    def query_events(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        country: str | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        text: str | None = None,
+        include_historical: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[StoredEvent]:
+        """Events matching every filter given, newest first (undated events last).
+
+        `country` matches an actor, a recipient or the place's country; `since`/`until` bound
+        the start day inclusively and drop undated events; `text` is a case-insensitive
+        substring of the evidence sentences.
+        """
+        stmt = select(EventRow).options(
+            selectinload(EventRow.document).options(
+                load_only(DocumentRow.title, DocumentRow.published),
+                selectinload(DocumentRow.urls),
+            )
+        )
+        if types is not None:
+            stmt = stmt.where(EventRow.type.in_(list(types)))
+        if country:
+            padded = f" {country} "
+            stmt = stmt.where(
+                EventRow.actor_codes.icontains(padded, autoescape=True)
+                | EventRow.recipient_codes.icontains(padded, autoescape=True)
+                | (func.upper(EventRow.place_country) == country.upper())
+            )
+        start_day = func.substr(EventRow.date_start, 1, 10)
+        if since is not None:
+            stmt = stmt.where(start_day >= _day(since, self.url))
+        if until is not None:
+            stmt = stmt.where(start_day <= _day(until, self.url))
+        if text:
+            stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
+        if not include_historical:
+            stmt = stmt.where(EventRow.historical.is_(False))
+        stmt = stmt.order_by(
+            EventRow.date_start.is_(None), EventRow.date_start.desc(), EventRow.doc_id,
+            EventRow.seq,
+        ).limit(limit).offset(offset)
+        with self._translated("cannot query events"), self._sessions() as session:
+            return [stored_event(row) for row in session.scalars(stmt)]
+
+    def counts(self) -> Counts:
+        with self._translated("cannot count"), self._sessions() as session:
+            def count(model: type[Any]) -> int:
+                return session.scalar(select(func.count()).select_from(model)) or 0
+
+            return Counts(documents=count(DocumentRow), events=count(EventRow), urls=count(UrlRow))
+
+    def documents(self) -> Iterator[StoredDocument]:
+        """Every stored document, oldest first, streamed in batches rather than loaded at once."""
+        stmt = (
+            select(DocumentRow)
+            .options(selectinload(DocumentRow.urls))
+            .order_by(DocumentRow.created_at, DocumentRow.id)
+            .execution_options(yield_per=100)
+        )
+        with self._translated("cannot read documents"), self._sessions() as session:
+            for row in session.scalars(stmt):
+                yield stored_document(row)

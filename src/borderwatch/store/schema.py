@@ -1,0 +1,140 @@
+"""The store's tables as typed ORM classes.
+
+Only portable column types are used, so one schema serves SQLite (the embedded default) and
+PostgreSQL. Structured fields (actors, places, claims, evidence) are JSON columns; the few fields
+that queries filter on are copied into plain columns beside them. The migration in
+``migrations/versions`` must create exactly these tables (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so later migrations can alter them on every backend."""
+
+
+NULLABLE_JSON = JSON(none_as_null=True)
+"""JSON whose None is SQL NULL (not the JSON text 'null'), so `IS NULL` finds absent values."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DocumentRow(Base):
+    """One cleaned article; its id is the sha256 of the clean text, so reprints collapse."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    outlet: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String)
+    published: Mapped[str | None] = mapped_column(String)
+    fetched_at: Mapped[str | None] = mapped_column(String)
+    raw_text: Mapped[str] = mapped_column(Text)
+    clean_text: Mapped[str] = mapped_column(Text)
+    removed: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+    urls: Mapped[list[UrlRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="UrlRow.id"
+    )
+    events: Mapped[list[EventRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan"
+    )
+    place_mentions: Mapped[list[PlaceMentionRow]] = relationship(cascade="all, delete-orphan")
+
+
+class UrlRow(Base):
+    """A URL a document was fetched from; the same text from a second URL adds a row here."""
+
+    __tablename__ = "document_urls"
+    __table_args__ = (UniqueConstraint("doc_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+
+    document: Mapped[DocumentRow] = relationship(back_populates="urls")
+
+
+class EventRow(Base):
+    """One event from one document, with its filterable fields denormalised into columns."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    """Position of the event in its document's analysis, for a stable order."""
+    type: Mapped[str] = mapped_column(String, index=True)
+    mode: Mapped[str | None] = mapped_column(String)
+    context: Mapped[str | None] = mapped_column(String)
+    trigger: Mapped[str] = mapped_column(Text)
+    actors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    recipients: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    actor_codes: Mapped[str] = mapped_column(Text)
+    """Actor codes between spaces (" UKR BLR "), so a LIKE finds one code on any backend."""
+    recipient_codes: Mapped[str] = mapped_column(Text)
+    place: Mapped[dict[str, Any] | None] = mapped_column(NULLABLE_JSON)
+    place_lat: Mapped[float | None] = mapped_column(Float)
+    place_lon: Mapped[float | None] = mapped_column(Float)
+    place_country: Mapped[str | None] = mapped_column(String, index=True)
+    place_admin1: Mapped[str | None] = mapped_column(String)
+    date_start: Mapped[str | None] = mapped_column(String, index=True)
+    date_end: Mapped[str | None] = mapped_column(String)
+    granularity: Mapped[str] = mapped_column(String)
+    historical: Mapped[bool] = mapped_column(Boolean)
+    future: Mapped[bool] = mapped_column(Boolean)
+    hypothetical: Mapped[bool] = mapped_column(Boolean)
+    negated: Mapped[bool] = mapped_column(Boolean)
+    claim: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stance: Mapped[str] = mapped_column(String)
+    claimant_code: Mapped[str | None] = mapped_column(String)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """[{start, end, text}]: offsets into the document's clean text and the sentence itself."""
+    evidence_text: Mapped[str] = mapped_column(Text)
+    """The evidence sentences joined by newlines, for text search."""
+    proximity: Mapped[dict[str, Any] | None] = mapped_column(NULLABLE_JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+
+    document: Mapped[DocumentRow] = relationship(back_populates="events")
+
+
+class PlaceMentionRow(Base):
+    """A place name found in a document's clean text, resolved (place set) or not."""
+
+    __tablename__ = "place_mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    place: Mapped[dict[str, Any] | None] = mapped_column(NULLABLE_JSON)

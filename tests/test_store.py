@@ -1,0 +1,440 @@
+"""The store: migrations, idempotent saves, all-or-nothing writes and event queries."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from borderwatch.errors import StoreError
+from borderwatch.models import (
+    Actor,
+    Analysis,
+    Claim,
+    Document,
+    Event,
+    EventDate,
+    Place,
+    PlaceMention,
+    RemovedSpan,
+    Span,
+)
+from borderwatch.store import Counts, SaveResult, Store, StoredEvent, database, event_id, open_store
+from borderwatch.store.migrate import alembic_config
+from borderwatch.store.schema import Base, DocumentRow
+
+TEXT_A = (
+    "Kyiv accused Minsk of massing troops in the Gomel region. "
+    "Equipment and troops were seen on the border. "
+    "In 2022 Russian troops invaded Ukraine from Belarus."
+)
+TEXT_B = (
+    "Wagner fighters held drills near Brest. "
+    "Poland protested to Minsk about the 50% rise in incidents."
+)
+
+UKR_MFA = Actor("UKR", "MFA", "Kyiv")
+BLR_GOV = Actor("BLR", "GOV", "Minsk")
+GOMEL = Place(name="Гомельская вобласць", geonameid=628035, lat=52.4, lon=30.98, country="BLR",
+              admin1="BY-HO", precision=2, radius_km=120.0)
+BREST = Place(name="Brest", geonameid=629634, lat=52.1, lon=23.7, country="BLR", admin1="BY-BR",
+              precision=4, radius_km=10.0)
+
+
+def sentence(text: str, words: str) -> Span:
+    """The span of the sentence containing `words`."""
+    at = text.index(words)
+    start = text.rfind(". ", 0, at)
+    start = 0 if start < 0 else start + 2
+    end = text.index(".", at) + 1
+    return Span(start, end)
+
+
+def analysis_a(url: str | None = "https://example.org/a") -> Analysis:
+    doc = Document(source="a.txt", raw_text=TEXT_A + "\nDonate now!", clean_text=TEXT_A,
+                   removed=[RemovedSpan(len(TEXT_A), len(TEXT_A) + 12, "donation appeal")],
+                   url=url, title="Kyiv accuses Minsk", outlet="Example News", language="en",
+                   published="2024-08-25", fetched_at="2024-08-25T12:00:00+00:00")
+    accuse = Event(type="ACCUSE", actors=[UKR_MFA], recipients=[BLR_GOV],
+                   date=EventDate("2024-08-25", "2024-08-25", "day"),
+                   evidence=[sentence(TEXT_A, "accused")], trigger="accused", confidence=0.8)
+    mobilize = Event(
+        type="MOBILIZE", mode="troops", context="exercise",
+        actors=[Actor("BLR", "MIL", "Minsk")], place=GOMEL,
+        date=EventDate("2024-08-25", None, "day"),
+        claim=Claim(claimant=UKR_MFA, stance="alleged", outlet_voice=False),
+        evidence=[sentence(TEXT_A, "massing"), sentence(TEXT_A, "Equipment")],
+        trigger="massing", confidence=0.7,
+        proximity={"border_km": 0.0, "border_with": "UKR",
+                   "sites": [{"id": "chernobyl-npp", "name": "Chernobyl", "km": 10.2}]},
+    )
+    invasion = Event(type="FIGHT", actors=[Actor("RUS", "MIL", "Russian troops")],
+                     recipients=[Actor("UKR", None, "Ukraine")],
+                     date=EventDate("2022-02-24", None, "month"), historical=True,
+                     evidence=[sentence(TEXT_A, "invaded")], trigger="invaded")
+    mention = PlaceMention(TEXT_A.index("Gomel"), TEXT_A.index("Gomel") + 5, "Gomel", GOMEL)
+    unresolved = PlaceMention(TEXT_A.index("Minsk"), TEXT_A.index("Minsk") + 5, "Minsk")
+    return Analysis(document=doc, places=[mention, unresolved],
+                    events=[accuse, mobilize, invasion])
+
+
+def analysis_b() -> Analysis:
+    doc = Document(source="b.txt", raw_text=TEXT_B, clean_text=TEXT_B,
+                   url="https://example.org/b", title="Wagner near Brest")
+    wagner = Event(type="MOBILIZE", mode="militia",
+                   actors=[Actor("wagner-group", "REB", "Wagner fighters")], place=BREST,
+                   evidence=[sentence(TEXT_B, "Wagner")], trigger="drills")
+    protest = Event(type="PROTEST", actors=[Actor("POL", "GOV", "Poland")],
+                    recipients=[BLR_GOV],
+                    date=EventDate("2024-09-02T10:30:00+02:00", None, "day"),
+                    evidence=[sentence(TEXT_B, "protested")], trigger="protested")
+    return Analysis(document=doc, events=[wagner, protest])
+
+
+def db_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(db_url(tmp_path / "store.sqlite")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    store.save(analysis_a())
+    store.save(analysis_b())
+    return store
+
+
+def ids(events: list[StoredEvent]) -> list[str]:
+    return [stored.id for stored in events]
+
+
+A_ID, B_ID = analysis_a().document.id, analysis_b().document.id
+ACCUSE, MOBILIZE, FIGHT = (event_id(A_ID, seq) for seq in range(3))
+WAGNER, PROTEST = (event_id(B_ID, seq) for seq in range(2))
+
+
+# --- schema and migrations ---------------------------------------------------------------
+
+def test_open_creates_folder_schema_and_records_the_head_revision(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "deeper" / "store.sqlite"
+    with open_store(db_url(path)) as store:
+        tables = set(inspect(store.engine).get_table_names())
+        with store.engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert path.is_file()
+    assert {"documents", "document_urls", "events", "place_mentions", "alembic_version"} <= tables
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert version == head == "0001"
+
+
+def test_migrated_schema_matches_the_orm_models(store: Store) -> None:
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_enforced(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            conn.execute(text("INSERT INTO document_urls (doc_id, url) VALUES ('nope', 'u')"))
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
+    url = db_url(tmp_path / "store.sqlite")
+    with open_store(url) as store:
+        store.save(analysis_a())
+    with open_store(url) as store:
+        assert store.counts().documents == 1
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_downgrade_to_base_removes_every_table(store: Store) -> None:
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
+
+
+def test_migration_renders_for_postgresql_offline() -> None:
+    # The password holds an encoded "@": a "%" must survive alembic's ini-style config.
+    config = alembic_config("postgresql://bw:p%40ss@db.example/borderwatch")
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, "head", sql=True)
+    sql = config.output_buffer.getvalue()
+    assert "CREATE TABLE events" in sql
+    assert "actors JSON NOT NULL" in sql
+    assert "historical BOOLEAN NOT NULL" in sql
+    assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+
+
+# --- errors -------------------------------------------------------------------------------
+
+def test_error_names_the_database_without_its_password() -> None:
+    # No PostgreSQL driver or server is needed: either failure must be a StoreError.
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://bw:s3cret@127.0.0.1:1/borderwatch")
+    message = str(caught.value)
+    assert "s3cret" not in message
+    assert "bw:***@127.0.0.1:1/borderwatch" in message
+    assert caught.value.stage == "store"
+
+
+def test_unparseable_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        open_store("no scheme here")
+
+
+def test_unusable_sqlite_path_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot open the store") as caught:
+        open_store(db_url(blocker / "store.sqlite"))
+    assert str(blocker) in str(caught.value)
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    open_store(db_url(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match=r"cannot migrate the store.*9999"):
+        open_store(db_url(path))
+
+
+def test_failed_analysis_is_refused(store: Store) -> None:
+    broken = Analysis(document=Document(source="bad.jsonl:3", raw_text=""), error="empty input")
+    with pytest.raises(StoreError, match=r"bad\.jsonl:3.*empty input"):
+        store.save(broken)
+    assert store.counts().documents == 0
+
+
+def test_bad_since_date_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="not an ISO date"):
+        store.query_events(since="last tuesday")
+
+
+# --- saving -------------------------------------------------------------------------------
+
+def test_save_writes_document_urls_events_and_mentions(store: Store, tmp_path: Path) -> None:
+    result = store.save(analysis_a())
+    assert (result.doc_id, result.new_document, result.events_added, result.new_url) == (
+        A_ID, True, 3, True)
+    counts = store.counts()
+    assert (counts.documents, counts.events, counts.urls) == (1, 3, 1)
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        mentions = conn.execute(
+            "SELECT start_char, end_char, text, place FROM place_mentions ORDER BY start_char"
+        ).fetchall()
+        codes = conn.execute("SELECT actor_codes, recipient_codes FROM events WHERE id = ?",
+                             (ACCUSE,)).fetchone()
+    assert [m[2] for m in mentions] == ["Minsk", "Gomel"]
+    assert mentions[0][3] is None and "BY-HO" in mentions[1][3]
+    assert codes == (" UKR ", " BLR ")
+
+
+def test_documents_iterates_the_stored_documents(store: Store) -> None:
+    store.save(analysis_a())
+    store.save(analysis_b())
+    docs = {doc.id: doc for doc in store.documents()}
+    assert set(docs) == {A_ID, B_ID}
+    a = docs[A_ID]
+    assert a.clean_text == TEXT_A and a.raw_text.endswith("Donate now!")
+    assert a.removed == analysis_a().document.removed
+    assert (a.title, a.outlet, a.language, a.published) == (
+        "Kyiv accuses Minsk", "Example News", "en", "2024-08-25")
+    assert a.urls == ["https://example.org/a"]
+
+
+def test_saving_again_adds_nothing(store: Store) -> None:
+    store.save(analysis_a())
+    before = store.counts()
+    again = analysis_a()
+    again.events.append(Event(type="THREATEN"))  # a later extractor run finds more: still a no-op
+    result = store.save(again)
+    assert (result.new_document, result.events_added, result.new_url) == (False, 0, False)
+    assert store.counts() == before
+
+
+def test_same_text_from_a_second_url_records_only_the_url(store: Store) -> None:
+    store.save(analysis_a())
+    result = store.save(analysis_a(url="https://mirror.example.net/a"))
+    assert (result.new_document, result.events_added, result.new_url) == (False, 0, True)
+    assert store.counts().documents == 1 and store.counts().urls == 2
+    assert store.counts().events == 3
+    [doc] = store.documents()
+    assert doc.urls == ["https://example.org/a", "https://mirror.example.net/a"]
+    accuse = store.query_events(types=["ACCUSE"])[0]
+    assert accuse.urls == doc.urls
+
+
+def test_losing_a_race_to_another_writer_records_just_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = db_url(tmp_path / "store.sqlite")
+    with open_store(url) as first, open_store(url) as second:
+        real_row = database.document_row
+
+        def other_writer_wins(analysis: Analysis) -> DocumentRow:
+            # After `first` found no such document, `second` stores it before `first` inserts.
+            monkeypatch.setattr(database, "document_row", real_row)
+            second.save(analysis_a())
+            return real_row(analysis)
+
+        monkeypatch.setattr(database, "document_row", other_writer_wins)
+        result = first.save(analysis_a(url="https://mirror.example.net/a"))
+        assert result == SaveResult(A_ID, new_document=False, events_added=0, new_url=True)
+        assert first.counts() == Counts(documents=1, events=3, urls=2)
+
+
+def test_document_without_url_records_none(store: Store) -> None:
+    result = store.save(analysis_a(url=None))
+    assert result.new_document and not result.new_url
+    assert store.counts().urls == 0
+
+
+def test_failure_midway_leaves_no_trace_of_that_document(tmp_path: Path) -> None:
+    url = db_url(tmp_path / "store.sqlite")
+    with open_store(url) as store:
+        store.save(analysis_b())
+        broken = analysis_a()
+        # The document row is inserted before events; this event's JSON then fails to encode.
+        broken.events[2].proximity = {"sites": [object()]}
+        with pytest.raises(StoreError, match=r"cannot save a\.txt") as caught:
+            store.save(broken)
+        assert str(tmp_path / "store.sqlite") in str(caught.value)
+        assert "not JSON serializable" in str(caught.value)
+        counts = store.counts()
+        assert (counts.documents, counts.events, counts.urls) == (1, 2, 1)
+        assert store.save(analysis_a()).new_document  # the store is still usable
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM place_mentions").fetchone() == (2,)
+
+
+def test_killed_process_leaves_no_half_written_document(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with open_store(db_url(path)) as store:
+        store.save(analysis_b())
+    child = textwrap.dedent(f"""
+        import os
+        from sqlalchemy import event
+        from borderwatch.models import Analysis, Document, Event
+        from borderwatch.store import open_store
+        from borderwatch.store.schema import EventRow
+
+        store = open_store({db_url(path)!r})
+        # Die abruptly once the document row and one event are already inserted.
+        event.listen(EventRow, "after_insert", lambda *args: os._exit(17))
+        doc = Document(source="doomed", raw_text="doomed text", clean_text="doomed text",
+                       url="https://example.org/doomed")
+        store.save(Analysis(document=doc, events=[Event(type="ACCUSE"), Event(type="FIGHT")]))
+    """)
+    finished = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 17, finished.stderr
+    with open_store(db_url(path)) as store:
+        counts = store.counts()
+        assert (counts.documents, counts.events, counts.urls) == (1, 2, 1)
+        assert [doc.id for doc in store.documents()] == [B_ID]
+
+
+# --- querying -----------------------------------------------------------------------------
+
+def test_events_come_back_equal_to_what_was_saved(filled: Store) -> None:
+    by_id = {s.id: s for s in filled.query_events(include_historical=True)}
+    original = analysis_a().events[1]
+    mobilize = by_id[MOBILIZE]
+    assert mobilize.event == original
+    assert (mobilize.doc_id, mobilize.title, mobilize.published) == (
+        A_ID, "Kyiv accuses Minsk", "2024-08-25")
+    assert mobilize.urls == ["https://example.org/a"]
+    assert mobilize.evidence_texts == [
+        "Kyiv accused Minsk of massing troops in the Gomel region.",
+        "Equipment and troops were seen on the border.",
+    ]
+    first = mobilize.evidence[0]
+    assert TEXT_A[first["start"]:first["end"]] == first["text"]
+    assert first["doc"] == A_ID
+    record = mobilize.to_dict()
+    assert record["claim"] == {"claimant": UKR_MFA.to_contract(), "stance": "alleged",
+                               "outlet_voice": False}
+    assert record["place"]["radius_km"] == 120.0 and record["trigger"] == "massing"
+
+
+def test_default_order_is_newest_first_with_undated_last(filled: Store) -> None:
+    assert ids(filled.query_events()) == [PROTEST, ACCUSE, MOBILIZE, WAGNER]
+
+
+def test_limit_and_offset_page_through_the_same_order(filled: Store) -> None:
+    assert ids(filled.query_events(limit=2, offset=1)) == [ACCUSE, MOBILIZE]
+    assert ids(filled.query_events(offset=3)) == [WAGNER]
+
+
+def test_historical_events_only_on_request(filled: Store) -> None:
+    assert FIGHT not in ids(filled.query_events())
+    assert ids(filled.query_events(types=["FIGHT"], include_historical=True)) == [FIGHT]
+
+
+def test_type_filter(filled: Store) -> None:
+    assert ids(filled.query_events(types=["MOBILIZE"])) == [MOBILIZE, WAGNER]
+    assert ids(filled.query_events(types=["ACCUSE", "PROTEST"])) == [PROTEST, ACCUSE]
+    assert filled.query_events(types=[]) == []
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [
+        ("POL", [PROTEST]),                             # an actor
+        ("UKR", [ACCUSE]),                              # a claimant is not a party
+        ("BLR", [PROTEST, ACCUSE, MOBILIZE, WAGNER]),   # recipient, actor, place only
+        ("blr", [PROTEST, ACCUSE, MOBILIZE, WAGNER]),
+        ("wagner-group", [WAGNER]),                     # a non-state slug
+        ("UK", []),                                     # codes match whole, not by prefix
+    ],
+)
+def test_country_filter(filled: Store, country: str, expected: list[str]) -> None:
+    assert ids(filled.query_events(country=country)) == expected
+
+
+def test_date_range_filters_on_start_day_and_drops_undated(filled: Store) -> None:
+    assert ids(filled.query_events(since="2024-09-01")) == [PROTEST]
+    # A datetime start still falls on its day when the range ends that day.
+    assert ids(filled.query_events(until=date(2024, 9, 2))) == [PROTEST, ACCUSE, MOBILIZE]
+    assert ids(filled.query_events(since=date(2024, 8, 25), until="2024-08-25")) == [
+        ACCUSE, MOBILIZE]
+    assert filled.query_events(until="2024-08-24") == []
+    assert ids(filled.query_events(until="2022-12-31", include_historical=True)) == [FIGHT]
+
+
+def test_text_search_is_case_insensitive_on_evidence(filled: Store) -> None:
+    assert ids(filled.query_events(text="EQUIPMENT")) == [MOBILIZE]
+    assert ids(filled.query_events(text="minsk")) == [PROTEST, ACCUSE, MOBILIZE]
+    assert ids(filled.query_events(text="50%")) == [PROTEST]
+    assert ids(filled.query_events(text="%")) == [PROTEST]  # a literal, not a wildcard
+    assert filled.query_events(text="_") == []
+
+
+def test_filters_combine(filled: Store) -> None:
+    assert ids(filled.query_events(types=["MOBILIZE"], country="BLR", since="2024-01-01",
+                                   text="gomel")) == [MOBILIZE]
