@@ -47,7 +47,7 @@ class ActorResolver:
         """Every alias in a sentence, longest first where they overlap."""
         found: list[tuple[int, int]] = []
         for matcher in (self.matcher, self._case_sensitive):
-            found.extend((s + sent.start, e + sent.start) for _, s, e in matcher(sent))
+            found.extend((s, e) for _, s, e in matcher(sent))
         found.sort(key=lambda se: (se[0], -(se[1] - se[0])))
         result: list[Mention] = []
         doc = sent.doc
@@ -61,8 +61,10 @@ class ActorResolver:
                 entry = self.lexicon.aliases.get(key[4:])
             if entry is None:
                 continue
-            result.append(Mention(start, end, entry))
             last_end = end
+            if entry.kind == "ignore":
+                continue
+            result.append(Mention(start, end, entry))
         return result
 
     def sector(self, head: Token) -> str | None:
@@ -84,11 +86,10 @@ class ActorResolver:
             return None
         doc = head.doc
         entry = mention.entry
-        sector = self.sector(head)
-        if sector is None and head.i in range(mention.start, mention.end):
+        # A named group keeps its own sector ("Wagner fighters" are a PMC, not generic rebels).
+        sector = entry.sector if entry.kind == "group" and entry.sector else self.sector(head)
+        if sector is None and entry.kind == "capital":
             sector = entry.sector
-        if sector is None:
-            sector = entry.sector if entry.kind != "demonym" else None
         text_start = min(head.left_edge.i, mention.start)
         text_end = max(head.i + 1, mention.end)
         text = doc[text_start:text_end].text

@@ -130,7 +130,11 @@ def _load_actors() -> tuple[dict[str, ActorEntry], tuple[tuple[str, str], ...]]:
         if key and key not in aliases:
             aliases[key] = entry
 
-    for code, info in raw.get("countries", {}).items():
+    blocked = {name.lower() for name in raw.get("ignore", [])}
+    for name in blocked:
+        aliases[name] = ActorEntry("", "ignore")
+    countries = raw.get("countries", {})
+    for code, info in countries.items():
         for name in info.get("names", []):
             add(name, ActorEntry(code, "country"))
         for name in info.get("capitals", []):
@@ -140,8 +144,11 @@ def _load_actors() -> tuple[dict[str, ActorEntry], tuple[tuple[str, str], ...]]:
     for slug, info in raw.get("groups", {}).items():
         for name in info.get("names", []):
             add(name, ActorEntry(slug, "group", info.get("sector")))
-    # pycountry fills in official names the hand-written file does not list.
+    # pycountry fills in official names the hand-written file does not list (states only:
+    # its territories, such as Jersey, would fire inside other names).
     for country in pycountry.countries:
+        if country.alpha_3 not in countries:
+            continue
         for attr in ("name", "common_name", "official_name"):
             name = getattr(country, attr, None)
             if name:

@@ -32,6 +32,8 @@ _RECIPIENT_PREPS = {"against", "on", "upon", "at", "with", "to", "into", "toward
 _NOUN_ACTOR_PREPS = {"by", "from"}
 _MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
 _MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
+_STATEMENT_NOUNS = {"statement", "report", "communique", "communiqué", "announcement", "release",
+                    "briefing", "note", "letter", "message", "post"}
 _NO_OBJECT_RECIPIENT = {"MOBILIZE", "AID", "SANCTION", "INVESTIGATE", "CONCEDE", "PROTEST"}
 
 
@@ -54,6 +56,8 @@ class DocContext:
 
     published: date | None
     last_subject: Actor | None = None
+    last_speaker: Actor | None = None
+    """Who spoke last ("X said", "according to X"): the referent of a quoted "we".""
     recent: list[Actor] = field(default_factory=list)
 
 
@@ -131,7 +135,9 @@ class RuleDetector:
             cand = self._phrase_at(sent, token)
             if cand is None:
                 lemma = token.lemma_.lower()
-                if token.pos_ == "VERB" or (token.pos_ == "AUX" and lemma not in ("be", "have", "do")):
+                if token.dep_ in ("amod", "compound", "npadvmod"):
+                    rules = []
+                elif token.pos_ == "VERB" or (token.pos_ == "AUX" and lemma not in ("be", "have", "do")):
                     rules = self._by_verb.get(lemma, [])
                 elif token.pos_ in ("NOUN", "PROPN") and token.dep_ != "compound":
                     rules = self._by_noun.get(lemma, []) or self._by_noun.get(token.lower_, [])
@@ -162,6 +168,9 @@ class RuleDetector:
                 owner = by_token.get(parent.i)
                 if owner is not None and current.dep_ != "conj":
                     cand.dominator = owner
+                    break
+                if parent.lemma_.lower() in self.cues.reporting_verbs and parent.pos_ in ("VERB", "AUX"):
+                    # Reported content is a claim of its own, not an argument of an event above.
                     break
                 current = parent
             if cand.dominator is None:
@@ -233,13 +242,25 @@ class RuleDetector:
     def _resolve(self, token: Token, mentions: list[Mention], ctx: DocContext,
                  avoid: str | None = None) -> Actor | None:
         if token.lower_ in PRONOUNS:
+            if token.lower_ in ("we", "us", "our") and ctx.last_speaker is not None:
+                return Actor(ctx.last_speaker.code, None, token.text)
+            if token.dep_ in ("nsubj", "nsubjpass") and avoid is None:
+                # "Kyiv accused Belarus ..., saying it had recorded": the pronoun takes the
+                # subject of the clause it hangs from.
+                verb = token.head
+                while verb.dep_ in ("advcl", "conj", "ccomp", "xcomp") and verb.head.i != verb.i:
+                    verb = verb.head
+                    subject = next((c for c in verb.children if c.dep_ == "nsubj"
+                                    and c.lower_ not in PRONOUNS), None)
+                    if subject is not None:
+                        return self._resolve(subject, mentions, ctx)
             if token.dep_ == "poss" or avoid is not None:
                 for actor in reversed(ctx.recent):
-                    if actor.code != avoid:
-                        return Actor(actor.code, actor.sector, token.text)
+                    if actor.code != avoid and actor.code:
+                        return Actor(actor.code, None, token.text)
                 return None
             if ctx.last_subject is not None:
-                return Actor(ctx.last_subject.code, ctx.last_subject.sector, token.text)
+                return Actor(ctx.last_subject.code, None, token.text)
             return None
         actor = self.actors.resolve(token, mentions)
         if actor is None:
@@ -294,15 +315,20 @@ class RuleDetector:
                         via = next((t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject)
                     actor = self._resolve(via, mentions, ctx)
                     if actor:
+                        ctx.last_speaker = actor
                         return actor, lemma
             current = parent
         for token in sent:
+            source = None
             if token.lower_ == "according" and token.i + 1 < sent.end and sent.doc[token.i + 1].lower_ == "to":
-                obj = next((t for t in sent.doc[token.i + 1].children if t.dep_ == "pobj"), None)
-                if obj is not None:
-                    actor = self._resolve(obj, mentions, ctx)
-                    if actor:
-                        return actor, "according"
+                source = next((t for t in sent.doc[token.i + 1].children if t.dep_ == "pobj"), None)
+            elif token.lower_ == "by" and token.head.lemma_.lower() in _STATEMENT_NOUNS:
+                source = next((t for t in token.children if t.dep_ == "pobj"), None)
+            if source is not None:
+                actor = self._resolve(source, mentions, ctx)
+                if actor:
+                    ctx.last_speaker = actor
+                    return actor, "according"
         return None, None
 
     def _flags(self, cand: Candidate, head: Token) -> tuple[bool, bool, bool, bool]:
@@ -337,20 +363,26 @@ class RuleDetector:
                 ongoing = True
         return future, hypothetical, negated, ongoing
 
-    def _date(self, cand: Candidate, head: Token, sent: Span, ctx: DocContext,
-              kept: list[Candidate]) -> EventDate | None:
+    @staticmethod
+    def _clauses_of(token: Token) -> list[Token]:
+        """The verbs whose clause a word belongs to, climbing through complement clauses
+        ("allowed troops to use ... for the 2022 invasion" belongs to "use" and "allowed") but
+        not out of relative or adverbial clauses ("hosted after the rebellion last year")."""
+        current = token
+        while current.pos_ not in ("VERB", "AUX") and current.head.i != current.i:
+            current = current.head
+        chain = [current]
+        while current.dep_ in ("xcomp", "ccomp", "conj") and current.head.pos_ in ("VERB", "AUX"):
+            current = current.head
+            chain.append(current)
+        return chain
+
+    def _date(self, head: Token, cand: Candidate, sent: Span, ctx: DocContext) -> EventDate | None:
         ents = [e for e in sent.ents if e.label_ in ("DATE", "TIME") or
                 (e.label_ == "CARDINAL" and e.text.isdigit() and len(e.text) == 4)]
         if not ents:
             return None
-        own = {t.i for t in head.subtree} | {t.i for t in cand.token.subtree}
-        mine = [e for e in ents if e.root.i in own]
-        if not mine and cand.embedded_stance is None:
-            others = set()
-            for other in kept:
-                if other is not cand and other.token.i not in own:
-                    others.update(t.i for t in other.token.subtree)
-            mine = [e for e in ents if e.root.i not in others]
+        mine = [e for e in ents if {head.i, cand.token.i} & {v.i for v in self._clauses_of(e.root)}]
         for ent in mine:
             text = ent.text
             prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
@@ -368,7 +400,8 @@ class RuleDetector:
         events = []
         sentence_subject: Actor | None = None
         for token in sent:
-            if token.dep_ in _SUBJECTS and token.lower_ not in PRONOUNS:
+            main = token.head == sent.root or (token.head.dep_ == "conj" and token.head.head == sent.root)
+            if token.dep_ in _SUBJECTS and main and token.lower_ not in PRONOUNS:
                 sentence_subject = self.actors.resolve(token, mentions)
                 if sentence_subject:
                     break
@@ -388,7 +421,7 @@ class RuleDetector:
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
             future, hypothetical, negated, ongoing = self._flags(cand, head)
-            when = self._date(cand, head, sent, ctx, kept)
+            when = self._date(head, cand, sent, ctx)
             historical = False
             if when is not None and ctx.published is not None and when.end:
                 end = date.fromisoformat(when.end)
@@ -418,6 +451,8 @@ class RuleDetector:
         token = cand.token
         if token.pos_ in ("NOUN", "PROPN"):
             holder = self._noun_actor(token)
+            if holder is not None and holder.lower_ in PRONOUNS and head is not token:
+                holder = None
             if holder is not None:
                 actor = self._resolve(holder, mentions, ctx)
                 if actor:

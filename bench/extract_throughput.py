@@ -1,0 +1,392 @@
+"""End-to-end `extract` throughput measured against bare spaCy, in the same run.
+
+Why this exists: spaCy's parse is the one cost Borderwatch cannot avoid, so the honest question about
+speed is how much the rest of `borderwatch extract` adds to it: JSON parsing, ingest, cleaning,
+the rule-based extractor, rendering the contract and `json.dumps`. This script times both over
+the same documents on the same machine and prints the ratio (pipeline docs/s ÷ spaCy docs/s); the
+target is a ratio of at least 0.6, i.e. everything outside spaCy costs no more than about two
+thirds of spaCy's own time. Absolute docs/s depend on the machine; the ratio much less so.
+
+Measure A (spaCy): `load_pipeline()` then ``nlp.pipe(texts, batch_size=32)`` over the texts the
+clean stage produces (cleaned outside the timed region, so both measures parse the same text).
+Measure B (pipeline): from the JSON Lines strings, ``json.loads`` → `document_from_record` →
+`Pipeline.analyse` (clean, nlp, extract) → ``json.dumps(analysis.to_contract())`` per document,
+which is what `borderwatch extract` does per line. Runs alternate A, B, A, B, … after a warm-up,
+and the median of each is reported. Peak memory of each measure is taken in a fresh subprocess
+(``--only spacy`` / ``--only pipeline``) so neither inherits the other's allocations.
+
+Run: ``.venv/bin/python bench/extract_throughput.py [--corpus FILE.jsonl] [--repeat N] [--json]``.
+This is a benchmark, not a test: it never fails on a slow result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+import spacy
+from spacy.language import Language
+
+from borderwatch.clean import clean_document
+from borderwatch.config import Config
+from borderwatch.errors import BorderwatchError, IngestError
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Document
+from borderwatch.nlp import load_pipeline
+from borderwatch.pipeline import Pipeline
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO / "samples" / "sample.input.jsonl"
+MIN_DOCUMENTS = 300
+"""Without `--repeat`, the corpus is repeated until it holds at least this many documents."""
+TARGET_RATIO = 0.6
+SPACY_BATCH_SIZE = 32
+WARMUP_DOCS = 8
+MIB = 1024 * 1024
+ANCHOR_MARK = " (copy 0)"
+ANCHOR_LINES, ANCHOR_TRIES = 5, 10
+"""How hard `html_anchor` looks for a place in an HTML page where cleaning keeps the copy mark."""
+
+Measure = Literal["spacy", "pipeline"]
+
+
+# --- corpus ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The benchmark's documents: JSON Lines for B and the matching cleaned texts for A."""
+
+    path: Path
+    name: str
+    records: int
+    repeat: int
+    lines: list[str]
+    clean_texts: list[str]
+    raw_chars: int
+    clean_chars: int
+    clean_errors: int
+    distinct_clean_texts: int
+    """Fewer than the documents that cleaned if the corpus itself holds duplicates."""
+
+    @property
+    def documents(self) -> int:
+        return len(self.lines)
+
+
+def corpus_name(path: Path) -> str:
+    """`ucdp.input.jsonl` → `ucdp`; `sample.input.jsonl` → `sample`."""
+    name = path.name
+    for suffix in (".jsonl", ".input"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise SystemExit(f"{path}:{number}: expected a JSON object")
+            records.append(record)
+    if not records:
+        raise SystemExit(f"{path}: no records")
+    return records
+
+
+def html_anchor(record: dict[str, Any], config: Config) -> int | None:
+    """Where in an HTML record's markup to put the copy mark so that cleaning keeps it.
+
+    Candidates are the places where the first words of a cleaned line occur verbatim in the
+    markup (the same words may also sit in the title or a meta tag); the first one whose mark
+    survives cleaning wins. None for a text record, or when no candidate survives.
+    """
+    html = record.get("html")
+    if not isinstance(html, str):
+        return None
+
+    def clean(markup: str) -> str:
+        document = document_from_record({**record, "html": markup}, "anchor", config.ingest)
+        return clean_document(document).clean_text
+
+    try:
+        lines = clean(html).splitlines()
+    except BorderwatchError:
+        return None
+    tried = 0
+    for line in lines[:ANCHOR_LINES]:
+        words = line.split()
+        snippet = " ".join(words[:6])
+        found = html.find(snippet) if len(words) >= 3 else -1
+        while found >= 0 and tried < ANCHOR_TRIES:
+            tried += 1
+            cut = found + len(snippet)
+            try:
+                if ANCHOR_MARK in clean(html[:cut] + ANCHOR_MARK + html[cut:]):
+                    return cut
+            except BorderwatchError:
+                pass
+            found = html.find(snippet, cut)
+    return None
+
+
+def vary(record: dict[str, Any], copy: int, anchor: int | None) -> dict[str, Any]:
+    """Copy `copy` of a record, made distinct so no layer can serve it from a cache.
+
+    Copy 0 is the record as given; later copies get a distinct id and " (copy N)" at the end of
+    their first line (a last line is often boilerplate that cleaning drops whole), or for HTML
+    at `anchor`, inside the main text (else at the end, where trafilatura may drop it).
+    """
+    if copy == 0:
+        return record
+    varied = dict(record)
+    mark = f" (copy {copy})"
+    if "id" in record:
+        varied["id"] = f"{record['id']}#copy{copy}"
+    if isinstance(text := record.get("text"), str):
+        cut = text.find("\n")
+        cut = len(text) if cut < 0 else cut
+        varied["text"] = text[:cut] + mark + text[cut:]
+    elif isinstance(html := record.get("html"), str):
+        cut = len(html) if anchor is None else anchor
+        varied["html"] = html[:cut] + mark + html[cut:]
+    return varied
+
+
+def document(line: str, source: str, config: Config) -> Document | BorderwatchError:
+    """One JSON line → a `Document` (or the error), as `borderwatch extract` builds it."""
+    try:
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise IngestError("each line must be a JSON object", source=source)
+        return document_from_record(record, source, config.ingest)
+    except json.JSONDecodeError as exc:
+        return IngestError(f"invalid JSON: {exc.msg}", source=source)
+    except IngestError as exc:
+        return exc
+
+
+def load_corpus(path: Path, repeat: int | None, config: Config) -> Corpus:
+    records = read_records(path)
+    if repeat is None:
+        repeat = max(1, math.ceil(MIN_DOCUMENTS / len(records)))
+    anchors = [html_anchor(record, config) if repeat > 1 else None for record in records]
+    lines = [json.dumps(vary(record, copy, anchor), ensure_ascii=False)
+             for copy in range(repeat) for record, anchor in zip(records, anchors, strict=True)]
+    clean_texts: list[str] = []
+    raw_chars = errors = 0
+    for number, line in enumerate(lines, 1):
+        item = document(line, f"{path.name}:{number}", config)
+        if isinstance(item, BorderwatchError):
+            errors += 1
+            clean_texts.append("")  # what Pipeline.analyse hands spaCy for a failed item
+            continue
+        raw_chars += len(item.raw_text)
+        try:
+            clean_texts.append(clean_document(item).clean_text)
+        except BorderwatchError:
+            errors += 1
+            clean_texts.append("")
+    return Corpus(path=path, name=corpus_name(path), records=len(records), repeat=repeat,
+                  lines=lines, clean_texts=clean_texts, raw_chars=raw_chars,
+                  clean_chars=sum(map(len, clean_texts)), clean_errors=errors,
+                  distinct_clean_texts=len(set(clean_texts) - {""}))
+
+
+# --- the two measures ------------------------------------------------------------------------
+
+
+def run_spacy(nlp: Language, texts: list[str]) -> None:
+    """Measure A: spaCy's fast path and nothing else."""
+    for _ in nlp.pipe(texts, batch_size=SPACY_BATCH_SIZE):
+        pass
+
+
+def run_pipeline(pipeline: Pipeline, lines: list[str], name: str) -> int:
+    """Measure B: what `borderwatch extract` does per line; returns the number of events."""
+
+    def items() -> Iterator[Document | BorderwatchError]:
+        for number, line in enumerate(lines, 1):
+            yield document(line, f"{name}:{number}", pipeline.config)
+
+    events = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for analysis in pipeline.analyse(items()):
+            events += len(analysis.events)
+            sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
+    return events
+
+
+def timed(run: Callable[[], object]) -> float:
+    """Seconds one run takes, with garbage collected beforehand (outside the timing)."""
+    gc.collect()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def runners(measure: Measure, pipeline: Pipeline, corpus: Corpus,
+            ) -> tuple[Callable[[], object], Callable[[], object]]:
+    """(the timed run, its warm-up on a few documents) for one measure."""
+    head = slice(0, WARMUP_DOCS)
+    if measure == "spacy":
+        return (lambda: run_spacy(pipeline.nlp, corpus.clean_texts),
+                lambda: run_spacy(pipeline.nlp, corpus.clean_texts[head]))
+    return (lambda: run_pipeline(pipeline, corpus.lines, corpus.path.name),
+            lambda: run_pipeline(pipeline, corpus.lines[head], corpus.path.name))
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB."""
+    try:
+        import resource
+    except ImportError:  # Windows: psutil reports the peak working set there
+        return float(getattr(psutil.Process().memory_info(), "peak_wset", 0)) / MIB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MIB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
+
+
+def measure_alone(measure: Measure, corpus: Corpus) -> dict[str, Any]:
+    """Body of ``--only``: load, warm up, one timed run; report throughput and memory."""
+    pipeline = Pipeline()
+    run, warm_up = runners(measure, pipeline, corpus)
+    warm_up()
+    rss_loaded = psutil.Process().memory_info().rss / MIB
+    seconds = timed(run)
+    return {"measure": measure, "docs_per_s": corpus.documents / seconds,
+            "rss_after_load_mib": rss_loaded, "peak_rss_mib": peak_rss_mib()}
+
+
+def memory_in_subprocess(measure: Measure, corpus: Corpus) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--only", measure,
+               "--corpus", str(corpus.path), "--repeat", str(corpus.repeat)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"--only {measure} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "spacy_pipeline": Config().nlp.pipeline,
+    }
+
+
+def figures(corpus: Corpus, runs: int, skip_memory: bool) -> dict[str, Any]:
+    pipeline = Pipeline()  # loads the spaCy pipeline both measures share
+    timings: dict[Measure, list[float]] = {"spacy": [], "pipeline": []}
+    plans = {measure: runners(measure, pipeline, corpus) for measure in timings}
+    for _, warm_up in plans.values():
+        warm_up()
+    for _ in range(runs):
+        for measure, (run, _) in plans.items():
+            timings[measure].append(corpus.documents / timed(run))
+    events = run_pipeline(pipeline, corpus.lines, corpus.path.name)  # untimed: for the report
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "corpus": {
+            "path": str(corpus.path), "name": corpus.name, "records": corpus.records,
+            "repeat": corpus.repeat, "documents": corpus.documents,
+            "raw_chars": corpus.raw_chars, "clean_chars": corpus.clean_chars,
+            "clean_errors": corpus.clean_errors,
+            "distinct_clean_texts": corpus.distinct_clean_texts, "events": events,
+        },
+        "runs": runs,
+    }
+    for measure, rates in timings.items():
+        result[measure] = {"docs_per_s": rates, "median_docs_per_s": statistics.median(rates),
+                           "median_chars_per_s":
+                               statistics.median(rates) * corpus.clean_chars / corpus.documents}
+    ratio = result["pipeline"]["median_docs_per_s"] / result["spacy"]["median_docs_per_s"]
+    result.update(ratio=ratio, target_ratio=TARGET_RATIO, meets_target=ratio >= TARGET_RATIO)
+    if not skip_memory:
+        for measure in timings:
+            alone = memory_in_subprocess(measure, corpus)
+            result[measure].update(peak_rss_mib=alone["peak_rss_mib"],
+                                   rss_after_load_mib=alone["rss_after_load_mib"])
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    m, c = result["machine"], result["corpus"]
+    lines = [
+        f"machine   {m['cpu_count']} CPUs ({m['cpu']}), Python {m['python']}, "
+        f"spaCy {m['spacy']} ({m['spacy_pipeline']}), {m['platform']}",
+        f"corpus    {c['name']} ({c['path']}): {c['records']} records × {c['repeat']} = "
+        f"{c['documents']} documents, {c['raw_chars']:,} input chars, "
+        f"{c['clean_chars']:,} clean chars ({c['distinct_clean_texts']} distinct texts), "
+        f"{c['clean_errors']} failed ingest/clean, {c['events']} events",
+        f"runs      {result['runs']} of each, alternating spaCy/pipeline after a warm-up; "
+        "median shown",
+        "",
+        f"{'measure':<24}{'docs/s':>10}{'kchars/s':>10}{'peak RSS':>12}{'RSS loaded':>12}   runs (docs/s)",
+    ]
+    labels = {"spacy": "A  bare spaCy nlp.pipe", "pipeline": "B  extract end-to-end"}
+    for measure, label in labels.items():
+        r = result[measure]
+        memory = (f"{r['peak_rss_mib']:>8.0f} MiB{r['rss_after_load_mib']:>8.0f} MiB"
+                  if "peak_rss_mib" in r else f"{'-':>12}{'-':>12}")
+        runs = ", ".join(f"{rate:.1f}" for rate in r["docs_per_s"])
+        lines.append(f"{label:<24}{r['median_docs_per_s']:>10.1f}"
+                     f"{r['median_chars_per_s'] / 1000:>10.1f}{memory}   {runs}")
+    verdict = "meets" if result["meets_target"] else "BELOW"
+    lines += ["", f"ratio B/A {result['ratio']:.2f}  ({verdict} the target of "
+                  f"≥ {result['target_ratio']:.1f})"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="JSON Lines input (fields id, text or html, published, ...)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help=f"copies of the corpus (default: enough for ≥ {MIN_DOCUMENTS} docs)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each measure")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the two subprocesses that measure peak memory")
+    parser.add_argument("--only", choices=["spacy", "pipeline"],
+                        help="internal: run one measure once and print its memory as JSON")
+    args = parser.parse_args(argv)
+    if (args.repeat is not None and args.repeat < 1) or args.runs < 1:
+        parser.error("--repeat and --runs must be at least 1")
+    load_pipeline()  # fail early and plainly if the spaCy pipeline is not installed
+    corpus = load_corpus(args.corpus, args.repeat, Config())
+    if args.only:
+        print(json.dumps(measure_alone(args.only, corpus)))
+        return 0
+    result = figures(corpus, args.runs, args.no_memory)
+    print(json.dumps(result, indent=2) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
