@@ -270,10 +270,10 @@ def measure_alone(measure: Measure, corpus: Corpus) -> dict[str, Any]:
     pipeline = Pipeline()
     run, warm_up = runners(measure, pipeline, corpus)
     warm_up()
-    rss_loaded = psutil.Process().memory_info().rss / MIB
+    rss_warm = psutil.Process().memory_info().rss / MIB
     seconds = timed(run)
     return {"measure": measure, "docs_per_s": corpus.documents / seconds,
-            "rss_after_load_mib": rss_loaded, "peak_rss_mib": peak_rss_mib()}
+            "rss_after_warmup_mib": rss_warm, "peak_rss_mib": peak_rss_mib()}
 
 
 def memory_in_subprocess(measure: Measure, corpus: Corpus) -> dict[str, Any]:
@@ -331,7 +331,7 @@ def figures(corpus: Corpus, runs: int, skip_memory: bool) -> dict[str, Any]:
         for measure in timings:
             alone = memory_in_subprocess(measure, corpus)
             result[measure].update(peak_rss_mib=alone["peak_rss_mib"],
-                                   rss_after_load_mib=alone["rss_after_load_mib"])
+                                   rss_after_warmup_mib=alone["rss_after_warmup_mib"])
     return result
 
 
@@ -347,12 +347,12 @@ def table(result: dict[str, Any]) -> str:
         f"runs      {result['runs']} of each, alternating spaCy/pipeline after a warm-up; "
         "median shown",
         "",
-        f"{'measure':<24}{'docs/s':>10}{'kchars/s':>10}{'peak RSS':>12}{'RSS loaded':>12}   runs (docs/s)",
+        f"{'measure':<24}{'docs/s':>10}{'kchars/s':>10}{'peak RSS':>12}{'RSS warm':>12}   runs (docs/s)",
     ]
     labels = {"spacy": "A  bare spaCy nlp.pipe", "pipeline": "B  extract end-to-end"}
     for measure, label in labels.items():
         r = result[measure]
-        memory = (f"{r['peak_rss_mib']:>8.0f} MiB{r['rss_after_load_mib']:>8.0f} MiB"
+        memory = (f"{r['peak_rss_mib']:>8.0f} MiB{r['rss_after_warmup_mib']:>8.0f} MiB"
                   if "peak_rss_mib" in r else f"{'-':>12}{'-':>12}")
         runs = ", ".join(f"{rate:.1f}" for rate in r["docs_per_s"])
         lines.append(f"{label:<24}{r['median_docs_per_s']:>10.1f}"

@@ -56,6 +56,10 @@ class Cues:
     future_markers: frozenset[str]
     hypothetical_markers: frozenset[str]
     negation_words: frozenset[str]
+    obligation_markers: frozenset[str]
+    commitment_markers: frozenset[str]
+    commitment_types: frozenset[str]
+    intent_types: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,11 @@ def _load_cues() -> Cues:
     missing = set(names) - set(raw)
     if missing:
         raise ConfigError(f"missing cue lists {sorted(missing)}", source="data/cues.toml")
-    return Cues(**{name: _words(raw[name], name) for name in names})
+    cues = Cues(**{name: _words(raw[name], name) for name in names})
+    bad = {t.upper() for t in cues.commitment_types | cues.intent_types} - set(EVENT_TYPES)
+    if bad:
+        raise ConfigError(f"unknown event types {sorted(bad)}", source="data/cues.toml")
+    return cues
 
 
 def _load_actors() -> tuple[dict[str, ActorEntry], tuple[tuple[str, str], ...]]:

@@ -32,6 +32,14 @@ _RECIPIENT_PREPS = {"against", "on", "upon", "at", "with", "to", "into", "toward
 _NOUN_ACTOR_PREPS = {"by", "from"}
 _MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
 _MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
+_INDEPENDENT = {"conj", "nsubj", "nsubjpass", "csubj", "parataxis", "dep", "appos", "npadvmod",
+                "punct", "meta", "intj"}
+"""Links that do not make a trigger part of the event above it (coordination, subjects, loose
+attachments such as headline parataxis)."""
+_CIRCUMSTANCE_PREPS = {"after", "during", "despite", "amid", "following", "before", "since",
+                       "over", "because", "in"}
+_CIRCUMSTANCE_MARKS = {"after", "before", "since", "while", "as", "when", "until", "because",
+                       "although", "though", "once", "despite"}
 _STATEMENT_NOUNS = {"statement", "report", "communique", "communiqué", "announcement", "release",
                     "briefing", "note", "letter", "message", "post"}
 _NO_OBJECT_RECIPIENT = {"MOBILIZE", "AID", "SANCTION", "INVESTIGATE", "CONCEDE", "PROTEST"}
@@ -57,7 +65,7 @@ class DocContext:
     published: date | None
     last_subject: Actor | None = None
     last_speaker: Actor | None = None
-    """Who spoke last ("X said", "according to X"): the referent of a quoted "we".""
+    """Who spoke last ("X said", "according to X"): the referent of a quoted \"we\"."""
     recent: list[Actor] = field(default_factory=list)
 
 
@@ -159,14 +167,17 @@ class RuleDetector:
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         by_token = {c.token.i: c for c in candidates}
         kept = []
+        subordinate: set[int] = set()
         for cand in candidates:
             path: list[Token] = []
             current = cand.token
             while current.head.i != current.i:
                 path.append(current)
+                if self._is_circumstance(current):
+                    subordinate.add(cand.token.i)
                 parent = current.head
                 owner = by_token.get(parent.i)
-                if owner is not None and current.dep_ != "conj":
+                if owner is not None and current.dep_ not in _INDEPENDENT:
                     cand.dominator = owner
                     break
                 if parent.lemma_.lower() in self.cues.reporting_verbs and parent.pos_ in ("VERB", "AUX"):
@@ -180,14 +191,29 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-        return kept
+        # Events in circumstantial clauses ("after 12 days of battles", "as he embarked on a
+        # trip", "refugees fleeing the war") are background to the sentence's main event; they
+        # stand only when the sentence has nothing else to say.
+        main = [c for c in kept if c.token.i not in subordinate]
+        return main or kept
+
+    @staticmethod
+    def _is_circumstance(token: Token) -> bool:
+        if token.dep_ in ("relcl", "acl"):
+            return True
+        if token.dep_ == "prep" and token.lower_ in _CIRCUMSTANCE_PREPS:
+            return True
+        return token.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in _CIRCUMSTANCE_MARKS for c in token.children)
 
     def _embedding(self, dominator: Candidate, path: list[Token]) -> str | None:
         """'alleged'/'denied' when the path from an accusation or denial is its complement."""
         lemma = dominator.token.lemma_.lower()
         link = path[-1]
-        complement = link.dep_ in ("ccomp", "xcomp", "pcomp", "dobj") or (
-            link.dep_ == "prep" and link.lower_ in ("of", "for")
+        # Only the head of the complement is the alleged event: "accused X of massing troops",
+        # not every noun inside it ("of restoring the blackmail in the negotiations").
+        complement = (link.dep_ in ("ccomp", "xcomp") and len(path) == 1) or (
+            link.dep_ == "prep" and link.lower_ in ("of", "for") and len(path) == 2
         )
         if not complement:
             return None
@@ -331,6 +357,21 @@ class RuleDetector:
                     return actor, "according"
         return None, None
 
+    def _reframe(self, kind: str, head: Token, actor: Actor | None, recipients: list[Actor],
+                 claimant: Actor | None, future: bool, hypothetical: bool
+                 ) -> tuple[str, Actor | None, list[Actor], bool, bool]:
+        """Code an announced, promised or required act as the announcement (see cues.toml)."""
+        auxes = {c.lower_ for c in head.children if c.dep_ in ("aux", "auxpass")}
+        if auxes & self.cues.obligation_markers and claimant is not None:
+            return "REQUEST", claimant, [actor] if actor else recipients, False, False
+        governor = head.head if head.dep_ == "xcomp" else None
+        committed = future or (governor is not None and governor.lemma_.lower() in self.cues.commitment_markers)
+        if committed and kind.lower() in self.cues.commitment_types:
+            return "AGREE", actor, recipients, future, False
+        if committed and not hypothetical and kind.lower() in self.cues.intent_types:
+            return "THREATEN", actor, recipients, future, False
+        return kind, actor, recipients, future, hypothetical
+
     def _flags(self, cand: Candidate, head: Token) -> tuple[bool, bool, bool, bool]:
         """(future, hypothetical, negated, ongoing) from the words around the trigger's clause."""
         chain = [cand.token, head]
@@ -421,6 +462,10 @@ class RuleDetector:
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
             future, hypothetical, negated, ongoing = self._flags(cand, head)
+            kind = cand.rule.type
+            if not negated:
+                kind, actor, recipients, future, hypothetical = self._reframe(
+                    kind, head, actor, recipients, claimant, future, hypothetical)
             when = self._date(head, cand, sent, ctx)
             historical = False
             if when is not None and ctx.published is not None and when.end:
@@ -432,7 +477,7 @@ class RuleDetector:
                 when = EventDate(day, day, "ongoing" if ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
             events.append(Event(
-                type=cand.rule.type, mode=cand.rule.mode, actors=[actor] if actor else [],
+                type=kind, mode=cand.rule.mode if kind == cand.rule.type else None, actors=[actor] if actor else [],
                 recipients=recipients, date=when or EventDate(),
                 historical=historical, future=future, hypothetical=hypothetical, negated=negated,
                 claim=Claim(claimant=claimant, stance=stance,  # type: ignore[arg-type]
