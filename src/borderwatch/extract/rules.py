@@ -111,6 +111,12 @@ class RuleDetector:
             frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             out.add(token.head.lemma_.lower())
+        if token.pos_ == "VERB" and not any(c.dep_ == "dobj" for c in token.children):
+            # Intransitive use: what moves is the subject ("battalions arrived", "troops deployed").
+            for child in token.children:
+                if child.dep_ == "nsubj":
+                    out.add(child.lemma_.lower())
+                    out.update(c.lemma_.lower() for c in child.children if c.dep_ == "conj")
         return out
 
     def _fits(self, rule: TriggerRule, token: Token) -> bool:
@@ -341,7 +347,8 @@ class RuleDetector:
                         via = next((t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject)
                     actor = self._resolve(via, mentions, ctx)
                     if actor:
-                        ctx.last_speaker = actor
+                        if via.lower_ not in PRONOUNS:
+                            ctx.last_speaker = actor
                         return actor, lemma
             current = parent
         for token in sent:
@@ -439,13 +446,11 @@ class RuleDetector:
         candidates = self.triggers(sent)
         kept = self.select(candidates)
         events = []
-        sentence_subject: Actor | None = None
-        for token in sent:
-            main = token.head == sent.root or (token.head.dep_ == "conj" and token.head.head == sent.root)
-            if token.dep_ in _SUBJECTS and main and token.lower_ not in PRONOUNS:
-                sentence_subject = self.actors.resolve(token, mentions)
-                if sentence_subject:
-                    break
+        # The main subject of this sentence is what "it"/"they" in the next one most likely means;
+        # a main subject that names no actor ("The statement said") leaves the pronoun unresolved.
+        main_subjects = [t for t in sent if t.dep_ in _SUBJECTS and t.lower_ not in PRONOUNS and (
+            t.head == sent.root or (t.head.dep_ == "conj" and t.head.head == sent.root))]
+        sentence_subject = next((a for a in (self.actors.resolve(t, mentions) for t in main_subjects) if a), None)
         evidence = _sentence_span(sent)
         for cand in kept:
             head = self._clause_head(cand.token)
@@ -484,7 +489,7 @@ class RuleDetector:
                             outlet_voice=claimant is None),
                 evidence=[evidence], trigger=sent.doc[cand.token.i].text, confidence=confidence,
             ))
-        if sentence_subject is not None:
+        if main_subjects:
             ctx.last_subject = sentence_subject
         for m in mentions:
             ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start:m.end].text))
