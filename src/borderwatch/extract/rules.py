@@ -436,6 +436,8 @@ class RuleDetector:
             prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
             if prev is not None and prev.lower_ == "since":
                 text = "since " + text
+            elif prev is not None and prev.lower_ in ("for", "within", "about", "nearly"):
+                continue  # a duration ("for a week"), not a point in time
             resolved = dates.resolve(text, ctx.published)
             if resolved is not None:
                 return resolved

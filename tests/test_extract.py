@@ -1,0 +1,184 @@
+"""The extract stage, end to end through the real spaCy pipeline: what a reader would check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from borderwatch.config import IngestConfig
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Analysis, Event
+from borderwatch.pipeline import Pipeline
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_27b3de6de7ba2833.txt"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+def analyse(pipeline: Pipeline, text: str, published: str | None = "2024-08-25") -> Analysis:
+    record = {"id": "t", "text": text}
+    if published:
+        record["published"] = published
+    doc = document_from_record(record, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    assert analysis.error is None
+    return analysis
+
+
+def current(analysis: Analysis, kind: str) -> list[Event]:
+    return [e for e in analysis.events if e.type == kind and e.is_current]
+
+
+def codes(actors: list) -> set[str]:
+    return {a.code for a in actors}
+
+
+def test_accusation_with_capital_metonyms_and_weekday(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Kyiv accused Minsk on Tuesday of massing troops near the border.")
+    (accuse,) = current(result, "ACCUSE")
+    assert codes(accuse.actors) == {"UKR"} and codes(accuse.recipients) == {"BLR"}
+    assert accuse.actors[0].sector == "GOV"
+    assert (accuse.date.start, accuse.date.granularity) == ("2024-08-20", "day")
+    (mobilize,) = current(result, "MOBILIZE")
+    assert codes(mobilize.actors) == {"BLR"}
+    assert mobilize.claim.stance == "alleged" and mobilize.claim.claimant.code == "UKR"
+
+
+def test_demonyms_and_sectors(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Armenian forces shelled Azerbaijani positions near the border on Monday.")
+    (fight,) = current(result, "FIGHT")
+    assert fight.actors[0].code == "ARM" and fight.actors[0].sector == "MIL"
+    assert codes(fight.recipients) == {"AZE"}
+
+
+def test_named_group_gets_its_slug(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Hezbollah fired rockets at northern Israel on Friday, the army said.")
+    events = [e for e in result.events if e.type in ("FIGHT", "ASSAULT")]
+    assert events and events[0].actors[0].code == "hezbollah"
+
+
+def test_background_year_is_historical(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "In 2020 Azerbaijan attacked Armenian positions in a six-week war.")
+    assert result.events, "the attack is still an event"
+    assert all(e.historical for e in result.events)
+    assert not current(result, "FIGHT")
+
+
+def test_negated_sentence_is_not_a_current_event(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Estonia has never attacked Russia and will not attack it.")
+    assert not [e for e in result.events if e.is_current and e.type in ("FIGHT", "ASSAULT")]
+
+
+def test_denial_marks_the_embedded_event_denied(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Moscow denied deploying troops to the border.")
+    assert current(result, "REJECT")
+    mobilize = [e for e in result.events if e.type == "MOBILIZE"]
+    assert mobilize and mobilize[0].claim.stance == "denied"
+
+
+def test_modal_makes_it_hypothetical(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Analysts said Russia could launch an offensive in the spring.")
+    fights = [e for e in result.events if e.type == "FIGHT"]
+    assert fights and all(e.hypothetical for e in fights)
+
+
+def test_future_commitment_is_an_agreement(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Israel will withdraw its troops from the town, a spokesman said.")
+    assert current(result, "AGREE")
+    assert not current(result, "RETREAT")
+
+
+def test_repeated_mentions_merge_into_one_event(pipeline: Pipeline) -> None:
+    text = ("Lithuania accused Belarus of massing troops near the border on Sunday. "
+            "Vilnius said Belarus had been massing troops for a week. "
+            "The weather was cold.")
+    result = analyse(pipeline, text)
+    mobilize = current(result, "MOBILIZE")
+    assert len(mobilize) == 1
+    assert len(mobilize[0].evidence) == 2
+    for span in mobilize[0].evidence:
+        assert "massing" in result.document.clean_text[span.start:span.end]
+
+
+def test_undated_event_is_anchored_to_publication(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Pakistani troops clashed with Indian soldiers along the frontier.",
+                     published="2025-05-07")
+    (fight,) = current(result, "FIGHT")
+    assert fight.date.start == "2025-05-07" and fight.date.granularity == "unknown"
+
+
+def test_no_events_in_plain_description(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Belarus is a landlocked country with a population of about nine million.")
+    assert result.events == []
+
+
+def test_evidence_offsets_point_into_clean_text(pipeline: Pipeline) -> None:
+    text = "Seoul said on Monday that North Korean soldiers crossed the border. Pyongyang denied it."
+    result = analyse(pipeline, text)
+    assert result.events
+    for event in result.events:
+        for span in event.evidence:
+            sentence = result.document.clean_text[span.start:span.end]
+            assert sentence and sentence == sentence.strip()
+
+
+@pytest.fixture(scope="module")
+def seed(pipeline: Pipeline) -> Analysis:
+    return analyse(pipeline, SEED.read_text(encoding="utf-8"), published="2024-08-25")
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed article not found at {SEED}")
+class TestSeedArticle:
+    """DESIGN §4: the worked example (geography is the geography issue's job)."""
+
+    def test_donation_appeal_removed_and_article_kept(self, seed: Analysis) -> None:
+        raw = seed.document.raw_text
+        appeal = raw.index("A Message from")
+        assert len(seed.document.removed) == 1
+        (removed,) = seed.document.removed
+        assert removed.start == appeal and removed.end >= len(raw.rstrip())
+        assert seed.document.clean_text == raw[:appeal].rstrip()
+
+    def test_accusation_dated_publication_day(self, seed: Analysis) -> None:
+        accusations = current(seed, "ACCUSE")
+        assert any(codes(e.actors) == {"UKR"} and codes(e.recipients) == {"BLR"}
+                   and e.date.start == "2024-08-25" for e in accusations)
+
+    def test_one_alleged_belarusian_buildup_with_several_sentences(self, seed: Analysis) -> None:
+        buildups = [e for e in current(seed, "MOBILIZE") if codes(e.actors) == {"BLR"}]
+        assert len(buildups) == 1
+        (buildup,) = buildups
+        assert buildup.claim.stance == "alleged" and buildup.claim.claimant.code == "UKR"
+        assert len(buildup.evidence) >= 2
+
+    def test_wagner_presence_is_alleged_mobilization(self, seed: Analysis) -> None:
+        wagner = [e for e in current(seed, "MOBILIZE") if codes(e.actors) == {"wagner-group"}]
+        assert wagner and wagner[0].claim.stance == "alleged"
+
+    def test_warning_or_demand_to_belarus(self, seed: Analysis) -> None:
+        verbal = current(seed, "THREATEN") + current(seed, "REQUEST")
+        assert any(codes(e.actors) == {"UKR"} and "BLR" in codes(e.recipients) for e in verbal)
+
+    def test_fighting_both_ways_is_ongoing(self, seed: Analysis) -> None:
+        fights = current(seed, "FIGHT")
+        pairs = {(a.code, r.code) for e in fights for a in e.actors for r in e.recipients}
+        assert {("UKR", "RUS"), ("RUS", "UKR")} <= pairs
+        assert all(e.date.granularity == "ongoing" for e in fights)
+
+    def test_background_is_historical(self, seed: Analysis) -> None:
+        text = seed.document.clean_text
+        for marker in ("February 2022 invasion", "In 2022,"):
+            sentence_events = [e for e in seed.events
+                               if any(marker in text[s.start:s.end] for s in e.evidence)]
+            assert sentence_events, marker
+            assert all(e.historical for e in sentence_events), marker
+
+    def test_negated_promise_is_not_hostile(self, seed: Analysis) -> None:
+        text = seed.document.clean_text
+        for event in seed.events:
+            if any("never taken" in text[s.start:s.end] for s in event.evidence):
+                assert not event.is_current
