@@ -32,8 +32,12 @@ out = Console()
 err = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")]
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="Database: a SQLite file path or an SQLAlchemy URL (default: the user's data dir).")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database: a SQLite file path or an SQLAlchemy URL (default: the user's data dir)."
+    ),
+]
 
 
 def _config(path: Path | None) -> Config:
@@ -51,8 +55,15 @@ def _db_url(db: str | None, config: Config) -> str:
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def _fail_list(failures: list[tuple[str, str]]) -> None:
@@ -96,8 +107,9 @@ def run(
         for analysis in pipeline.analyse(items):
             progress.advance(task)
             if analysis.error:
-                failures.append((analysis.document.source, analysis.error.removeprefix(
-                    f"{analysis.document.source}: ")))
+                failures.append(
+                    (analysis.document.source, analysis.error.removeprefix(f"{analysis.document.source}: "))
+                )
                 continue
             try:
                 result = store.save(analysis)
@@ -117,15 +129,20 @@ def run(
             claim = event.claim
             claim_text = claim.stance + (f" by {claim.claimant.code}" if claim.claimant else "")
             table.add_row(
-                escape(name[:40]), event.type,
-                escape(",".join(a.code for a in event.actors) or "?") + " → "
+                escape(name[:40]),
+                event.type,
+                escape(",".join(a.code for a in event.actors) or "?")
+                + " → "
                 + escape(",".join(a.code for a in event.recipients) or "-"),
                 f"{event.date.start or '?'} ({event.date.granularity})",
-                escape(claim_text), ",".join(flags),
+                escape(claim_text),
+                ",".join(flags),
             )
     out.print(table)
-    out.print(f"{len(items) - len(failures)} document(s) analysed, {new_docs} new, "
-              f"{new_events} new event(s) stored in {escape(_db_url(db, config))}")
+    out.print(
+        f"{len(items) - len(failures)} document(s) analysed, {new_docs} new, "
+        f"{new_events} new event(s) stored in {escape(_db_url(db, config))}"
+    )
     _fail_list(failures)
     if failures:
         raise typer.Exit(1)
@@ -181,10 +198,14 @@ def extract(
             line_id = analysis.document.input_id
             if analysis.error:
                 failed += 1
-                number = int(analysis.document.source.rsplit(":", 1)[-1]) if ":" in analysis.document.source else 0
+                number = (
+                    int(analysis.document.source.rsplit(":", 1)[-1]) if ":" in analysis.document.source else 0
+                )
                 line_id = line_id or ids.get(number)
-                analysis = Analysis(Document(source=analysis.document.source, raw_text="",
-                                             input_id=line_id or ""), error=analysis.error)
+                analysis = Analysis(
+                    Document(source=analysis.document.source, raw_text="", input_id=line_id or ""),
+                    error=analysis.error,
+                )
             sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
     finally:
         if output:
@@ -199,7 +220,9 @@ def extract(
 @app.command("eval")
 def eval_(
     gold: Annotated[Path, typer.Argument(help="NAME.gold.jsonl")],
-    pred: Annotated[Path | None, typer.Argument(help="Predictions; default: run extract on NAME.input.jsonl")] = None,
+    pred: Annotated[
+        Path | None, typer.Argument(help="Predictions; default: run extract on NAME.input.jsonl")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     config_file: ConfigOpt = None,
 ) -> None:
@@ -208,10 +231,7 @@ def eval_(
 
     try:
         gold_records = read_jsonl(gold)
-        if pred is None:
-            pred_records = _predict_for(gold, _config(config_file))
-        else:
-            pred_records = read_jsonl(pred)
+        pred_records = _predict_for(gold, _config(config_file)) if pred is None else read_jsonl(pred)
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
@@ -238,7 +258,11 @@ def _predict_for(gold: Path, config: Config) -> dict[str, dict[str, Any]]:
         try:
             items.append(document_from_record(json.loads(line), f"{source}:{number}", config.ingest))
         except (json.JSONDecodeError, BorderwatchError) as exc:
-            items.append(exc if isinstance(exc, BorderwatchError) else IngestError(str(exc), source=f"{source}:{number}"))
+            items.append(
+                exc
+                if isinstance(exc, BorderwatchError)
+                else IngestError(str(exc), source=f"{source}:{number}")
+            )
     result: dict[str, dict[str, Any]] = {}
     with _progress() as progress:
         task = progress.add_task(f"extracting {source.name}", total=len(items))
@@ -250,25 +274,47 @@ def _predict_for(gold: Path, config: Config) -> dict[str, dict[str, Any]]:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    out.print(f"[bold]{escape(report['gold'])}[/bold]: {report['documents']} documents, "
-              f"{report['predicted']} predicted, {report['errors']} errors")
+    out.print(
+        f"[bold]{escape(report['gold'])}[/bold]: {report['documents']} documents, "
+        f"{report['predicted']} predicted, {report['errors']} errors"
+    )
     types = report.get("event_types")
     if types:
         table = Table(title=f"Event types ({types['documents']} documents)")
         for column in ("type", "precision", "recall", "F1", "tp", "fp", "fn"):
             table.add_column(column, justify="right" if column != "type" else "left")
         for name, m in types["per_type"].items():
-            table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
-                          str(m["tp"]), str(m["fp"]), str(m["fn"]))
+            table.add_row(
+                name,
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['f1']:.3f}",
+                str(m["tp"]),
+                str(m["fp"]),
+                str(m["fn"]),
+            )
         m = types["micro"]
-        table.add_row("[bold]micro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}",
-                      f"[bold]{m['f1']:.3f}[/bold]", str(m["tp"]), str(m["fp"]), str(m["fn"]))
+        table.add_row(
+            "[bold]micro[/bold]",
+            f"{m['precision']:.3f}",
+            f"{m['recall']:.3f}",
+            f"[bold]{m['f1']:.3f}[/bold]",
+            str(m["tp"]),
+            str(m["fp"]),
+            str(m["fn"]),
+        )
         out.print(table)
-        out.print(f"macro F1 {types['macro_f1']:.3f}; actor agreement "
-                  f"{types['actor_agreement']} over {types['actor_pairs']} matched events")
-    for key, label in (("event_found", "Event found (any listed type)"), ("places", "Toponyms"),
-                       ("event_places", "Event places"), ("event_dates", "Event dates"),
-                       ("clean_text", "Main text (4-word shingles)")):
+        out.print(
+            f"macro F1 {types['macro_f1']:.3f}; actor agreement "
+            f"{types['actor_agreement']} over {types['actor_pairs']} matched events"
+        )
+    for key, label in (
+        ("event_found", "Event found (any listed type)"),
+        ("places", "Toponyms"),
+        ("event_places", "Event places"),
+        ("event_dates", "Event dates"),
+        ("clean_text", "Main text (4-word shingles)"),
+    ):
         section = report.get(key)
         if section:
             parts = ", ".join(f"{k} {v}" for k, v in section.items())
@@ -293,15 +339,29 @@ TextOpt = Annotated[str | None, typer.Option(help="Substring of the evidence tex
 HistOpt = Annotated[bool, typer.Option("--historical/--no-historical", help="Include background events.")]
 
 
-def _query(db: str | None, config_file: Path | None, type_: list[str] | None, country: str | None,
-           since: str | None, until: str | None, text: str | None, historical: bool,
-           limit: int | None) -> list[Any]:
+def _query(
+    db: str | None,
+    config_file: Path | None,
+    type_: list[str] | None,
+    country: str | None,
+    since: str | None,
+    until: str | None,
+    text: str | None,
+    historical: bool,
+    limit: int | None,
+) -> list[Any]:
     config = _config(config_file)
     store = _open_store_or_exit(db, config)
     try:
-        return store.query_events(types=[t.upper() for t in type_] if type_ else None,
-                                  country=country.upper() if country else None, since=since,
-                                  until=until, text=text, include_historical=historical, limit=limit)
+        return store.query_events(
+            types=[t.upper() for t in type_] if type_ else None,
+            country=country.upper() if country else None,
+            since=since,
+            until=until,
+            text=text,
+            include_historical=historical,
+            limit=limit,
+        )
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -337,9 +397,13 @@ def events(
         claim = record.get("claim") or {}
         claimant = (claim.get("claimant") or {}).get("code")
         evidence = " … ".join(x["text"] for x in e.evidence)[:160]
-        table.add_row(record.get("date_start") or "?", record["type"], escape(f"{actors} → {recipients}"),
-                      escape(claim.get("stance", "") + (f" by {claimant}" if claimant else "")),
-                      escape(evidence))
+        table.add_row(
+            record.get("date_start") or "?",
+            record["type"],
+            escape(f"{actors} → {recipients}"),
+            escape(claim.get("stance", "") + (f" by {claimant}" if claimant else "")),
+            escape(evidence),
+        )
     out.print(table)
 
 
@@ -369,5 +433,7 @@ def export(
     finally:
         if output:
             sink.close()
-    err.print(f"exported {result.written} event(s)"
-              + (f", {result.skipped} without coordinates left out" if result.skipped else ""))
+    err.print(
+        f"exported {result.written} event(s)"
+        + (f", {result.skipped} without coordinates left out" if result.skipped else "")
+    )

@@ -53,8 +53,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -67,7 +66,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     words = [w.lower() for w in _WORD.findall(text)]
-    return Counter(tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1)))
+    return Counter(tuple(words[i : i + n]) for i in range(max(0, len(words) - n + 1)))
 
 
 @dataclass
@@ -81,8 +80,13 @@ class Report:
     sections: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gold": self.gold, "documents": self.documents, "predicted": self.predicted,
-                "errors": self.errors, **self.sections}
+        return {
+            "gold": self.gold,
+            "documents": self.documents,
+            "predicted": self.predicted,
+            "errors": self.errors,
+            **self.sections,
+        }
 
 
 def _score_types(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str, Any] | None:
@@ -132,12 +136,15 @@ def _score_type_any(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str, A
         p_types = {_norm_type(e["type"]) for e in pred.get(doc_id, {}).get("events") or [] if _current(e)}
         found += any(p_types & set(e["type_any"]) for e in g["events"] if "type_any" in e)
     quiet = sum(
-        not any(_current(e) and _norm_type(e["type"]) in alarm_types
-                for e in pred.get(doc_id, {}).get("events") or [])
+        not any(
+            _current(e) and _norm_type(e["type"]) in alarm_types
+            for e in pred.get(doc_id, {}).get("events") or []
+        )
         for doc_id in negative
     )
     return {
-        "documents": len(positive), "found": found,
+        "documents": len(positive),
+        "found": found,
         "found_share": round(found / len(positive), 4) if positive else None,
         "non_event_documents": len(negative),
         "quiet_share": round(quiet / len(negative), 4) if negative else None,
@@ -155,8 +162,14 @@ def _score_places(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str, Any
         p_places = list(pred.get(doc_id, {}).get("places") or [])
         used: set[int] = set()
         for g in g_places:
-            match = next((k for k, p in enumerate(p_places)
-                          if k not in used and p["start"] < g["end"] and g["start"] < p["end"]), None)
+            match = next(
+                (
+                    k
+                    for k, p in enumerate(p_places)
+                    if k not in used and p["start"] < g["end"] and g["start"] < p["end"]
+                ),
+                None,
+            )
             if match is None:
                 fn += 1
                 continue
@@ -170,7 +183,8 @@ def _score_places(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str, Any
                     distances.append(haversine_km(g["lat"], g["lon"], p["lat"], p["lon"]))
         fp += len(p_places) - len(used)
     return {
-        "documents": len(docs), **_prf(tp, fp, fn),
+        "documents": len(docs),
+        **_prf(tp, fp, fn),
         "resolved_pairs": len(distances),
         "within_25km": round(sum(d <= 25 for d in distances) / len(distances), 4) if distances else None,
         "within_161km": round(sum(d <= 161 for d in distances) / len(distances), 4) if distances else None,
@@ -234,8 +248,12 @@ def _score_clean_text(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str,
         rs.append(recall)
         fs.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     n = len(docs)
-    return {"documents": n, "precision": round(sum(ps) / n, 4), "recall": round(sum(rs) / n, 4),
-            "f1": round(sum(fs) / n, 4)}
+    return {
+        "documents": n,
+        "precision": round(sum(ps) / n, 4),
+        "recall": round(sum(rs) / n, 4),
+        "f1": round(sum(fs) / n, 4),
+    }
 
 
 SCORERS = {
@@ -250,9 +268,12 @@ SCORERS = {
 
 def score(gold: dict[str, dict], pred: dict[str, dict], gold_name: str = "gold") -> Report:
     """Every measure whose gold fields are present."""
-    report = Report(gold=gold_name, documents=len(gold),
-                    predicted=sum(1 for i in gold if i in pred),
-                    errors=sum(1 for i in gold if pred.get(i, {}).get("error")))
+    report = Report(
+        gold=gold_name,
+        documents=len(gold),
+        predicted=sum(1 for i in gold if i in pred),
+        errors=sum(1 for i in gold if pred.get(i, {}).get("error")),
+    )
     for name, scorer in SCORERS.items():
         result = scorer(gold, pred)
         if result is not None:

@@ -16,8 +16,24 @@ from spacy.tokens import Span, Token
 from borderwatch.extract.lexicon import ActorEntry, Lexicon
 from borderwatch.models import Actor
 
-PRONOUNS = frozenset({"it", "its", "they", "them", "their", "we", "our", "us", "he", "she", "his",
-                      "her", "itself", "themselves"})
+PRONOUNS = frozenset(
+    {
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "we",
+        "our",
+        "us",
+        "he",
+        "she",
+        "his",
+        "her",
+        "itself",
+        "themselves",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,9 @@ class ActorResolver:
         """The sector named by an argument's head and its modifiers ("foreign ministry" → MFA)."""
         words = [t for t in head.subtree if t.i <= head.i and t.i >= head.left_edge.i]
         phrase = " ".join(t.lower_ for t in words if t.dep_ in ("compound", "amod") or t == head)
-        lemma_phrase = " ".join(t.lemma_.lower() for t in words
-                                if t.dep_ in ("compound", "amod") or t == head)
+        lemma_phrase = " ".join(
+            t.lemma_.lower() for t in words if t.dep_ in ("compound", "amod") or t == head
+        )
         for text in (phrase, lemma_phrase):
             for key, sector in self.lexicon.sectors:
                 if f" {key} " in f" {text} ":

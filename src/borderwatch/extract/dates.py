@@ -17,24 +17,41 @@ from dateparser.date import DateDataParser
 from borderwatch.models import EventDate
 
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
-_WEEKDAY_RE = re.compile(r"\b(?:on\s+|last\s+|this\s+(?:past\s+)?)?(" + "|".join(_WEEKDAYS) + r")\b",
-                         re.IGNORECASE)
+_WEEKDAY_RE = re.compile(
+    r"\b(?:on\s+|last\s+|this\s+(?:past\s+)?)?(" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE
+)
 _SINCE_RE = re.compile(r"\bsince\s+(.+)$", re.IGNORECASE)
 _YEAR_RE = re.compile(r"^(?:in\s+|the\s+year\s+)?(1[89]\d\d|20\d\d)$", re.IGNORECASE)
 _DECADE_RE = re.compile(r"^(?:in\s+)?(?:the\s+)?(1[89]\d|20\d)0s$", re.IGNORECASE)
 _THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
 _NOISE_RE = re.compile(r"^(?:on|in|at|during|by|from|of|early|late|mid|the)\s+", re.IGNORECASE)
-_VAGUE = {"today", "now", "currently", "recently", "tonight", "this morning", "this evening",
-          "this afternoon", "overnight", "earlier", "later", "lately"}
-
+_VAGUE = {
+    "today",
+    "now",
+    "currently",
+    "recently",
+    "tonight",
+    "this morning",
+    "this evening",
+    "this afternoon",
+    "overnight",
+    "earlier",
+    "later",
+    "lately",
+}
 
 
 @lru_cache(maxsize=256)
 def _parser(base: datetime) -> DateDataParser:
     """dateparser takes its reference date at construction; one parser per publication date."""
-    return DateDataParser(languages=["en"], settings={
-        "PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True, "RELATIVE_BASE": base,
-    })
+    return DateDataParser(
+        languages=["en"],
+        settings={
+            "PREFER_DATES_FROM": "past",
+            "RETURN_TIME_AS_PERIOD": True,
+            "RELATIVE_BASE": base,
+        },
+    )
 
 
 def parse_published(value: str | None) -> date | None:

@@ -92,26 +92,34 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
         if unknown:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", source="data/triggers.toml")
         if entry.get("type") not in EVENT_TYPES:
-            raise ConfigError(f"{where}: type {entry.get('type')!r} is not a PLOVER type",
-                              source="data/triggers.toml")
+            raise ConfigError(
+                f"{where}: type {entry.get('type')!r} is not a PLOVER type", source="data/triggers.toml"
+            )
         objects = _words(entry.get("objects", []), f"{where}.objects")
         if not objects <= set(classes):
-            raise ConfigError(f"{where}: unknown word classes {sorted(objects - set(classes))}",
-                              source="data/triggers.toml")
+            raise ConfigError(
+                f"{where}: unknown word classes {sorted(objects - set(classes))}", source="data/triggers.toml"
+            )
         phrases = entry.get("phrases", [])
         if not all(isinstance(p, list) and len(p) >= 2 for p in phrases):
-            raise ConfigError(f"{where}: phrases must be lists of two or more lemmas",
-                              source="data/triggers.toml")
+            raise ConfigError(
+                f"{where}: phrases must be lists of two or more lemmas", source="data/triggers.toml"
+            )
         weight = float(entry.get("weight", 0.6))
         if not 0 < weight <= 1:
             raise ConfigError(f"{where}: weight must be in (0, 1]", source="data/triggers.toml")
-        rules.append(TriggerRule(
-            type=entry["type"], mode=entry.get("mode"),
-            verbs=_words(entry.get("verbs", []), f"{where}.verbs"),
-            nouns=_words(entry.get("nouns", []), f"{where}.nouns"),
-            phrases=tuple(tuple(w.lower() for w in p) for p in phrases),
-            objects=objects, weight=weight, order=order,
-        ))
+        rules.append(
+            TriggerRule(
+                type=entry["type"],
+                mode=entry.get("mode"),
+                verbs=_words(entry.get("verbs", []), f"{where}.verbs"),
+                nouns=_words(entry.get("nouns", []), f"{where}.nouns"),
+                phrases=tuple(tuple(w.lower() for w in p) for p in phrases),
+                objects=objects,
+                weight=weight,
+                order=order,
+            )
+        )
     return tuple(rules), classes
 
 
@@ -162,8 +170,11 @@ def _load_actors() -> tuple[dict[str, ActorEntry], tuple[tuple[str, str], ...]]:
             if name:
                 add(name, ActorEntry(country.alpha_3, "country"))
     sectors = sorted(
-        ((phrase.lower(), sector) for sector, phrases in raw.get("sectors", {}).items()
-         for phrase in phrases),
+        (
+            (phrase.lower(), sector)
+            for sector, phrases in raw.get("sectors", {}).items()
+            for phrase in phrases
+        ),
         key=lambda item: -len(item[0]),
     )
     return aliases, tuple(sectors)
@@ -174,5 +185,4 @@ def load_lexicon() -> Lexicon:
     """The packaged lexicon, validated once per process."""
     triggers, classes = _load_triggers()
     aliases, sectors = _load_actors()
-    return Lexicon(triggers=triggers, classes=classes, cues=_load_cues(), aliases=aliases,
-                   sectors=sectors)
+    return Lexicon(triggers=triggers, classes=classes, cues=_load_cues(), aliases=aliases, sectors=sectors)

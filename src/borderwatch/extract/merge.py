@@ -27,7 +27,12 @@ def _dates_compatible(a: Event, b: Event) -> bool:
 def _same_happening(a: Event, b: Event) -> bool:
     if a.type != b.type:
         return False
-    if (a.historical, a.negated, a.hypothetical, a.future) != (b.historical, b.negated, b.hypothetical, b.future):
+    if (a.historical, a.negated, a.hypothetical, a.future) != (
+        b.historical,
+        b.negated,
+        b.hypothetical,
+        b.future,
+    ):
         return False
     if _codes(a.actors) != _codes(b.actors):
         return False
@@ -42,7 +47,10 @@ def _absorb(into: Event, other: Event) -> None:
     into.evidence.extend(e for e in other.evidence if e not in into.evidence)
     if not into.recipients:
         into.recipients = other.recipients
-    if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in ("unknown", "ongoing"):
+    if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in (
+        "unknown",
+        "ongoing",
+    ):
         into.date = other.date
     if into.claim.claimant is None and other.claim.claimant is not None:
         into.claim = other.claim

@@ -27,21 +27,77 @@ HISTORICAL_AFTER = timedelta(days=45)
 
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
 _OBJECT_DEPS = ("dobj", "nsubjpass", "attr", "oprd", "pobj", "appos")
-_RECIPIENT_PREPS = {"against", "on", "upon", "at", "with", "to", "into", "toward", "towards",
-                    "over", "inside", "onto"}
+_RECIPIENT_PREPS = {
+    "against",
+    "on",
+    "upon",
+    "at",
+    "with",
+    "to",
+    "into",
+    "toward",
+    "towards",
+    "over",
+    "inside",
+    "onto",
+}
 _NOUN_ACTOR_PREPS = {"by", "from"}
 _MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
 _MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
-_INDEPENDENT = {"conj", "nsubj", "nsubjpass", "csubj", "parataxis", "dep", "appos", "npadvmod",
-                "punct", "meta", "intj"}
+_INDEPENDENT = {
+    "conj",
+    "nsubj",
+    "nsubjpass",
+    "csubj",
+    "parataxis",
+    "dep",
+    "appos",
+    "npadvmod",
+    "punct",
+    "meta",
+    "intj",
+}
 """Links that do not make a trigger part of the event above it (coordination, subjects, loose
 attachments such as headline parataxis)."""
-_CIRCUMSTANCE_PREPS = {"after", "during", "despite", "amid", "following", "before", "since",
-                       "over", "because", "in"}
-_CIRCUMSTANCE_MARKS = {"after", "before", "since", "while", "as", "when", "until", "because",
-                       "although", "though", "once", "despite"}
-_STATEMENT_NOUNS = {"statement", "report", "communique", "communiqué", "announcement", "release",
-                    "briefing", "note", "letter", "message", "post"}
+_CIRCUMSTANCE_PREPS = {
+    "after",
+    "during",
+    "despite",
+    "amid",
+    "following",
+    "before",
+    "since",
+    "over",
+    "because",
+    "in",
+}
+_CIRCUMSTANCE_MARKS = {
+    "after",
+    "before",
+    "since",
+    "while",
+    "as",
+    "when",
+    "until",
+    "because",
+    "although",
+    "though",
+    "once",
+    "despite",
+}
+_STATEMENT_NOUNS = {
+    "statement",
+    "report",
+    "communique",
+    "communiqué",
+    "announcement",
+    "release",
+    "briefing",
+    "note",
+    "letter",
+    "message",
+    "post",
+}
 _NO_OBJECT_RECIPIENT = {"MOBILIZE", "AID", "SANCTION", "INVESTIGATE", "CONCEDE", "PROTEST"}
 
 
@@ -100,7 +156,9 @@ class RuleDetector:
     def _objects(self, token: Token) -> set[str]:
         """Lemmas of what a trigger acts on: its objects and the objects of its prepositions."""
         out: set[str] = set()
-        frontier = [c for c in token.children if c.dep_ in _OBJECT_DEPS or c.dep_ in ("prep", "agent", "dative")]
+        frontier = [
+            c for c in token.children if c.dep_ in _OBJECT_DEPS or c.dep_ in ("prep", "agent", "dative")
+        ]
         while frontier:
             child = frontier.pop()
             if child.dep_ in ("prep", "agent", "dative"):
@@ -129,10 +187,14 @@ class RuleDetector:
         lemma = token.lemma_.lower()
         for phrase, rule in self._phrases.get(lemma, []):
             end = token.i + len(phrase)
-            if end <= sent.end and all(
-                t.lemma_.lower() == w or t.lower_ == w
-                for t, w in zip(sent.doc[token.i:end], phrase, strict=True)
-            ) and self._fits(rule, token):
+            if (
+                end <= sent.end
+                and all(
+                    t.lemma_.lower() == w or t.lower_ == w
+                    for t, w in zip(sent.doc[token.i : end], phrase, strict=True)
+                )
+                and self._fits(rule, token)
+            ):
                 return Candidate(rule, token, end)
             if len(phrase) == 2 and token.pos_ == "VERB":
                 for child in token.children:
@@ -162,7 +224,7 @@ class RuleDetector:
                     continue
                 cand = Candidate(rule, token, token.i + 1)
             # A phrase's head may be its last word ("air strike"): anchor at the syntactic head.
-            span = sent.doc[cand.token.i:cand.end]
+            span = sent.doc[cand.token.i : cand.end]
             cand.token = span.root
             covered.update(range(span.start, span.end))
             found.append(cand)
@@ -210,7 +272,8 @@ class RuleDetector:
         if token.dep_ == "prep" and token.lower_ in _CIRCUMSTANCE_PREPS:
             return True
         return token.dep_ == "advcl" and any(
-            c.dep_ == "mark" and c.lower_ in _CIRCUMSTANCE_MARKS for c in token.children)
+            c.dep_ == "mark" and c.lower_ in _CIRCUMSTANCE_MARKS for c in token.children
+        )
 
     def _embedding(self, dominator: Candidate, path: list[Token]) -> str | None:
         """'alleged'/'denied' when the path from an accusation or denial is its complement."""
@@ -237,7 +300,10 @@ class RuleDetector:
         for _ in range(3):
             if current.pos_ in ("VERB", "AUX"):
                 return current
-            if current.dep_ in ("dobj", "nsubjpass", "attr", "pobj", "prep", "nsubj") and current.head.i != current.i:
+            if (
+                current.dep_ in ("dobj", "nsubjpass", "attr", "pobj", "prep", "nsubj")
+                and current.head.i != current.i
+            ):
                 parent = current.head
                 if parent.pos_ == "ADP":
                     current = parent
@@ -271,8 +337,9 @@ class RuleDetector:
                     return child
         return None
 
-    def _resolve(self, token: Token, mentions: list[Mention], ctx: DocContext,
-                 avoid: str | None = None) -> Actor | None:
+    def _resolve(
+        self, token: Token, mentions: list[Mention], ctx: DocContext, avoid: str | None = None
+    ) -> Actor | None:
         if token.lower_ in PRONOUNS:
             if token.lower_ in ("we", "us", "our") and ctx.last_speaker is not None:
                 return Actor(ctx.last_speaker.code, None, token.text)
@@ -282,8 +349,9 @@ class RuleDetector:
                 verb = token.head
                 while verb.dep_ in ("advcl", "conj", "ccomp", "xcomp") and verb.head.i != verb.i:
                     verb = verb.head
-                    subject = next((c for c in verb.children if c.dep_ == "nsubj"
-                                    and c.lower_ not in PRONOUNS), None)
+                    subject = next(
+                        (c for c in verb.children if c.dep_ == "nsubj" and c.lower_ not in PRONOUNS), None
+                    )
                     if subject is not None:
                         return self._resolve(subject, mentions, ctx)
             if token.dep_ == "poss" or avoid is not None:
@@ -312,28 +380,37 @@ class RuleDetector:
                         return obj
         return None
 
-    def _recipients(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext,
-                    actor: Actor | None) -> list[Actor]:
+    def _recipients(
+        self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext, actor: Actor | None
+    ) -> list[Actor]:
         heads = [cand.token] if cand.token == head else [cand.token, head]
         found: list[Actor] = []
         avoid = actor.code if actor else None
         for h in heads:
             for child in h.children:
                 targets: list[Token] = []
-                if (child.dep_ in ("dobj", "dative", "iobj") and cand.rule.type not in _NO_OBJECT_RECIPIENT \
-                        and h.pos_ in ("VERB", "AUX")) or child.dep_ == "nsubjpass":
+                if (
+                    child.dep_ in ("dobj", "dative", "iobj")
+                    and cand.rule.type not in _NO_OBJECT_RECIPIENT
+                    and h.pos_ in ("VERB", "AUX")
+                ) or child.dep_ == "nsubjpass":
                     targets.append(child)
                 elif child.dep_ == "prep" and child.lower_ in _RECIPIENT_PREPS:
                     targets.extend(c for c in child.children if c.dep_ == "pobj")
                 for target in targets:
                     for t in [target, *(c for c in target.children if c.dep_ == "conj")]:
                         resolved = self._resolve(t, mentions, ctx, avoid=avoid)
-                        if resolved and resolved.code != avoid and resolved.code not in {a.code for a in found}:
+                        if (
+                            resolved
+                            and resolved.code != avoid
+                            and resolved.code not in {a.code for a in found}
+                        ):
                             found.append(resolved)
         return found
 
-    def _claimant(self, cand: Candidate, sent: Span, mentions: list[Mention],
-                  ctx: DocContext) -> tuple[Actor | None, str | None]:
+    def _claimant(
+        self, cand: Candidate, sent: Span, mentions: list[Mention], ctx: DocContext
+    ) -> tuple[Actor | None, str | None]:
         """Who reports the event: the subject of a speech verb above it, or 'according to X'."""
         current = cand.token
         while current.head.i != current.i:
@@ -344,7 +421,9 @@ class RuleDetector:
                 if subject is not None:
                     via = subject
                     if subject.lemma_.lower() in ("statement", "report", "ministry", "communique"):
-                        via = next((t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject)
+                        via = next(
+                            (t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject
+                        )
                     actor = self._resolve(via, mentions, ctx)
                     if actor:
                         if via.lower_ not in PRONOUNS:
@@ -353,7 +432,11 @@ class RuleDetector:
             current = parent
         for token in sent:
             source = None
-            if token.lower_ == "according" and token.i + 1 < sent.end and sent.doc[token.i + 1].lower_ == "to":
+            if (
+                token.lower_ == "according"
+                and token.i + 1 < sent.end
+                and sent.doc[token.i + 1].lower_ == "to"
+            ):
                 source = next((t for t in sent.doc[token.i + 1].children if t.dep_ == "pobj"), None)
             elif token.lower_ == "by" and token.head.lemma_.lower() in _STATEMENT_NOUNS:
                 source = next((t for t in token.children if t.dep_ == "pobj"), None)
@@ -364,15 +447,24 @@ class RuleDetector:
                     return actor, "according"
         return None, None
 
-    def _reframe(self, kind: str, head: Token, actor: Actor | None, recipients: list[Actor],
-                 claimant: Actor | None, future: bool, hypothetical: bool
-                 ) -> tuple[str, Actor | None, list[Actor], bool, bool]:
+    def _reframe(
+        self,
+        kind: str,
+        head: Token,
+        actor: Actor | None,
+        recipients: list[Actor],
+        claimant: Actor | None,
+        future: bool,
+        hypothetical: bool,
+    ) -> tuple[str, Actor | None, list[Actor], bool, bool]:
         """Code an announced, promised or required act as the announcement (see cues.toml)."""
         auxes = {c.lower_ for c in head.children if c.dep_ in ("aux", "auxpass")}
         if auxes & self.cues.obligation_markers and claimant is not None:
             return "REQUEST", claimant, [actor] if actor else recipients, False, False
         governor = head.head if head.dep_ == "xcomp" else None
-        committed = future or (governor is not None and governor.lemma_.lower() in self.cues.commitment_markers)
+        committed = future or (
+            governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
+        )
         if committed and kind.lower() in self.cues.commitment_types:
             return "AGREE", actor, recipients, future, False
         if committed and not hypothetical and kind.lower() in self.cues.intent_types:
@@ -391,7 +483,9 @@ class RuleDetector:
         for verb in chain:
             for child in verb.children:
                 word = child.lower_
-                if child.dep_ == "neg" or (word in self.cues.negation_words and child.dep_ in ("advmod", "det", "neg", "preconj")):
+                if child.dep_ == "neg" or (
+                    word in self.cues.negation_words and child.dep_ in ("advmod", "det", "neg", "preconj")
+                ):
                     negated = True
                 if child.dep_ in ("aux", "auxpass"):
                     if word in _MODAL_FUTURE:
@@ -401,13 +495,17 @@ class RuleDetector:
                 if child.dep_ == "mark" and word in ("if", "unless", "whether"):
                     hypothetical = True
             lemma = verb.lemma_.lower()
-            if verb is not cand.token and lemma in ("go", "plan", "intend", "prepare", "schedule", "aim") \
-                    and any(c.dep_ == "xcomp" for c in verb.children):
+            if (
+                verb is not cand.token
+                and lemma in ("go", "plan", "intend", "prepare", "schedule", "aim")
+                and any(c.dep_ == "xcomp" for c in verb.children)
+            ):
                 future = True
             if lemma in self.cues.ongoing_verbs and verb is not cand.token:
                 ongoing = True
-            if verb.tag_ in ("VBZ", "VBP") or (verb.tag_ == "VBG" and any(
-                    c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children)):
+            if verb.tag_ in ("VBZ", "VBP") or (
+                verb.tag_ == "VBG" and any(c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children)
+            ):
                 ongoing = True
         return future, hypothetical, negated, ongoing
 
@@ -426,8 +524,12 @@ class RuleDetector:
         return chain
 
     def _date(self, head: Token, cand: Candidate, sent: Span, ctx: DocContext) -> EventDate | None:
-        ents = [e for e in sent.ents if e.label_ in ("DATE", "TIME") or
-                (e.label_ == "CARDINAL" and e.text.isdigit() and len(e.text) == 4)]
+        ents = [
+            e
+            for e in sent.ents
+            if e.label_ in ("DATE", "TIME")
+            or (e.label_ == "CARDINAL" and e.text.isdigit() and len(e.text) == 4)
+        ]
         if not ents:
             return None
         mine = [e for e in ents if {head.i, cand.token.i} & {v.i for v in self._clauses_of(e.root)}]
@@ -450,9 +552,16 @@ class RuleDetector:
         events = []
         # The main subject of this sentence is what "it"/"they" in the next one most likely means;
         # a main subject that names no actor ("The statement said") leaves the pronoun unresolved.
-        main_subjects = [t for t in sent if t.dep_ in _SUBJECTS and t.lower_ not in PRONOUNS and (
-            t.head == sent.root or (t.head.dep_ == "conj" and t.head.head == sent.root))]
-        sentence_subject = next((a for a in (self.actors.resolve(t, mentions) for t in main_subjects) if a), None)
+        main_subjects = [
+            t
+            for t in sent
+            if t.dep_ in _SUBJECTS
+            and t.lower_ not in PRONOUNS
+            and (t.head == sent.root or (t.head.dep_ == "conj" and t.head.head == sent.root))
+        ]
+        sentence_subject = next(
+            (a for a in (self.actors.resolve(t, mentions) for t in main_subjects) if a), None
+        )
         evidence = _sentence_span(sent)
         for cand in kept:
             head = self._clause_head(cand.token)
@@ -463,8 +572,12 @@ class RuleDetector:
             if cand.embedded_stance and cand.dominator is not None:
                 dom_head = self._clause_head(cand.dominator.token)
                 claimant = self._actor(cand.dominator, dom_head, mentions, ctx) or claimant
-            elif claimant is not None and actor is not None and claimant.code != actor.code \
-                    and via not in (None, "according", "confirm", "announce"):
+            elif (
+                claimant is not None
+                and actor is not None
+                and claimant.code != actor.code
+                and via not in (None, "according", "confirm", "announce")
+            ):
                 stance = "alleged"
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
@@ -472,7 +585,8 @@ class RuleDetector:
             kind = cand.rule.type
             if not negated:
                 kind, actor, recipients, future, hypothetical = self._reframe(
-                    kind, head, actor, recipients, claimant, future, hypothetical)
+                    kind, head, actor, recipients, claimant, future, hypothetical
+                )
             when = self._date(head, cand, sent, ctx)
             historical = False
             if when is not None and ctx.published is not None and when.end:
@@ -483,23 +597,35 @@ class RuleDetector:
                 day = ctx.published.isoformat()
                 when = EventDate(day, day, "ongoing" if ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
-            events.append(Event(
-                type=kind, mode=cand.rule.mode if kind == cand.rule.type else None, actors=[actor] if actor else [],
-                recipients=recipients, date=when or EventDate(),
-                historical=historical, future=future, hypothetical=hypothetical, negated=negated,
-                claim=Claim(claimant=claimant, stance=stance,  # type: ignore[arg-type]
-                            outlet_voice=claimant is None),
-                evidence=[evidence], trigger=sent.doc[cand.token.i].text, confidence=confidence,
-            ))
+            events.append(
+                Event(
+                    type=kind,
+                    mode=cand.rule.mode if kind == cand.rule.type else None,
+                    actors=[actor] if actor else [],
+                    recipients=recipients,
+                    date=when or EventDate(),
+                    historical=historical,
+                    future=future,
+                    hypothetical=hypothetical,
+                    negated=negated,
+                    claim=Claim(
+                        claimant=claimant,
+                        stance=stance,  # type: ignore[arg-type]
+                        outlet_voice=claimant is None,
+                    ),
+                    evidence=[evidence],
+                    trigger=sent.doc[cand.token.i].text,
+                    confidence=confidence,
+                )
+            )
         if main_subjects:
             ctx.last_subject = sentence_subject
         for m in mentions:
-            ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start:m.end].text))
+            ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start : m.end].text))
         del ctx.recent[:-12]
         return events
 
-    def _actor(self, cand: Candidate, head: Token, mentions: list[Mention],
-               ctx: DocContext) -> Actor | None:
+    def _actor(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext) -> Actor | None:
         token = cand.token
         if token.pos_ in ("NOUN", "PROPN"):
             holder = self._noun_actor(token)
