@@ -75,8 +75,6 @@ _CIRCUMSTANCE_MARKS = {
     "after",
     "before",
     "since",
-    "while",
-    "as",
     "when",
     "until",
     "because",
@@ -164,7 +162,7 @@ class RuleDetector:
             if child.dep_ in ("prep", "agent", "dative"):
                 frontier.extend(c for c in child.children if c.dep_ in ("pobj", "pcomp"))
                 continue
-            out.add(child.lemma_.lower())
+            out.update(_word_forms(child))
             out.update(c.lemma_.lower() for c in child.children if c.dep_ in ("compound", "conj", "amod"))
             frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
@@ -173,7 +171,7 @@ class RuleDetector:
             # Intransitive use: what moves is the subject ("battalions arrived", "troops deployed").
             for child in token.children:
                 if child.dep_ == "nsubj":
-                    out.add(child.lemma_.lower())
+                    out.update(_word_forms(child))
                     out.update(c.lemma_.lower() for c in child.children if c.dep_ == "conj")
         return out
 
@@ -645,6 +643,12 @@ class RuleDetector:
             if subject is not None:
                 return self._resolve(subject, mentions, ctx)
         return None
+
+
+def _word_forms(token: Token) -> set[str]:
+    """Lemma and surface forms: proper-noun plurals keep their "s" as lemma ("Armed Forces")."""
+    lower = token.lower_
+    return {token.lemma_.lower(), lower, lower.removesuffix("s")}
 
 
 def _sentence_span(sent: Span) -> TextSpan:
