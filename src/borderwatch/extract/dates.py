@@ -22,7 +22,10 @@ _WEEKDAY_RE = re.compile(
 )
 _SINCE_RE = re.compile(r"\bsince\s+(.+)$", re.IGNORECASE)
 _YEAR_RE = re.compile(r"^(?:in\s+|the\s+year\s+)?(1[89]\d\d|20\d\d)$", re.IGNORECASE)
-_DECADE_RE = re.compile(r"^(?:in\s+)?(?:the\s+)?(1[89]\d|20\d)0s$", re.IGNORECASE)
+_DECADE_RE = re.compile(
+    r"^(?:in\s+)?(?:the\s+)?(?:(early|mid|late)[\s-]+)?(1[89]\d|20\d)0s$", re.IGNORECASE
+)
+_YEAR_RANGE_RE = re.compile(r"^(?:from\s+)?(1[89]\d\d|20\d\d)\s*(?:-|–|to)\s*(\d\d|1[89]\d\d|20\d\d)$")
 _THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
 _NOISE_RE = re.compile(r"^(?:on|in|at|during|by|from|of|early|late|mid|the)\s+", re.IGNORECASE)
 _VAGUE = {
@@ -90,10 +93,17 @@ def resolve(expression: str, published: date | None) -> EventDate | None:
         if published is None:
             return None
         return EventDate(published.isoformat(), published.isoformat(), "day")
+    years = _YEAR_RANGE_RE.match(text)
+    if years:
+        first, last = years.group(1), years.group(2)
+        last = first[: 4 - len(last)] + last  # "1950-53" → 1953
+        if first < last:
+            return EventDate(f"{first}-01-01", f"{last}-12-31", "year")
     decade = _DECADE_RE.match(text)
     if decade:
-        first = int(decade.group(1)) * 10
-        return EventDate(f"{first}-01-01", f"{first + 9}-12-31", "year")
+        first = int(decade.group(2)) * 10
+        part = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}.get((decade.group(1) or "").lower(), (0, 9))
+        return EventDate(f"{first + part[0]}-01-01", f"{first + part[1]}-12-31", "year")
     since = _SINCE_RE.search(text)
     if since:
         inner = resolve(since.group(1), published)

@@ -22,7 +22,7 @@ from borderwatch.extract.lexicon import Lexicon, TriggerRule
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
 
-HISTORICAL_AFTER = timedelta(days=45)
+HISTORICAL_AFTER = timedelta(days=30)
 """An event that ended this long before publication is background, not news."""
 
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
@@ -478,6 +478,18 @@ class RuleDetector:
             current = current.head
             chain.append(current)
         future = hypothetical = negated = ongoing = False
+        # A negated noun that governs the trigger negates it too ("no intention of attacking").
+        current = cand.token
+        for _ in range(3):
+            if current.head.i == current.i or current.dep_ not in ("pcomp", "pobj", "prep", "acl"):
+                break
+            current = current.head
+            if current.pos_ == "NOUN" and any(
+                c.dep_ in ("det", "neg") and c.lower_ in self.cues.negation_words for c in current.children
+            ):
+                negated = True
+            if current.pos_ == "NOUN" and current.lemma_.lower() in self.cues.hypothetical_markers:
+                hypothetical = True  # "the risk of new fighting"
         for verb in chain:
             for child in verb.children:
                 word = child.lower_
@@ -530,7 +542,15 @@ class RuleDetector:
         ]
         if not ents:
             return None
-        mine = [e for e in ents if {head.i, cand.token.i} & {v.i for v in self._clauses_of(e.root)}]
+        own = {head.i, cand.token.i}
+        current = head
+        while current.dep_ == "conj" and current.head.i != current.i:
+            # "crossed from Belarus ... and advanced towards Kyiv": the date covers both verbs.
+            current = current.head
+            own.add(current.i)
+        inside = _own_phrase(cand.token) if cand.token.pos_ in ("NOUN", "PROPN") else set()
+        # Dates of the trigger's clause, or dates inside a nominal trigger ("a war in the 1990s").
+        mine = [e for e in ents if e.root.i in inside or own & {v.i for v in self._clauses_of(e.root)}]
         for ent in mine:
             text = ent.text
             prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
@@ -643,6 +663,15 @@ class RuleDetector:
             if subject is not None:
                 return self._resolve(subject, mentions, ctx)
         return None
+
+
+def _own_phrase(token: Token) -> set[int]:
+    """A phrase's tokens without the clauses hanging from it ("fighters, some of whom ... last year")."""
+    out = {token.i}
+    for child in token.children:
+        if child.dep_ not in ("relcl", "acl", "advcl", "appos", "punct", "conj"):
+            out |= _own_phrase(child)
+    return out
 
 
 def _word_forms(token: Token) -> set[str]:
