@@ -39,6 +39,15 @@ MUST_SURVIVE = [
     "Continue reading the statement, the spokesman told reporters, and you will see no threat.",
     "The newsletter of the veterans' association called on the government to act.",
     "He asked supporters to share the petition with friends before Friday's deadline.",
+    "Farmers near the frontier can claim up to €10,000 a month in compensation for lost harvests.",
+    "By signing the accord, both governments agreed to withdraw their troops from the villages.",
+    "Quality journalism costs money, the head of the journalists' union said at the hearing.",
+    "Thank you for your support, the mayor told volunteers who had raised $5,000 for the shelter.",
+    "Help us keep our children safe, the mothers of conscripts wrote in an open letter.",
+    "Dear friends, we will not give up, the opposition leader told supporters at the rally.",
+    "Residents were asked to install the civil defence app to receive air-raid alerts on their phones.",
+    "Subscribers can unsubscribe from the text alerts at any time, the emergency service said.",
+    "The privacy policy of the border agency's new app was criticised by rights groups.",
 ]
 
 
@@ -99,6 +108,8 @@ GOOD = DATA.read_text(encoding="utf-8")
         (GOOD.replace("[appeal_vocabulary]\nterms", "[appeal_vocabulary]\nwords"),
          "appeal_vocabulary"),
         (GOOD.replace("[[list_heading]]", "[[list_header]]"), "unknown sections"),
+        (GOOD.replace("[prose_markers]\nterms", "[prose_markers]\nwords"), "prose_markers"),
+        (GOOD.replace("'said|", "'(said|", 1), "prose_markers term #1"),
         (GOOD + "\n[[block_starter]]\nreason = 'membership'\npattern = ''\n", "non-empty"),
     ],
 )
@@ -135,9 +146,15 @@ APPEAL = (
         ("A Message from The Border Herald:", "donation-appeal"),
         ("A note from our editors:", "donation-appeal"),
         ("Dear readers,", "donation-appeal"),
+        ("Dear friends, good reporting takes time and money.", "donation-appeal"),
+        ("Independent journalism is not free.", "donation-appeal"),
+        ("Thanks for reading!", "donation-appeal"),
+        ("Please help us to keep our coverage open to all.", "donation-appeal"),
         ("Support independent journalism", "donation-appeal"),
         ("Become a member", "membership"),
         ("Sign up for our weekly Borders newsletter", "newsletter"),
+        ("Subscribe to the Evening Digest", "newsletter"),
+        ("Receive our Frontline Bulletin", "newsletter"),
     ],
 )
 def test_appeal_block_is_removed_to_the_end(starter: str, reason: str) -> None:
@@ -147,6 +164,72 @@ def test_appeal_block_is_removed_to_the_end(starter: str, reason: str) -> None:
     assert clean == (LEAD + TAIL).rstrip()
     assert spans == [RemovedSpan(len(LEAD + TAIL), len(text), reason)]
     assert_consistent(text, clean, spans)
+
+
+@pytest.mark.parametrize(
+    ("box", "reason"),
+    [
+        ("Subscribe to our evening bulletin\n"
+         "Five stories from the frontier, delivered to your inbox at 6 p.m.\n"
+         "Email address\nSign up now\n"
+         "By subscribing, you agree to our terms of service and privacy notice.\n"
+         "Unsubscribe at any time.\n", "newsletter"),
+        ("Get the Weekend Digest\n"
+         "The week's best reads, free in your inbox every Saturday.\n"
+         "Type your email here\nSubscribe\n", "newsletter"),
+        ("Our site uses cookies to measure traffic and personalise ads.\n"
+         "By selecting “Allow all”, you consent to cookies being stored on your device.\n"
+         "Cookie settings\nAllow all\nNecessary only\nRefuse optional cookies\n", "cookie-notice"),
+        ("Install the free mobile app\n"
+         "Push notifications for every big story, on your smartphone.\n"
+         "Download it on the App Store or from Google Play.\n", "app-promotion"),
+        ("Help us stay independent\n"
+         "Our journalists are paid by readers, not advertisers. If you value what we do, "
+         "please chip in.\n"
+         "$5\n$15 a month\nUS$50\n100 EUR\nDonate ₹250\nGive annually\nNo thanks\n", "donation-appeal"),
+    ],
+)
+def test_kinds_of_boxes_are_removed_to_the_end(box: str, reason: str) -> None:
+    """A box's first line opens a block; its sentences, buttons and fields go with it."""
+    text = LEAD + TAIL + "\n" + box
+    clean, spans = strip_boilerplate(text)
+    assert clean == (LEAD + TAIL).rstrip()
+    assert [s.reason for s in spans] == [reason]
+    assert_consistent(text, clean, spans)
+
+
+def test_separator_above_an_appeal_goes_with_it() -> None:
+    for separator in ("---", "* * *", "____"):
+        text = LEAD + TAIL + "\n" + separator + "\n\n" + APPEAL.replace(
+            "A Message from The Border Herald:", "One more thing...")
+        clean, spans = strip_boilerplate(text)
+        assert clean == (LEAD + TAIL).rstrip()
+        assert [text[s.start:s.end].split("\n")[0] for s in spans] == [separator]
+
+
+def test_separator_in_the_story_is_kept() -> None:
+    text = LEAD + "* * *\n" + TAIL
+    clean, spans = strip_boilerplate(text)
+    assert spans == []
+    assert clean == text.rstrip()
+
+
+def test_trailing_run_of_buttons_takes_unknown_buttons_along() -> None:
+    text = LEAD + TAIL + "Share on Telegram\nPay by card\nDonate\n12 comments\n"
+    clean, spans = strip_boilerplate(text)
+    assert clean == (LEAD + TAIL).rstrip()
+    assert removed_texts(text, spans) == [("Share on Telegram", "social-share"),
+                                          ("Pay by card", "ui-fragment"),
+                                          ("Donate", "donation-appeal"),
+                                          ("12 comments", "ui-fragment")]
+    assert_consistent(text, clean, spans)
+
+
+def test_short_last_line_without_buttons_is_kept() -> None:
+    for last in ("Reporting by Anna Kovalenko", "Kyiv, 3 September\nShare"):
+        text = LEAD + TAIL + last + "\n"
+        clean, _ = strip_boilerplate(text)
+        assert clean.startswith((LEAD + TAIL + last.split("\n")[0]).rstrip())
 
 
 def test_appeal_block_without_trailing_newline() -> None:
@@ -234,6 +317,21 @@ def test_story_about_donations_is_not_an_appeal() -> None:
         ("Become a member and read without limits.", "membership"),
         ("Already a subscriber? Log in here.", "membership"),
         ("Please support our journalism with a one-off gift.", "donation-appeal"),
+        ("€20", "ui-fragment"),
+        ("£3 per month", "ui-fragment"),
+        ("Contribute $100", "ui-fragment"),
+        ("50 euros monthly", "ui-fragment"),
+        ("Give monthly", "donation-appeal"),
+        ("Donate once", "donation-appeal"),
+        ("Enter your email address", "newsletter"),
+        ("Your email", "newsletter"),
+        ("You can unsubscribe with one click.", "newsletter"),
+        ("By registering, you accept our terms and privacy policy.", "newsletter"),
+        ("By continuing to scroll, you agree to our use of cookies.", "cookie-notice"),
+        ("Accept all", "cookie-notice"),
+        ("Reject all non-essential cookies", "cookie-notice"),
+        ("Customise preferences", "cookie-notice"),
+        ("Privacy settings", "cookie-notice"),
     ],
 )
 def test_boilerplate_line_is_removed_mid_article(line: str, reason: str) -> None:
@@ -256,6 +354,15 @@ def test_related_list_removes_heading_and_headlines_only() -> None:
     assert removed_texts(text, spans) == [(headlines.strip(), "read-more-list")]
     assert clean == (LEAD + TAIL).rstrip()
     assert_consistent(text, clean, spans)
+
+
+@pytest.mark.parametrize("heading", ["Read more:", "See also", "More on this story", "Also read:"])
+def test_read_more_heading_takes_its_headlines(heading: str) -> None:
+    headlines = heading + "\n› Guards detain smugglers at the river crossing\n- Why the frontier matters\n"
+    text = LEAD + TAIL + headlines
+    clean, spans = strip_boilerplate(text)
+    assert clean == (LEAD + TAIL).rstrip()
+    assert [s.reason for s in spans] == ["read-more-list"]
 
 
 def test_related_list_is_bounded() -> None:

@@ -22,7 +22,9 @@ def _lines(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def analyses() -> dict[str, Analysis]:
-    docs = [document_from_record(r, f"sample:{r['id']}", IngestConfig()) for r in _lines("sample.input.jsonl")]
+    docs = [
+        document_from_record(r, f"sample:{r['id']}", IngestConfig()) for r in _lines("sample.input.jsonl")
+    ]
     return {a.document.input_id: a for a in Pipeline().analyse(docs)}
 
 

@@ -34,6 +34,9 @@ REASONS = frozenset({
 })
 """Every reason a removed span can carry: a closed list, so consumers can rely on it."""
 _SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
+_SEPARATOR = re.compile(r"[\W_]+")
+"""A line of punctuation only ("---", "* * *"): a visual break that belongs to what follows it."""
+_TERM_LISTS = ("appeal_vocabulary", "prose_markers")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Rules:
     paragraph: tuple[Rule, ...]
     list_heading: tuple[Rule, ...]
     appeal_vocabulary: re.Pattern[str]
+    prose_markers: re.Pattern[str]
     tail_start: float
     min_appeal_share: float
     max_fragment_chars: int
@@ -87,7 +91,7 @@ def parse_rules(text: str, source: str) -> Rules:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=source) from exc
-    unknown = set(raw) - {*_RULE_KINDS, "limits", "appeal_vocabulary"}
+    unknown = set(raw) - {*_RULE_KINDS, "limits", *_TERM_LISTS}
     if unknown:
         raise ConfigError(f"unknown sections: {', '.join(sorted(unknown))}", source=source)
     rules: dict[str, Any] = {}
@@ -105,15 +109,20 @@ def parse_rules(text: str, source: str) -> Rules:
             expected = "a number in (0, 1)" if kind_of is float else "a positive integer"
             raise ConfigError(f"limits.{name} must be {expected}, got {value!r}", source=source)
         rules[name] = value
-    vocabulary = raw.get("appeal_vocabulary")
-    terms = vocabulary.get("terms") if isinstance(vocabulary, dict) else None
-    if not isinstance(terms, list) or not terms or set(vocabulary) != {"terms"}:
-        raise ConfigError("[appeal_vocabulary] needs a non-empty list 'terms'", source=source)
-    for i, term in enumerate(terms):
-        _compile(term, f"appeal_vocabulary term #{i + 1}", source)
-    rules["appeal_vocabulary"] = re.compile(
-        r"\b(?:" + "|".join(f"(?:{t})" for t in terms) + ")", re.IGNORECASE)
+    for name in _TERM_LISTS:
+        rules[name] = _terms(raw.get(name), name, source)
     return Rules(**rules)
+
+
+def _terms(section: Any, name: str, source: str) -> re.Pattern[str]:
+    """One search pattern for a list of terms, each matched from the start of a word."""
+    terms = section.get("terms") if isinstance(section, dict) else None
+    if not isinstance(terms, list) or not terms or set(section) != {"terms"}:
+        raise ConfigError(f"[{name}] needs a non-empty list 'terms'", source=source)
+    for i, term in enumerate(terms):
+        _compile(term, f"{name} term #{i + 1}", source)
+    # (?<!\w) rather than \b, so that terms starting with a symbol ("€5") match too.
+    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + ")", re.IGNORECASE)
 
 
 def _load_default_rules() -> Rules:
@@ -163,37 +172,81 @@ def _line_reason(body: str, rules: Rules) -> str | None:
     return None
 
 
+def _is_prose(body: str, rules: Rules) -> bool:
+    """A sentence of reported speech ("..., the ministry said"): the story, not the publisher."""
+    return len(body) > rules.max_fragment_chars and bool(rules.prose_markers.search(body))
+
+
+def _is_ui_like(body: str, rules: Rules) -> bool:
+    """A short line that does not end a sentence: a button, an amount, a label."""
+    return len(body) <= rules.max_fragment_chars and not _SENTENCE_END.search(body)
+
+
 def _starter_reason(body: str, rules: Rules) -> str | None:
-    """Why a line could open an appeal block; long lines are prose, never starters."""
-    if not body or len(body) > rules.max_paragraph_chars:
+    """Why a line could open an appeal block; long lines and reported speech are prose."""
+    if not body or len(body) > rules.max_paragraph_chars or _is_prose(body, rules):
         return None
     return _first_reason(rules.block_starter, body)
 
 
-def _is_appeal_like(body: str, rules: Rules) -> bool:
-    return bool(_line_reason(body, rules) or _starter_reason(body, rules)
-                or rules.appeal_vocabulary.search(body))
+def _is_appeal_like(body: str, reason: str | None, rules: Rules) -> bool:
+    """Whether a line reads like part of an appeal block; ``reason`` is its own removal reason."""
+    if reason or _is_ui_like(body, rules):
+        return True
+    if _is_prose(body, rules):
+        return False
+    return bool(_starter_reason(body, rules) or rules.appeal_vocabulary.search(body))
 
 
-def _appeal_block(lines: list[_Line], text_length: int, rules: Rules) -> tuple[int, str] | None:
+def _appeal_block(lines: list[_Line], reasons: list[str | None], text_length: int,
+                  rules: Rules) -> tuple[int, str] | None:
     """The first line opening an appeal that runs to the end, and its reason.
 
     A starter counts only after the article has had room to begin, and only when most of the
-    characters from it to the end sit on appeal-like lines, so a quoted "message from" in the
-    story cannot cut the story short. One backward pass keeps this linear in the line count.
+    characters from it to the end sit on appeal-like lines (appeal wording, buttons and labels,
+    lines removed on their own), so a quoted "message from" in the story cannot cut the story
+    short. One backward pass keeps this linear in the line count.
     """
     block = None
     total = appeal = 0
     for i in range(len(lines) - 1, -1, -1):
         body = lines[i].body
         total += len(body)
-        appeal += len(body) if _is_appeal_like(body, rules) else 0
+        appeal += len(body) if _is_appeal_like(body, reasons[i], rules) else 0
         if lines[i].start < rules.tail_start * text_length:
             break
         reason = _starter_reason(body, rules)
         if reason and appeal >= rules.min_appeal_share * total:
             block = i, reason
     return block
+
+
+def _with_separator(lines: list[_Line], first: int) -> int:
+    """Move a block's first line up over a separator line ("---") that introduces it."""
+    i = first - 1
+    while i >= 0 and not lines[i].body:
+        i -= 1
+    return i if i >= 0 and _SEPARATOR.fullmatch(lines[i].body) else first
+
+
+def _mark_trailing_fragments(lines: list[_Line], reasons: list[str | None], rules: Rules) -> None:
+    """Mark the unrecognised lines of a run of buttons and labels that ends the text.
+
+    The run is the last short, non-sentence lines (and lines removed on their own); when most
+    of its lines are recognised boilerplate, the rest are the same page furniture.
+    """
+    run = []
+    for i in range(len(lines) - 1, -1, -1):
+        body = lines[i].body
+        if not body:
+            continue
+        if not (reasons[i] or _is_ui_like(body, rules)):
+            break
+        run.append(i)
+    known = sum(1 for i in run if reasons[i])
+    if known >= 2 and 2 * known > len(run):
+        for i in run:
+            reasons[i] = reasons[i] or "ui-fragment"
 
 
 def _is_headline(body: str, rules: Rules) -> bool:
@@ -260,10 +313,13 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
     lines = _split_lines(text)
     reasons = [_line_reason(line.body, RULES) for line in lines]
     _mark_lists(lines, reasons, RULES)
-    block = _appeal_block(lines, len(text.rstrip()), RULES)
+    block = _appeal_block(lines, reasons, len(text.rstrip()), RULES)
     if block is not None:
         first, reason = block
+        first = _with_separator(lines, first)
         reasons[first:] = [reason] * (len(lines) - first)
+    else:
+        _mark_trailing_fragments(lines, reasons, RULES)
     spans = _spans(lines, reasons)
     return _cut(text, spans), spans
 
