@@ -300,13 +300,22 @@ def test_bad_published_flag_fails_at_once() -> None:
         Metadata(published="25/08/2024")
 
 
+@pytest.mark.parametrize(("value", "iso"), [
+    ("August 25, 2024", "2024-08-25T00:00:00"),
+    ("9:55 AM ET, Sun January 4, 2015", "2015-01-04T09:55:00-05:00"),
+    ("Dec 17, 2016 10:00 AM CT", "2016-12-17T10:00:00"),
+])
+def test_complete_scraped_stamps_are_normalised_to_iso(value: str, iso: str) -> None:
+    assert check_published(value, source="x") == iso
+
+
 @pytest.mark.parametrize("value", ["2024-08-25", "2024-08-25T10:00:00", "2024-08-25T10:00:00Z",
                                    "2024-08-25T10:00:00+03:00", " 2024-08-25 "])
 def test_iso_dates_and_datetimes_are_accepted(value: str) -> None:
     assert check_published(value, source="x") == value.strip()
 
 
-@pytest.mark.parametrize("value", ["2024-13-01", "August 25, 2024", "", "yesterday"])
+@pytest.mark.parametrize("value", ["2024-13-01", "", "yesterday", "last Sunday", "August 2024"])
 def test_non_iso_dates_are_refused(value: str) -> None:
     with pytest.raises(IngestError, match="not an ISO 8601"):
         check_published(value, source="x")

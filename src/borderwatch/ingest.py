@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import charset_normalizer
+import dateparser
 from trafilatura import extract_metadata, load_html
 
 from borderwatch.config import IngestConfig
@@ -30,9 +32,13 @@ STDIN = "-"
 """The path that means standard input."""
 
 _KINDS: dict[str, str] = {
-    "": "text", ".txt": "text", ".text": "text",
-    ".html": "html", ".htm": "html",
-    ".json": "json", ".jsonl": "jsonl",
+    "": "text",
+    ".txt": "text",
+    ".text": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+    ".jsonl": "jsonl",
 }
 """File suffix → kind. Folders yield only these; a file named explicitly is sniffed otherwise."""
 
@@ -69,6 +75,11 @@ class Metadata:
             object.__setattr__(self, "published", check_published(self.published, "published"))
 
 
+_MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_TRAILING_ZONE = re.compile(r"\s+[A-Z]{2,4}$")
+
+
 def check_published(value: object, source: str) -> str:
     """Return `value` stripped if it is an ISO 8601 date or datetime, else raise `IngestError`.
 
@@ -76,8 +87,7 @@ def check_published(value: object, source: str) -> str:
     value we cannot read is an error rather than a silent unknown.
     """
     if not isinstance(value, str):
-        raise IngestError(f"'published' must be a string, not {type(value).__name__}",
-                          source=source)
+        raise IngestError(f"'published' must be a string, not {type(value).__name__}", source=source)
     text = value.strip()
     for parse in (date.fromisoformat, datetime.fromisoformat):
         try:
@@ -85,6 +95,17 @@ def check_published(value: object, source: str) -> str:
         except ValueError:
             continue
         return text
+    # Scraped pages often carry a full but non-ISO stamp ("9:55 AM ET, Sun January 4, 2015").
+    # Only a complete absolute date is accepted, normalised to ISO; relative words stay an error.
+    if _MONTH_NAME.search(text) and _YEAR.search(text):
+        for candidate in (text[:100], _TRAILING_ZONE.sub("", text[:100])):
+            parsed = dateparser.parse(
+                candidate,
+                languages=["en"],
+                settings={"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"]},
+            )
+            if parsed is not None:
+                return parsed.isoformat()
     raise IngestError(f"published {value!r} is not an ISO 8601 date or datetime", source=source)
 
 
@@ -131,8 +152,7 @@ def document_from_record(record: dict[str, Any], source: str, config: IngestConf
         raise _too_large(config.max_input_bytes, source, size)
     if not text.strip():
         raise IngestError(f"'{key}' is empty", source=source)
-    strings = {name: _optional_string(record, name, source)
-               for name in ("id", "url", "title", "language")}
+    strings = {name: _optional_string(record, name, source) for name in ("id", "url", "title", "language")}
     published = record.get("published")
     return Document(
         source=source,
@@ -203,8 +223,11 @@ def _walk(folder: Path) -> Iterator[Path | IngestError]:
             yield path
 
 
-def _from_file(path: Path, kind: str | None, config: IngestConfig,
-               ) -> Iterator[Document | IngestError]:
+def _from_file(
+    path: Path,
+    kind: str | None,
+    config: IngestConfig,
+) -> Iterator[Document | IngestError]:
     """The documents in one file; `kind` None means sniff the content."""
     source = str(path)
     if kind == "jsonl":
@@ -298,8 +321,9 @@ def _from_json(text: str, source: str, config: IngestConfig) -> Iterator[Documen
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise IngestError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                          source=source) from exc
+        raise IngestError(
+            f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
+        ) from exc
     if isinstance(data, dict):
         yield document_from_record(data, source, config)
     elif isinstance(data, list):
@@ -313,13 +337,21 @@ def _from_json(text: str, source: str, config: IngestConfig) -> Iterator[Documen
             except IngestError as error:
                 yield error
     else:
-        raise IngestError(f"expected a JSON object or a list of objects, got {_json_kind(data)}",
-                          source=source)
+        raise IngestError(
+            f"expected a JSON object or a list of objects, got {_json_kind(data)}", source=source
+        )
 
 
 def _json_kind(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names[type(value)]
 
 
@@ -357,8 +389,7 @@ def _read_stdin(stream: TextIO, limit: int) -> bytes:
         try:  # surrogateescape restores bytes Python could not decode when it opened the stream
             data = stream.read(limit + 1).encode("utf-8", "surrogateescape")
         except UnicodeEncodeError as exc:
-            raise IngestError("cannot decode: text holds unpaired surrogates",
-                              source="stdin") from exc
+            raise IngestError("cannot decode: text holds unpaired surrogates", source="stdin") from exc
     if len(data) > limit:
         raise _too_large(limit, "stdin")
     return data
@@ -389,8 +420,7 @@ def _text_from_bytes(data: bytes, source: str) -> str:
         _refuse_binary(data, source)
     text = _decode(data, source)
     if not text.strip():
-        raise IngestError("empty input" if not text else "input is only whitespace",
-                          source=source)
+        raise IngestError("empty input" if not text else "input is only whitespace", source=source)
     return text.replace("\r\n", "\n")
 
 
@@ -400,8 +430,8 @@ def _refuse_binary(data: bytes, source: str) -> None:
     controls = len(data.translate(None, _NOT_CONTROL))
     if data and controls / len(data) > _MAX_CONTROL_SHARE:
         raise IngestError(
-            f"binary file ({controls / len(data):.0%} control characters), not text",
-            source=source)
+            f"binary file ({controls / len(data):.0%} control characters), not text", source=source
+        )
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -412,8 +442,7 @@ def _decode(data: bytes, source: str) -> str:
         pass
     best = charset_normalizer.from_bytes(data, threshold=_MAX_CHAOS).best()
     if best is None:
-        raise IngestError("cannot decode: not UTF-8 and no confident guess of the encoding",
-                          source=source)
+        raise IngestError("cannot decode: not UTF-8 and no confident guess of the encoding", source=source)
     return str(best)
 
 
