@@ -201,9 +201,9 @@ def extract(
                 number = (
                     int(analysis.document.source.rsplit(":", 1)[-1]) if ":" in analysis.document.source else 0
                 )
-                line_id = line_id or ids.get(number)
+                line_id = line_id if line_id is not None else ids.get(number)
                 analysis = Analysis(
-                    Document(source=analysis.document.source, raw_text="", input_id=line_id or ""),
+                    Document(source=analysis.document.source, raw_text="", input_id="" if line_id is None else str(line_id)),
                     error=analysis.error,
                 )
             sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
@@ -256,7 +256,10 @@ def _predict_for(gold: Path, config: Config) -> dict[str, dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            items.append(document_from_record(json.loads(line), f"{source}:{number}", config.ingest))
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise IngestError("each line must be a JSON object", source=f"{source}:{number}")
+            items.append(document_from_record(record, f"{source}:{number}", config.ingest))
         except (json.JSONDecodeError, BorderwatchError) as exc:
             items.append(
                 exc
@@ -398,7 +401,7 @@ def events(
         claimant = (claim.get("claimant") or {}).get("code")
         evidence = " … ".join(x["text"] for x in e.evidence)[:160]
         table.add_row(
-            record.get("date_start") or "?",
+            (record.get("date") or {}).get("start") or "?",
             record["type"],
             escape(f"{actors} → {recipients}"),
             escape(claim.get("stance", "") + (f" by {claimant}" if claimant else "")),

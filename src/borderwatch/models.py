@@ -208,7 +208,7 @@ class Analysis:
     def to_contract(self) -> dict[str, Any]:
         """The DESIGN §3 output line for this document."""
         return {
-            "id": self.document.input_id if self.document.input_id is not None else self.document.id,
+            "id": str(self.document.input_id) if self.document.input_id is not None else self.document.id,
             "clean_text": self.document.clean_text,
             "removed": [r.to_contract() for r in self.document.removed],
             "places": [p.to_contract() for p in self.places],
