@@ -203,7 +203,11 @@ def extract(
                 )
                 line_id = line_id if line_id is not None else ids.get(number)
                 analysis = Analysis(
-                    Document(source=analysis.document.source, raw_text="", input_id="" if line_id is None else str(line_id)),
+                    Document(
+                        source=analysis.document.source,
+                        raw_text="",
+                        input_id="" if line_id is None else str(line_id),
+                    ),
                     error=analysis.error,
                 )
             sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
