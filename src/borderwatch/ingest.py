@@ -97,6 +97,10 @@ def check_published(value: object, source: str) -> str:
         return text
     # Scraped pages often carry a full but non-ISO stamp ("9:55 AM ET, Sun January 4, 2015").
     # Only a complete absolute date is accepted, normalised to ISO; relative words stay an error.
+    try:  # "2016-12-18 07:52 ET": ISO apart from a zone abbreviation
+        return datetime.fromisoformat(_TRAILING_ZONE.sub("", text)).isoformat()
+    except ValueError:
+        pass
     if _MONTH_NAME.search(text) and _YEAR.search(text):
         for candidate in (text[:100], _TRAILING_ZONE.sub("", text[:100])):
             parsed = dateparser.parse(

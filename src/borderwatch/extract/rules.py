@@ -583,8 +583,10 @@ class RuleDetector:
         evidence = _sentence_span(sent)
         for cand in kept:
             head = self._clause_head(cand.token)
-            actor = self._actor(cand, head, mentions, ctx)
+            co_actors = self._actors(cand, head, mentions, ctx)
+            actor = co_actors[0] if co_actors else None
             recipients = self._recipients(cand, head, mentions, ctx, actor)
+            recipients = [r for r in recipients if r.code not in {a.code for a in co_actors}]
             claimant, via = self._claimant(cand, sent, mentions, ctx)
             stance = cand.embedded_stance or "asserted"
             if cand.embedded_stance and cand.dominator is not None:
@@ -619,7 +621,7 @@ class RuleDetector:
                 Event(
                     type=kind,
                     mode=cand.rule.mode if kind == cand.rule.type else None,
-                    actors=[actor] if actor else [],
+                    actors=[actor, *co_actors[1:]] if actor else [],
                     recipients=recipients,
                     date=when or EventDate(),
                     historical=historical,
@@ -644,25 +646,34 @@ class RuleDetector:
         return events
 
     def _actor(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext) -> Actor | None:
+        actors = self._actors(cand, head, mentions, ctx)
+        return actors[0] if actors else None
+
+    def _actors(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext) -> list[Actor]:
+        """Who acts: the holder of a nominal trigger, the agent of a passive, or the subject,
+        with coordinated co-actors ("Armenia and Azerbaijan held talks")."""
         token = cand.token
+        argument: Token | None = None
         if token.pos_ in ("NOUN", "PROPN"):
             holder = self._noun_actor(token)
             if holder is not None and holder.lower_ in PRONOUNS and head is not token:
                 holder = None
-            if holder is not None:
-                actor = self._resolve(holder, mentions, ctx)
-                if actor:
-                    return actor
-        if head.pos_ in ("VERB", "AUX"):
-            for child in head.children:
-                if child.dep_ == "agent":
-                    obj = next((c for c in child.children if c.dep_ == "pobj"), None)
-                    if obj is not None:
-                        return self._resolve(obj, mentions, ctx)
-            subject = self._subject(head)
-            if subject is not None:
-                return self._resolve(subject, mentions, ctx)
-        return None
+            if holder is not None and self._resolve(holder, mentions, ctx):
+                argument = holder
+        if argument is None and head.pos_ in ("VERB", "AUX"):
+            agent = next((c for c in head.children if c.dep_ == "agent"), None)
+            if agent is not None:
+                argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
+            if argument is None:
+                argument = self._subject(head)
+        if argument is None:
+            return []
+        found: list[Actor] = []
+        for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
+            actor = self._resolve(part, mentions, ctx)
+            if actor and actor.code not in {a.code for a in found}:
+                found.append(actor)
+        return found
 
 
 def _own_phrase(token: Token) -> set[int]:
