@@ -41,10 +41,29 @@ class NlpConfig:
     batch_size: int = 32
 
 
+def _default_thresholds() -> dict[str, float]:
+    return {"tube-artillery": 30.0, "rocket-artillery": 70.0, "tactical-ballistic": 300.0}
+
+
+@dataclass(frozen=True)
+class GeoConfig:
+    enabled: bool = True
+    """Geolocate places and compute proximity (needs `borderwatch data install`)."""
+    gazetteer: str | None = None
+    """Path of the gazetteer index; None means the one in the user's data directory."""
+    site_files: tuple[str, ...] = ()
+    """Extra critical-site layers (CSV or GeoJSON) beside the packaged nuclear plants."""
+    site_range_km: float = 150.0
+    """Critical sites within this distance of an event are listed in its proximity."""
+    thresholds: dict[str, float] = field(default_factory=_default_thresholds)
+    """Named weapon ranges (km): an event within one of the border is flagged with its name."""
+
+
 @dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
+    geo: GeoConfig = field(default_factory=GeoConfig)
     db_url: str | None = None
     """SQLAlchemy URL of the store; None means the SQLite file in the user's data directory."""
 
@@ -54,6 +73,7 @@ def _merge(section: Any, values: dict[str, Any], where: str) -> Any:
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown keys in [{where}]: {', '.join(sorted(unknown))}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return replace(section, **values)
 
 

@@ -117,10 +117,12 @@ class PlaceMention:
     end: int
     text: str
     place: Place | None = None
+    reason: str | None = None
+    """Why the mention stayed unresolved (None when resolved)."""
 
     def to_contract(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text,
-                **(self.place or Place()).to_contract()}
+                **(self.place or Place()).to_contract(), "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ class Event:
     evidence: list[Span] = field(default_factory=list)
     trigger: str = ""
     """The word or phrase that signalled the event (kept for review, not in the contract)."""
+    anchors: list[int] = field(default_factory=list)
+    """Character offset of the trigger behind each evidence span (same order as `evidence`)."""
     confidence: float = 0.5
     proximity: dict[str, Any] | None = None
 

@@ -44,7 +44,10 @@ def _same_happening(a: Event, b: Event) -> bool:
 
 
 def _absorb(into: Event, other: Event) -> None:
-    into.evidence.extend(e for e in other.evidence if e not in into.evidence)
+    for span, anchor in zip(other.evidence, other.anchors, strict=False):
+        if span not in into.evidence:
+            into.evidence.append(span)
+            into.anchors.append(anchor)
     if not into.recipients:
         into.recipients = other.recipients
     if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in (

@@ -635,6 +635,7 @@ class RuleDetector:
                     ),
                     evidence=[evidence],
                     trigger=sent.doc[cand.token.i].text,
+                    anchors=[cand.token.idx],
                     confidence=confidence,
                 )
             )
