@@ -48,3 +48,9 @@ class EvalError(BorderwatchError):
     """A gold or prediction file could not be scored."""
 
     stage = "eval"
+
+
+class GeoError(BorderwatchError):
+    """The gazetteer is missing, outdated or unreadable, or could not be built from its sources."""
+
+    stage = "geo"

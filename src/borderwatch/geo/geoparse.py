@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from shapely.geometry import box
 from spacy.tokens import Doc, Span, Token
 
+from borderwatch.evaluate import haversine_km
 from borderwatch.geo.entries import GazetteerEntry
 from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.models import Place, PlaceMention
@@ -216,7 +217,7 @@ class Geoparser:
                 point = part.representative_point()
                 lon, lat = point.x, point.y
                 pminx, pminy, pmaxx, pmaxy = part.bounds
-                radius = _km(pminy, pminx, pmaxy, pmaxx) / 2
+                radius = haversine_km(pminy, pminx, pmaxy, pmaxx) / 2
         name = f"{direction} {country.name}"
         return Place(
             name=name,
@@ -241,15 +242,6 @@ def _place(entry: GazetteerEntry) -> Place:
         precision=entry.precision,
         radius_km=entry.radius_km,
     )
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
 _LOCATIVE = {
