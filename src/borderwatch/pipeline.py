@@ -1,4 +1,4 @@
-"""The thin wiring of the stages: clean → nlp → extract (→ geo, store in later stages).
+"""The thin wiring of the stages: clean → nlp → extract → geo (→ store, by the caller).
 
 The CLI, the benchmark and the tests all call `Pipeline.analyse`, so there is one code path.
 """
@@ -11,6 +11,7 @@ from borderwatch.clean import clean_document
 from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError
 from borderwatch.extract import Extractor
+from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document
 from borderwatch.nlp import load_pipeline
 
@@ -22,6 +23,7 @@ class Pipeline:
         self.config = config or Config()
         self.nlp = load_pipeline(self.config.nlp.pipeline)
         self.extractor = Extractor(self.nlp)
+        self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
 
     def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:
         """One Analysis per item, in order; a failing item carries its error and the rest go on."""
@@ -44,6 +46,8 @@ class Pipeline:
             if analysis.error is None:
                 try:
                     analysis.events = self.extractor.extract(spacy_doc, analysis.document.published)
+                    if self.geo is not None:
+                        self.geo.locate(spacy_doc, analysis)
                 except BorderwatchError as exc:
                     analysis.error = str(exc)
             yield analysis

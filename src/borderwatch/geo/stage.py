@@ -1,0 +1,69 @@
+"""Place mentions resolved, each event located, its distances to borders and critical sites.
+
+    stage = GeoStage(config.geo)        # opens the installed gazetteer and the site layers
+    stage.locate(spacy_doc, analysis)    # fills analysis.places, event.place, event.proximity
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shapely.geometry import Point
+from spacy.tokens import Doc
+
+from borderwatch.config import GeoConfig
+from borderwatch.extract.lexicon import load_lexicon
+from borderwatch.geo.gazetteer import Gazetteer
+from borderwatch.geo.geoparse import Geoparser, rank_place
+from borderwatch.geo.proximity import measure
+from borderwatch.geo.sites import load_sites
+from borderwatch.models import Analysis, Event, Place
+
+
+class GeoStage:
+    """Everything geographic the pipeline does to one document."""
+
+    def __init__(self, config: GeoConfig) -> None:
+        self.config = config
+        self.gazetteer = Gazetteer.open(Path(config.gazetteer) if config.gazetteer else None)
+        self.sites = load_sites([Path(p) for p in config.site_files])
+        aliases = load_lexicon().aliases
+        demonyms = {alias: e.code for alias, e in aliases.items() if e.kind == "demonym"}
+        capitals = {alias: e.code for alias, e in aliases.items() if e.kind == "capital"}
+        countries = {alias: e.code for alias, e in aliases.items() if e.kind == "country"}
+        self.geoparser = Geoparser(self.gazetteer, demonyms, self.sites, capitals, countries)
+
+    def locate(self, doc: Doc, analysis: Analysis) -> None:
+        analysis.places = self.geoparser.parse(doc)
+        for event in analysis.events:
+            event.place = self._place_of(doc, event, analysis)
+            if event.place is not None:
+                event.proximity = self.proximity(event.place)
+
+    def _place_of(self, doc: Doc, event: Event, analysis: Analysis) -> Place | None:
+        """The best-placed mention across all of the event's evidence sentences."""
+        best: tuple[tuple[int, int, int], Place] | None = None
+        for span, anchor in zip(event.evidence, event.anchors, strict=False):
+            trigger = doc.char_span(anchor, anchor + 1, alignment_mode="expand")
+            sentence = doc.char_span(span.start, span.end, alignment_mode="expand")
+            if trigger is None or sentence is None:
+                continue
+            for mention in analysis.places:
+                rank = rank_place(trigger.root, sentence, mention)
+                if rank is not None and mention.place is not None and (best is None or rank > best[0]):
+                    best = (rank, mention.place)
+        return best[1] if best else None
+
+    def proximity(self, place: Place) -> dict | None:
+        """Distances from a located place to the nearest border and to critical sites."""
+        if place.lat is None or place.lon is None:
+            return None
+        area = self.gazetteer.shape(f"a1:{place.admin1}") if place.precision == 2 and place.admin1 else None
+        if place.precision == 1 and place.radius_km is None:
+            return None
+        result = measure(
+            Point(place.lon, place.lat), place.radius_km, place.country,
+            self.gazetteer.country_shape, self.gazetteer.neighbours, self.sites,
+            area=area, site_range_km=self.config.site_range_km, thresholds=self.config.thresholds,
+        )
+        return result.to_contract()
