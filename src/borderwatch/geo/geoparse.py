@@ -29,6 +29,7 @@ from borderwatch.geo.sites import Site
 from borderwatch.models import Place, PlaceMention
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
+_NOT_PLACES = {"DATE", "TIME", "EVENT", "WORK_OF_ART", "LAW", "MONEY", "QUANTITY", "PERCENT"}
 ADMIN_WORDS = {
     "region",
     "oblast",
@@ -62,6 +63,7 @@ DIRECTIONS = {
     "southwestern": (-0.7, -0.7),
     "central": (0.0, 0.0),
 }
+GOVERNMENT = "names a government (the White House, the Kremlin), not a place"
 SITE_RADIUS_KM = 2.0
 """A plant's fenced area and exclusion buffer are a few km across."""
 _KIND_PRIOR = {"country": 3.0, "admin1": 2.0, "city": 0.0, "site": 1.0, "admin2": 0.5}
@@ -117,10 +119,16 @@ class Geoparser:
                 found.append(self._widen(doc, ent))
             elif ent.label_ == "NORP" and self._names_area(ent.text) and not _people(ent.text, self.demonyms):
                 found.append(_Mention(ent.start, ent.end, ent.text))
-            elif ent.label_ in ("ORG", "NORP") and (self._names_area(ent.text) or self._names_area(first)):
+            elif ent.label_ in ("ORG", "NORP") and not _people(ent.text, self.demonyms) and (
+                self._names_area(ent.text) or self._names_area(first)
+            ):
                 # "EU", "European Commission": an organisation named after an area is a toponym.
                 found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
-        taken = {i for m in found for i in range(m.start, m.end)}
+        # Words NER already explained (dates, people, organisations) are not places it missed.
+        # One-word people and organisations may be NER slips on place names ("Zaporizhzhia" PERSON).
+        explained = [e for e in doc.ents if e.label_ in _NOT_PLACES
+                     or (e.label_ in ("ORG", "PERSON") and len(e) > 1)]
+        taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
         # Capitalised words NER missed but the gazetteer knows as a region or large city.
         for token in doc:
             if token.i in taken or not token.is_title or token.is_sent_start or token.pos_ != "PROPN":
@@ -129,7 +137,12 @@ class Geoparser:
             while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and end not in taken:
                 end += 1
             span = doc[token.i : end]
-            if len(span.text) > 3 and any(self._strong(e) for e in self.gazetteer.lookup(span.text)):
+            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 else []
+            # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
+            # place; elsewhere only regions, countries, sites and large cities qualify.
+            slot = span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
+            marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
+            if entries and (slot or marked or any(self._strong(e) for e in entries)):
                 found.append(self._widen(doc, span))
                 taken.update(range(span.start, span.end))
         return sorted(self._directional(doc, found), key=lambda m: m.start)
@@ -183,6 +196,8 @@ class Geoparser:
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
+            if reason == GOVERNMENT:
+                continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
             result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
         return result
@@ -244,6 +259,10 @@ class Geoparser:
     ) -> tuple[Place | None, str | None]:
         if not entries:
             return None, "not in the gazetteer"
+        if _STRIP.sub("", m.name.strip()).lower() in self.capitals and not any(
+            e.kind == "city" for e in entries
+        ):
+            return None, GOVERNMENT
         capital_of = self.capitals.get(_STRIP.sub("", m.name.strip()).lower())
         capital = [e for e in entries if e.kind == "city" and e.country == capital_of]
         others = {e.country for e in entries if e.country and e.country != capital_of}

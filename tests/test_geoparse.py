@@ -1,0 +1,131 @@
+"""Places in articles: found, resolved with context, honest about uncertainty, measured to borders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from borderwatch.config import IngestConfig
+from borderwatch.errors import GeoError
+from borderwatch.geo.gazetteer import Gazetteer
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Analysis, Event
+from borderwatch.pipeline import Pipeline
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_27b3de6de7ba2833.txt"
+
+try:
+    Gazetteer.open().close()
+    INSTALLED = True
+except GeoError:
+    INSTALLED = False
+pytestmark = pytest.mark.skipif(not INSTALLED, reason="gazetteer not installed (borderwatch data install)")
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+def analyse(pipeline: Pipeline, text: str, published: str = "2024-08-25") -> Analysis:
+    doc = document_from_record({"id": "g", "text": text, "published": published}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    assert analysis.error is None
+    return analysis
+
+
+def mention(analysis: Analysis, text: str):
+    found = [m for m in analysis.places if m.text == text]
+    assert found, f"{text!r} not among {[m.text for m in analysis.places]}"
+    return found[0]
+
+
+def of_type(analysis: Analysis, kind: str) -> list[Event]:
+    return [e for e in analysis.events if e.type == kind and e.is_current]
+
+
+def test_city_in_its_region_with_a_small_radius(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Belarusian troops massed near Mazyr on Friday, officials said.")
+    place = mention(result, "Mazyr").place
+    assert place is not None
+    assert (place.country, place.admin1, place.precision) == ("BLR", "BY-HO", 4)
+    assert place.radius_km is not None and place.radius_km <= 20
+    (mobilize,) = of_type(result, "MOBILIZE")
+    assert mobilize.place == place
+    assert mobilize.proximity["border_with"] == "UKR"
+    assert 20 < mobilize.proximity["border_km"] < 80
+
+
+def test_spelling_variants_resolve_to_one_place(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Shelling hit Kiev and Kharkov; later Kyiv and Kharkiv reported calm.")
+    ids = {m.text: m.place.geonameid for m in result.places if m.place}
+    assert ids["Kiev"] == ids["Kyiv"]
+    assert ids["Kharkov"] == ids["Kharkiv"]
+
+
+def test_region_word_makes_an_admin1_with_the_oblast_radius(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Russia moved artillery into the Belgorod region near the border.")
+    place = next(m.place for m in result.places if m.text.startswith("Belgorod"))
+    assert (place.admin1, place.precision) == ("RU-BEL", 2)
+    assert place.radius_km > 50
+
+
+def test_compass_direction_is_a_region_of_the_country(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Heavy fighting continued in eastern Ukraine on Sunday.")
+    place = mention(result, "eastern Ukraine").place
+    assert place.country == "UKR" and place.precision == 1 and place.radius_km > 150
+    assert place.lon > 31.0, "the point sits in the east of the country"
+
+
+def test_unknown_place_stays_unresolved(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Troops gathered near Zqxvillebergstadt, a village in the north.")
+    unresolved = [m for m in result.places if m.place is None]
+    assert all(m.reason for m in unresolved)
+    assert not any(e.place for e in result.events if "Zqx" in (e.place.name if e.place else ""))
+
+
+def test_context_picks_the_right_namesake(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "In Ukraine, Russian forces shelled positions near Kostiantynivka in the Donetsk region.")
+    place = next(m.place for m in result.places if m.text.startswith("Kostiantynivka"))
+    assert place is not None and place.country == "UKR"
+
+
+def test_actor_capitals_are_not_event_places(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Kyiv accused Minsk on Sunday of provocations.")
+    (accuse,) = of_type(result, "ACCUSE")
+    assert accuse.place is None
+
+
+def test_nuclear_plant_is_a_site(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Drones struck near the Zaporizhzhia nuclear power plant overnight.")
+    site = next(m.place for m in result.places if "Zaporizhzhia" in m.text)
+    assert site.precision == 5 and site.radius_km <= 5
+
+
+@pytest.fixture(scope="module")
+def seed(pipeline: Pipeline) -> Analysis:
+    return analyse(pipeline, SEED.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed article not found at {SEED}")
+class TestSeedGeography:
+    """Issue 3, done when: the seed's places and distances."""
+
+    def test_buildup_in_gomel_oblast_touching_ukraine_near_chernobyl(self, seed: Analysis) -> None:
+        (buildup,) = [e for e in of_type(seed, "MOBILIZE") if {a.code for a in e.actors} == {"BLR"}]
+        place = buildup.place
+        assert (place.admin1, place.precision) == ("BY-HO", 2)
+        assert place.radius_km > 100, "an oblast is not a point"
+        assert buildup.proximity["border_km"] == 0 and buildup.proximity["border_with"] == "UKR"
+        chernobyl = [s for s in buildup.proximity["sites"] if s["id"] == "npp-chernobyl"]
+        assert chernobyl and abs(chernobyl[0]["km"] - 10.5) < 2
+
+    def test_incursion_in_kursk_oblast(self, seed: Analysis) -> None:
+        incursion = [e for e in of_type(seed, "FIGHT") if {a.code for a in e.actors} == {"UKR"}]
+        assert incursion and incursion[0].place.admin1 == "RU-KRS"
+
+    def test_eastern_ukraine_is_wide(self, seed: Analysis) -> None:
+        advance = [e for e in of_type(seed, "FIGHT") if {a.code for a in e.actors} == {"RUS"}]
+        assert advance and advance[0].place.country == "UKR"
+        assert advance[0].place.precision == 1 and advance[0].place.radius_km > 150
