@@ -22,7 +22,7 @@ install: $(STAMP)
 
 ## Install, then run the main job on the bundled sample articles.
 run: install
-	mkdir -p $(OUT)
+	mkdir -p $(OUT) && rm -f $(OUT)/sample.sqlite
 	$(BIN)/borderwatch run samples/sample.input.jsonl samples/files --db $(OUT)/sample.sqlite
 	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format csv --out $(OUT)/events.csv
 	$(BIN)/borderwatch eval samples/sample.gold.jsonl

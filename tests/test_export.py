@@ -132,3 +132,13 @@ def test_export_of_a_store_query_round_trips(tmp_path: Path) -> None:
     assert record == queried[0].to_dict()
     assert record["doc"] == doc.id and record["urls"] == ["https://example.org/t"]
     assert record["evidence"][0]["text"] == text
+
+
+def test_geojson_uses_real_shapes_when_given(events: list[StoredEvent]) -> None:
+    square = {"type": "Polygon", "coordinates": [[[30, 52], [31, 52], [31, 53], [30, 53], [30, 52]]]}
+    out = io.StringIO()
+    result = export_events(events, "geojson", out, geometry=lambda place: square)
+    features = json.loads(out.getvalue())["features"]
+    assert result.written == len(features) > 0
+    assert all(f["geometry"] == square for f in features)
+    assert all("place_radius_km" in f["properties"] for f in features)

@@ -86,7 +86,9 @@ def test_unknown_place_stays_unresolved(pipeline: Pipeline) -> None:
 
 
 def test_context_picks_the_right_namesake(pipeline: Pipeline) -> None:
-    result = analyse(pipeline, "In Ukraine, Russian forces shelled positions near Kostiantynivka in the Donetsk region.")
+    result = analyse(
+        pipeline, "In Ukraine, Russian forces shelled positions near Kostiantynivka in the Donetsk region."
+    )
     place = next(m.place for m in result.places if m.text.startswith("Kostiantynivka"))
     assert place is not None and place.country == "UKR"
 

@@ -414,6 +414,27 @@ def events(
     out.print(table)
 
 
+def _region_shapes() -> Any:
+    """Admin-1 polygons from the gazetteer for GeoJSON export (points when it is not installed)."""
+    from shapely.geometry import mapping
+
+    from borderwatch.geo.gazetteer import Gazetteer
+
+    try:
+        gazetteer = Gazetteer.open()
+    except BorderwatchError:
+        err.print("[yellow]gazetteer not installed: regions exported as points[/yellow]")
+        return None
+
+    def geometry(place: Any) -> dict[str, Any] | None:
+        if place.precision == 2 and place.admin1:
+            shape = gazetteer.shape(f"a1:{place.admin1}")
+            return mapping(shape) if shape is not None else None
+        return None
+
+    return geometry
+
+
 @app.command()
 def export(
     format: Annotated[str, typer.Option("--format", help="csv, jsonl or geojson.")] = "jsonl",
@@ -435,8 +456,9 @@ def export(
         raise typer.Exit(2)
     found = _query(db, config_file, type_, country, since, until, text, historical, None)
     sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    geometry = _region_shapes() if format == "geojson" else None
     try:
-        result = export_events(found, format, sink)  # type: ignore[arg-type]
+        result = export_events(found, format, sink, geometry)  # type: ignore[arg-type]
     finally:
         if output:
             sink.close()

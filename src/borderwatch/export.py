@@ -12,15 +12,36 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
+from borderwatch.models import Place
 from borderwatch.store import StoredEvent
 
 ExportFormat = Literal["csv", "jsonl", "geojson"]
 
 COLUMNS: tuple[str, ...] = (
-    "id", "doc", "type", "mode", "actors", "recipients", "date_start", "date_end", "granularity",
-    "flags", "stance", "claimant", "place_name", "place_lat", "place_lon", "place_country",
-    "place_admin1", "place_precision", "place_radius_km", "border_km", "border_with",
-    "confidence", "urls", "evidence",
+    "id",
+    "doc",
+    "type",
+    "mode",
+    "actors",
+    "recipients",
+    "date_start",
+    "date_end",
+    "granularity",
+    "flags",
+    "stance",
+    "claimant",
+    "place_name",
+    "place_lat",
+    "place_lon",
+    "place_country",
+    "place_admin1",
+    "place_precision",
+    "place_radius_km",
+    "border_km",
+    "border_with",
+    "confidence",
+    "urls",
+    "evidence",
 )
 """CSV header, in order."""
 
@@ -81,8 +102,7 @@ def _write_csv(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
     writer.writeheader()
     written = 0
     for stored in events:
-        writer.writerow({key: _spreadsheet_safe(value)
-                         for key, value in flat_record(stored).items()})
+        writer.writerow({key: _spreadsheet_safe(value) for key, value in flat_record(stored).items()})
         written += 1
     return ExportResult(written=written, skipped=0)
 
@@ -95,7 +115,13 @@ def _write_jsonl(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
     return ExportResult(written=written, skipped=0)
 
 
-def _write_geojson(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
+Geometry = Callable[[Place], dict[str, Any] | None]
+"""The real shape of a place as a GeoJSON geometry (an oblast's polygon), or None for a point."""
+
+
+def _write_geojson(
+    events: Iterable[StoredEvent], out: TextIO, geometry: Geometry | None = None
+) -> ExportResult:
     features: list[dict[str, Any]] = []
     skipped = 0
     for stored in events:
@@ -105,13 +131,16 @@ def _write_geojson(events: Iterable[StoredEvent], out: TextIO) -> ExportResult:
             continue
         properties = flat_record(stored)
         del properties["place_lat"], properties["place_lon"]
-        features.append({
-            "type": "Feature",
-            "id": stored.id,
-            # GeoJSON (RFC 7946) orders coordinates longitude first.
-            "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
-            "properties": properties,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": stored.id,
+                # GeoJSON (RFC 7946) orders coordinates longitude first.
+                "geometry": (geometry(place) if geometry else None)
+                or {"type": "Point", "coordinates": [place.lon, place.lat]},
+                "properties": properties,
+            }
+        )
     json.dump({"type": "FeatureCollection", "features": features}, out, ensure_ascii=False)
     out.write("\n")
     return ExportResult(written=len(features), skipped=skipped)
@@ -124,8 +153,14 @@ _WRITERS: dict[str, Callable[[Iterable[StoredEvent], TextIO], ExportResult]] = {
 }
 
 
-def export_events(events: Iterable[StoredEvent], fmt: ExportFormat, out: TextIO) -> ExportResult:
-    """Write `events` to `out` in `fmt`; open files for CSV with ``newline=""``."""
+def export_events(
+    events: Iterable[StoredEvent], fmt: ExportFormat, out: TextIO, geometry: Geometry | None = None
+) -> ExportResult:
+    """Write `events` to `out` in `fmt`; open files for CSV with ``newline=""``.
+
+    For GeoJSON, `geometry` supplies real shapes (regions as polygons); points otherwise."""
     if fmt not in _WRITERS:
         raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(_WRITERS)}")
+    if fmt == "geojson":
+        return _write_geojson(events, out, geometry)
     return _WRITERS[fmt](events, out)
