@@ -44,7 +44,7 @@ import spacy
 from spacy.language import Language
 
 from borderwatch.clean import clean_document
-from borderwatch.config import Config
+from borderwatch.config import Config, GeoConfig
 from borderwatch.errors import BorderwatchError, IngestError
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Document
@@ -63,7 +63,7 @@ ANCHOR_MARK = " (copy 0)"
 ANCHOR_LINES, ANCHOR_TRIES = 5, 10
 """How hard `html_anchor` looks for a place in an HTML page where cleaning keeps the copy mark."""
 
-Measure = Literal["spacy", "pipeline"]
+Measure = Literal["spacy", "pipeline", "nogeo"]
 
 
 # --- corpus ----------------------------------------------------------------------------------
@@ -250,7 +250,8 @@ def runner(measure: Measure, name: str) -> Run:
     if measure == "spacy":
         nlp = load_pipeline(Config().nlp.pipeline)
         return lambda texts: run_spacy(nlp, texts)
-    pipeline = Pipeline()
+    config = Config() if measure == "pipeline" else Config(geo=GeoConfig(enabled=False))
+    pipeline = Pipeline(config)
     return lambda lines: run_pipeline(pipeline, lines, name)
 
 
@@ -344,7 +345,8 @@ def machine() -> dict[str, Any]:
 
 def figures(corpus: Corpus, runs: int, skip_memory: bool) -> dict[str, Any]:
     host = machine()  # before the runs, so the load average shows what else the CPUs were doing
-    inputs: dict[Measure, list[str]] = {"spacy": corpus.clean_texts, "pipeline": corpus.lines}
+    inputs: dict[Measure, list[str]] = {"spacy": corpus.clean_texts, "pipeline": corpus.lines,
+                                        "nogeo": corpus.lines}
     plans = {measure: runner(measure, corpus.path.name) for measure in inputs}
     for measure, run in plans.items():
         run(inputs[measure][:WARMUP_DOCS])
@@ -380,7 +382,10 @@ def figures(corpus: Corpus, runs: int, skip_memory: bool) -> dict[str, Any]:
     ratio = pipeline["median_docs_per_s"] / spacy_["median_docs_per_s"]
     result.update(ratio=ratio, target_ratio=TARGET_RATIO, meets_target=ratio >= TARGET_RATIO,
                   ratio_best=pipeline["best_docs_per_s"] / spacy_["best_docs_per_s"],
-                  ratio_cpu=pipeline["median_docs_per_cpu_s"] / spacy_["median_docs_per_cpu_s"])
+                  ratio_cpu=pipeline["median_docs_per_cpu_s"] / spacy_["median_docs_per_cpu_s"],
+                  geo_overhead=result["nogeo"]["median_docs_per_s"] / pipeline["median_docs_per_s"] - 1,
+                  geo_overhead_cpu=result["nogeo"]["median_docs_per_cpu_s"]
+                  / pipeline["median_docs_per_cpu_s"] - 1)
     if not skip_memory:
         with tempfile.TemporaryDirectory(prefix="borderwatch-bench-") as folder:
             for measure, items in inputs.items():
@@ -407,7 +412,8 @@ def table(result: dict[str, Any]) -> str:
         f"{'measure':<24}{'docs/s':>8}{'kchars/s':>10}{'best':>8}{'docs/CPU-s':>12}{'peak RSS':>11}"
         f"{'RSS warm':>11}   runs (docs/s)",
     ]
-    labels = {"spacy": "A  bare spaCy nlp.pipe", "pipeline": "B  extract end-to-end"}
+    labels = {"spacy": "A  bare spaCy nlp.pipe", "pipeline": "B  extract end-to-end",
+              "nogeo": "C  extract without geo"}
     for measure, label in labels.items():
         r = result[measure]
         memory = (f"{r['peak_rss_mib']:>7.0f} MiB{r['rss_after_warmup_mib']:>7.0f} MiB"
@@ -420,7 +426,9 @@ def table(result: dict[str, Any]) -> str:
     verdict = "meets" if result["meets_target"] else "BELOW"
     lines += ["", f"ratio B/A {result['ratio']:.2f} of the medians ({verdict} the target of "
                   f"≥ {result['target_ratio']:.1f}); of the best runs {result['ratio_best']:.2f}, "
-                  f"by CPU time {result['ratio_cpu']:.2f}"]
+                  f"by CPU time {result['ratio_cpu']:.2f}",
+              f"geo stage adds {result['geo_overhead']:.0%} to extract time (B vs C; by CPU time "
+              f"{result['geo_overhead_cpu']:.0%}; target ≤ 30%)"]
     return "\n".join(lines)
 
 
@@ -435,15 +443,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the two subprocesses that measure peak memory")
     parser.add_argument("--only", nargs=2, metavar=("MEASURE", "INPUTS"),
-                        help="internal: run spacy|pipeline once over prepared INPUTS, print "
+                        help="internal: run spacy|pipeline|nogeo once over prepared INPUTS, print "
                              "its memory as JSON")
     args = parser.parse_args(argv)
     if (args.repeat is not None and args.repeat < 1) or args.runs < 1:
         parser.error("--repeat and --runs must be at least 1")
     if args.only:
         measure, inputs = args.only
-        if measure not in ("spacy", "pipeline"):
-            parser.error("--only takes spacy or pipeline")
+        if measure not in ("spacy", "pipeline", "nogeo"):
+            parser.error("--only takes spacy, pipeline or nogeo")
         print(json.dumps(measure_alone(cast(Measure, measure), Path(inputs))))
         return 0
     load_pipeline()  # fail early and plainly if the spaCy pipeline is not installed

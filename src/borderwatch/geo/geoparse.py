@@ -82,6 +82,8 @@ class _Mention:
     admin_hint: bool = False
     direction: str | None = None
     site_hint: bool = False
+    spread: bool = False
+    """Found by NER as a place: its other occurrences in the article are places too."""
 
 
 class Geoparser:
@@ -116,22 +118,28 @@ class Geoparser:
         for ent in doc.ents:
             first = ent[0].text.lower()
             if ent.label_ in PLACE_LABELS:
-                found.append(self._widen(doc, ent))
+                mention = self._widen(doc, ent)
+                after_the = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
+                mention.spread = len(ent) > 1 or not after_the
+                found.append(mention)
             elif ent.label_ == "NORP" and self._names_area(ent.text) and not _people(ent.text, self.demonyms):
                 found.append(_Mention(ent.start, ent.end, ent.text))
-            elif ent.label_ in ("ORG", "NORP") and not _people(ent.text, self.demonyms) and (
-                self._names_area(ent.text) or self._names_area(first)
+            elif (
+                ent.label_ in ("ORG", "NORP")
+                and not _people(ent.text, self.demonyms)
+                and (self._names_area(ent.text) or self._names_area(first))
             ):
                 # "EU", "European Commission": an organisation named after an area is a toponym.
                 found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
         # Words NER already explained (dates, people, organisations) are not places it missed.
         # One-word people and organisations may be NER slips on place names ("Zaporizhzhia" PERSON).
-        explained = [e for e in doc.ents if e.label_ in _NOT_PLACES
-                     or (e.label_ in ("ORG", "PERSON") and len(e) > 1)]
+        explained = [
+            e for e in doc.ents if e.label_ in _NOT_PLACES or (e.label_ in ("ORG", "PERSON") and len(e) > 1)
+        ]
         taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
         # Capitalised words NER missed but the gazetteer knows as a region or large city.
         for token in doc:
-            if token.i in taken or not token.is_title or token.is_sent_start or token.pos_ != "PROPN":
+            if token.i in taken or not token.is_title or token.pos_ != "PROPN":
                 continue
             end = token.i + 1
             while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and end not in taken:
@@ -142,10 +150,38 @@ class Geoparser:
             # place; elsewhere only regions, countries, sites and large cities qualify.
             slot = span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
             marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
-            if entries and (slot or marked or any(self._strong(e) for e in entries)):
+            # "the Centre said": a lone capitalised word after "the" is an institution or a
+            # common noun far more often than a place NER missed.
+            institution = len(span) == 1 and token.i > 0 and doc[token.i - 1].lower_ == "the"
+            # A capitalised first word of a sentence says little; a region or country name does.
+            opening = token.is_sent_start and not any(e.kind in ("admin1", "country") for e in entries)
+            if (
+                entries
+                and not opening
+                and (marked or not institution)
+                and (slot or marked or any(self._strong(e) for e in entries))
+            ):
                 found.append(self._widen(doc, span))
                 taken.update(range(span.start, span.end))
         return sorted(self._directional(doc, found), key=lambda m: m.start)
+
+    @staticmethod
+    def _repeats(doc: Doc, found: list[_Mention], taken: set[int]) -> list[_Mention]:
+        """Other occurrences of a name already taken as a place: one sense per article."""
+        names = {
+            tuple(t.text for t in doc[m.start : m.end]): m for m in found if m.spread and not m.direction
+        }
+        extra = []
+        for i in range(len(doc)):
+            if i in taken or not doc[i].is_title:
+                continue
+            for words, m in names.items():
+                end = i + len(words)
+                if tuple(t.text for t in doc[i:end]) == words and not taken & set(range(i, end)):
+                    extra.append(_Mention(i, end, doc[i:end].text, m.admin_hint, None, m.site_hint))
+                    taken.update(range(i, end))
+                    break
+        return extra
 
     def _names_area(self, text: str) -> bool:
         key = _STRIP.sub("", text.strip()).lower()
@@ -192,6 +228,12 @@ class Geoparser:
     def parse(self, doc: Doc) -> list[PlaceMention]:
         mentions = self._mentions(doc)
         candidates = {id(m): self._candidates(m) for m in mentions}
+        known = [m for m in mentions if candidates[id(m)]]
+        taken = {i for m in mentions for i in range(m.start, m.end)}
+        for extra in self._repeats(doc, known, taken):
+            candidates[id(extra)] = self._candidates(extra)
+            mentions.append(extra)
+        mentions.sort(key=lambda m: m.start)
         context = self._context(candidates.values())
         result = []
         for m in mentions:
@@ -359,7 +401,7 @@ def _continents() -> dict[str, GazetteerEntry]:
 
 
 _CONTINENT_ALIASES = {
-    "EU": ("european", "europeans", "eu", "e.u.", "european union"),
+    "EU": ("european", "eu", "e.u.", "european union"),
     "AS": ("asian",),
     "AF": ("african",),
     "NA": ("north american",),
