@@ -137,6 +137,7 @@ class Geoparser:
             e for e in doc.ents if e.label_ in _NOT_PLACES or (e.label_ in ("ORG", "PERSON") and len(e) > 1)
         ]
         taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
+        starts = {sent.start for sent in doc.sents}  # Token.is_sent_start rescans the doc each call
         # Capitalised words NER missed but the gazetteer knows as a region or large city.
         for token in doc:
             if token.i in taken or not token.is_title or token.pos_ != "PROPN":
@@ -154,7 +155,7 @@ class Geoparser:
             # common noun far more often than a place NER missed.
             institution = len(span) == 1 and token.i > 0 and doc[token.i - 1].lower_ == "the"
             # A capitalised first word of a sentence says little; a region or country name does.
-            opening = token.is_sent_start and not any(e.kind in ("admin1", "country") for e in entries)
+            opening = token.i in starts and not any(e.kind in ("admin1", "country") for e in entries)
             if (
                 entries
                 and not opening

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from shapely.geometry import Point
 from spacy.tokens import Doc
 
 from borderwatch.config import GeoConfig
+from borderwatch.evaluate import haversine_km
 from borderwatch.extract.lexicon import load_lexicon
 from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.geo.geoparse import Geoparser, rank_place
@@ -55,15 +57,24 @@ class GeoStage:
         return best[1] if best else None
 
     def proximity(self, place: Place) -> dict | None:
-        """Distances from a located place to the nearest border and to critical sites."""
+        """Distances from a located place to the nearest border and to critical sites.
+
+        Places repeat across events and articles (one oblast, one plant), so results are cached."""
         if place.lat is None or place.lon is None:
             return None
+        return self._proximity(place)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one stage per pipeline; the cache lives as long as it
+    def _proximity(self, place: Place) -> dict | None:
         area = self.gazetteer.shape(f"a1:{place.admin1}") if place.precision == 2 and place.admin1 else None
         if place.precision == 1 and place.radius_km is None:
             return None
+        # Only sites that can be in range need a geodesic measurement.
+        reach = self.config.site_range_km + (place.radius_km or 0.0)
+        sites = [s for s in self.sites if haversine_km(place.lat, place.lon, s.lat, s.lon) <= reach]
         result = measure(
             Point(place.lon, place.lat), place.radius_km, place.country,
-            self.gazetteer.country_shape, self.gazetteer.neighbours, self.sites,
+            self.gazetteer.country_shape, self.gazetteer.neighbours, sites,
             area=area, site_range_km=self.config.site_range_km, thresholds=self.config.thresholds,
         )
         return result.to_contract()
