@@ -222,3 +222,55 @@ class Analysis:
             "events": [e.to_contract() for e in self.events],
             "error": self.error,
         }
+
+
+@dataclass
+class Cluster:
+    """One real-world happening reported by many documents (DESIGN §1: Cluster)."""
+
+    id: str
+    type: str
+    event_ids: list[str]
+    doc_ids: list[str]
+    first_reported: str | None
+    """Earliest publication (or fetch) time among its documents, ISO 8601."""
+    outlets: list[str]
+    """Independent outlets: wire copies and syndicated reprints count once."""
+    status: str = "reported"
+    """reported | alleged | denied | confirmed: claims and denials change it."""
+
+    @property
+    def independent_outlets(self) -> int:
+        return len(self.outlets)
+
+
+@dataclass(frozen=True)
+class AlertEvidence:
+    doc: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Alert:
+    """A warning an analyst would act on (DESIGN §3: the `alerts --json` contract)."""
+
+    id: str
+    rule: str
+    severity: Literal["low", "medium", "high"]
+    as_of: str
+    border: str | None
+    sites: list[str]
+    explanation: str
+    events: list[str]
+    evidence: list[AlertEvidence]
+
+    def to_contract(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "rule": self.rule, "severity": self.severity, "as_of": self.as_of,
+            "border": self.border, "sites": list(self.sites), "explanation": self.explanation,
+            "events": list(self.events),
+            "evidence": [{"doc": e.doc, "start": e.start, "end": e.end, "text": e.text}
+                         for e in self.evidence],
+        }
