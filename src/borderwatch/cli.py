@@ -414,6 +414,46 @@ def events(
     out.print(table)
 
 
+@app.command()
+def alerts(
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the alerts as a JSON array (DESIGN §3).")
+    ] = False,
+) -> None:
+    """Evaluate the alert rules over the store and list the alerts, latest first."""
+    from borderwatch.assess import assess_store
+
+    config = _config(config_file)
+    store = _open_store_or_exit(db, config)
+    try:
+        found = assess_store(store, config)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    found.sort(key=lambda a: (a.as_of, a.id), reverse=True)
+    if as_json:
+        sys.stdout.write(json.dumps([a.to_contract() for a in found], ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table(title=f"{len(found)} alert(s)", show_lines=True)
+    for column in ("as of", "severity", "rule", "border", "explanation", "evidence"):
+        table.add_column(column)
+    for alert in found:
+        evidence = "\n".join(f"• {e.text[:200]}" for e in alert.evidence[:3])
+        table.add_row(
+            alert.as_of,
+            alert.severity,
+            alert.rule,
+            alert.border or "-",
+            escape(alert.explanation),
+            escape(evidence),
+        )
+    out.print(table)
+
+
 def _region_shapes() -> Any:
     """Admin-1 polygons from the gazetteer for GeoJSON export (points when it is not installed)."""
     from shapely.geometry import mapping

@@ -60,10 +60,17 @@ class GeoConfig:
 
 
 @dataclass(frozen=True)
+class AssessConfig:
+    rule: tuple[dict, ...] = ()
+    """Extra alert rules ([[assess.rule]] tables, same shape as data/rules.toml; same id replaces)."""
+
+
+@dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
     geo: GeoConfig = field(default_factory=GeoConfig)
+    assess: AssessConfig = field(default_factory=AssessConfig)
     db_url: str | None = None
     """SQLAlchemy URL of the store; None means the SQLite file in the user's data directory."""
 

@@ -168,11 +168,18 @@ class RuleDetector:
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             out.add(token.head.lemma_.lower())
         if token.pos_ == "VERB" and not any(c.dep_ == "dobj" for c in token.children):
-            # Intransitive use: what moves is the subject ("battalions arrived", "troops deployed").
-            for child in token.children:
-                if child.dep_ == "nsubj":
-                    out.update(_word_forms(child))
-                    out.update(c.lemma_.lower() for c in child.children if c.dep_ == "conj")
+            # Intransitive use: what moves is the subject ("battalions arrived", "troops deployed"),
+            # the noun a participle describes ("trucks moving south"), or the subject of the verb
+            # of perception it complements ("tanks were seen moving").
+            movers = [c for c in token.children if c.dep_ == "nsubj"]
+            if token.dep_ == "acl":
+                movers.append(token.head)
+            elif token.dep_ in ("xcomp", "ccomp", "oprd"):
+                movers += [c for c in token.head.children if c.dep_ in ("nsubjpass", "dobj")]
+            for mover in movers:
+                out.update(_word_forms(mover))
+                out.update(c.lemma_.lower() for c in mover.children if c.dep_ in ("conj", "prep"))
+                out.update(g.lemma_.lower() for c in mover.children if c.dep_ == "prep" for g in c.children)
         return out
 
     def _fits(self, rule: TriggerRule, token: Token) -> bool:

@@ -1,0 +1,130 @@
+"""Alert rules over the store: what an analyst would be warned about, and what stays quiet."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from borderwatch.assess import assess_store
+from borderwatch.assess.rules import load_rules
+from borderwatch.config import Config, IngestConfig
+from borderwatch.errors import ConfigError, GeoError
+from borderwatch.geo.gazetteer import Gazetteer
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Alert
+from borderwatch.pipeline import Pipeline
+from borderwatch.store import open_store
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_27b3de6de7ba2833.txt"
+
+try:
+    Gazetteer.open().close()
+    INSTALLED = True
+except GeoError:
+    INSTALLED = False
+pytestmark = pytest.mark.skipif(not INSTALLED, reason="gazetteer not installed (borderwatch data install)")
+
+# Terse, dated sightings in the style OSINT accounts post them (written for these tests).
+SIGHTINGS = [
+    ("2022-01-10", "Military trucks moving south near Mazyr, Belarus."),
+    ("2022-01-12", "Columns of tanks were seen moving towards Yelsk, Belarus."),
+    ("2022-01-14", "Troops deployed near Klintsy in the Bryansk region, close to the border."),
+    ("2022-01-15", "Russian troops and armour massed near Valuyki."),
+    ("2022-01-15", "Military trucks moving east near Yekaterinburg, Russia."),
+    ("2022-01-16", "Tanks were seen moving near Novosibirsk, Russia."),
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+def run(pipeline: Pipeline, db: Path, records: list[dict]) -> list[Alert]:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        docs = [document_from_record(r, f"test:{r['id']}", IngestConfig()) for r in records]
+        for analysis in pipeline.analyse(docs):
+            assert analysis.error is None, analysis.error
+            store.save(analysis)
+        return assess_store(store, Config())
+    finally:
+        store.close()
+
+
+def sighting_records(order: list[int]) -> list[dict]:
+    return [{"id": f"s{i}", "text": SIGHTINGS[i][1], "published": SIGHTINGS[i][0]} for i in order]
+
+
+def test_sightings_near_borders_warn_and_far_ones_stay_quiet(pipeline: Pipeline, tmp_path: Path) -> None:
+    alerts = run(pipeline, tmp_path / "s.sqlite", sighting_records(list(range(len(SIGHTINGS)))))
+    borders = {a.border for a in alerts}
+    assert {"BLR-UKR", "RUS-UKR"} <= borders
+    cited = " ".join(e.text for a in alerts for e in a.evidence)
+    assert "Yekaterinburg" not in cited and "Novosibirsk" not in cited
+    assert all(a.as_of < "2022-01-24" for a in alerts), "warned a month before 24 February"
+
+
+def test_order_of_processing_does_not_change_the_alerts(pipeline: Pipeline, tmp_path: Path) -> None:
+    order = list(range(len(SIGHTINGS)))
+    first = run(pipeline, tmp_path / "a.sqlite", sighting_records(order))
+    random.Random(7).shuffle(order)
+    second = run(pipeline, tmp_path / "b.sqlite", sighting_records(order))
+
+    def key(alerts: list[Alert]) -> set[tuple[str, str, str, str | None]]:
+        return {(a.rule, a.severity, a.as_of, a.border) for a in alerts}
+
+    assert key(first) == key(second)
+
+
+def test_alert_json_has_the_contract_shape(pipeline: Pipeline, tmp_path: Path) -> None:
+    alerts = run(pipeline, tmp_path / "c.sqlite", sighting_records([0]))
+    assert alerts
+    for alert in alerts:
+        record = json.loads(json.dumps(alert.to_contract()))
+        assert set(record) == {"id", "rule", "severity", "as_of", "border", "sites", "explanation",
+                               "events", "evidence"}
+        assert record["severity"] in ("low", "medium", "high")
+        assert all(set(e) == {"doc", "start", "end", "text"} for e in record["evidence"])
+
+
+def test_a_surge_along_one_border_is_flagged(pipeline: Pipeline, tmp_path: Path) -> None:
+    towns = ["Mazyr", "Yelsk", "Rechytsa", "Kalinkavichy"]
+    records = [{"id": f"q{i}", "published": "2022-02-01",
+                "text": f"Belarusian troops deployed near {town}, Belarus, on Tuesday."}
+               for i, town in enumerate(towns)]
+    alerts = run(pipeline, tmp_path / "d.sqlite", records)
+    surges = [a for a in alerts if a.rule == "mobilize-surge"]
+    assert surges and surges[0].border == "BLR-UKR" and surges[0].as_of == "2022-02-01"
+    assert len(surges[0].evidence) >= 3
+
+
+def test_background_history_raises_nothing(pipeline: Pipeline, tmp_path: Path) -> None:
+    text = "In February 2022 Russian troops massed near Mazyr before they crossed into Ukraine."
+    alerts = run(pipeline, tmp_path / "e.sqlite", [{"id": "h", "text": text, "published": "2024-08-25"}])
+    assert alerts == []
+
+
+def test_user_rules_are_validated() -> None:
+    with pytest.raises(ConfigError, match="unknown keys"):
+        load_rules([{"id": "x", "kind": "proximity", "types": ["FIGHT"], "severity": "high",
+                     "site_km": 5, "colour": "red"}])
+    rules = load_rules([{"id": "troops-near-border", "kind": "proximity", "types": ["MOBILIZE"],
+                         "severity": "low", "border": 10}])
+    assert next(r for r in rules if r.id == "troops-near-border").severity == "low"
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed article not found at {SEED}")
+def test_seed_raises_one_high_alert_on_the_gomel_buildup(pipeline: Pipeline, tmp_path: Path) -> None:
+    record = {"id": "seed", "text": SEED.read_text(encoding="utf-8"), "published": "2024-08-25"}
+    alerts = [a for a in run(pipeline, tmp_path / "seed.sqlite", [record]) if a.border == "BLR-UKR"]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert alert.severity == "high" and "npp-chernobyl" in alert.sites
+    assert "Chernobyl" in alert.explanation
+    cited = " ".join(e.text for e in alert.evidence)
+    assert "Gomel region" in cited and "2022" not in " ".join(e.text for e in alert.evidence[1:2])
+    assert len(alert.evidence) >= 2
