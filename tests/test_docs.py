@@ -69,7 +69,7 @@ def test_ci_runs_make_test() -> None:
 
 
 def test_the_cli_has_the_documented_commands() -> None:
-    assert set(COMMANDS) == {"run", "extract", "eval", "events", "export", "data"}
+    assert set(COMMANDS) == {"run", "extract", "eval", "events", "export", "data", "alerts"}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
