@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from borderwatch.assess import assess_store
+from borderwatch.assess.cluster import assign_clusters
 from borderwatch.assess.rules import load_rules
 from borderwatch.config import Config, IngestConfig
 from borderwatch.errors import ConfigError, GeoError
@@ -49,7 +50,7 @@ def run(pipeline: Pipeline, db: Path, records: list[dict]) -> list[Alert]:
         docs = [document_from_record(r, f"test:{r['id']}", IngestConfig()) for r in records]
         for analysis in pipeline.analyse(docs):
             assert analysis.error is None, analysis.error
-            store.save(analysis)
+            assign_clusters(store, store.save(analysis).doc_id)
         return assess_store(store, Config())
     finally:
         store.close()
@@ -85,17 +86,31 @@ def test_alert_json_has_the_contract_shape(pipeline: Pipeline, tmp_path: Path) -
     assert alerts
     for alert in alerts:
         record = json.loads(json.dumps(alert.to_contract()))
-        assert set(record) == {"id", "rule", "severity", "as_of", "border", "sites", "explanation",
-                               "events", "evidence"}
+        assert set(record) == {
+            "id",
+            "rule",
+            "severity",
+            "as_of",
+            "border",
+            "sites",
+            "explanation",
+            "events",
+            "evidence",
+        }
         assert record["severity"] in ("low", "medium", "high")
         assert all(set(e) == {"doc", "start", "end", "text"} for e in record["evidence"])
 
 
 def test_a_surge_along_one_border_is_flagged(pipeline: Pipeline, tmp_path: Path) -> None:
     towns = ["Mazyr", "Yelsk", "Rechytsa", "Kalinkavichy"]
-    records = [{"id": f"q{i}", "published": "2022-02-01",
-                "text": f"Belarusian troops deployed near {town}, Belarus, on Tuesday."}
-               for i, town in enumerate(towns)]
+    records = [
+        {
+            "id": f"q{i}",
+            "published": "2022-02-01",
+            "text": f"Belarusian troops deployed near {town}, Belarus, on Tuesday.",
+        }
+        for i, town in enumerate(towns)
+    ]
     alerts = run(pipeline, tmp_path / "d.sqlite", records)
     surges = [a for a in alerts if a.rule == "mobilize-surge"]
     assert surges and surges[0].border == "BLR-UKR" and surges[0].as_of == "2022-02-01"
@@ -110,10 +125,29 @@ def test_background_history_raises_nothing(pipeline: Pipeline, tmp_path: Path) -
 
 def test_user_rules_are_validated() -> None:
     with pytest.raises(ConfigError, match="unknown keys"):
-        load_rules([{"id": "x", "kind": "proximity", "types": ["FIGHT"], "severity": "high",
-                     "site_km": 5, "colour": "red"}])
-    rules = load_rules([{"id": "troops-near-border", "kind": "proximity", "types": ["MOBILIZE"],
-                         "severity": "low", "border": 10}])
+        load_rules(
+            [
+                {
+                    "id": "x",
+                    "kind": "proximity",
+                    "types": ["FIGHT"],
+                    "severity": "high",
+                    "site_km": 5,
+                    "colour": "red",
+                }
+            ]
+        )
+    rules = load_rules(
+        [
+            {
+                "id": "troops-near-border",
+                "kind": "proximity",
+                "types": ["MOBILIZE"],
+                "severity": "low",
+                "border": 10,
+            }
+        ]
+    )
     assert next(r for r in rules if r.id == "troops-near-border").severity == "low"
 
 
@@ -128,3 +162,41 @@ def test_seed_raises_one_high_alert_on_the_gomel_buildup(pipeline: Pipeline, tmp
     cited = " ".join(e.text for e in alert.evidence)
     assert "Gomel region" in cited and "2022" not in " ".join(e.text for e in alert.evidence[1:2])
     assert len(alert.evidence) >= 2
+
+
+GOMEL_REPORTS = [
+    {
+        "id": "r1",
+        "published": "2024-08-26",
+        "url": "https://polesie-monitor.test/a",
+        "text": "Belarus has moved several battalions with tanks and artillery into the Gomel region, "
+        "close to the border with Ukraine, Ukrainian border guards said on Monday. Minsk calls "
+        "the deployment a readiness exercise.",
+    },
+    {
+        "id": "r2",
+        "published": "2024-08-27",
+        "url": "https://dnipro-wire.test/b",
+        "text": "Satellite images show Belarusian troops and armour massing near Mazyr in the Gomel "
+        "region, a few dozen kilometres from Ukraine, an analyst group said on Tuesday.",
+    },
+]
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed article not found at {SEED}")
+def test_seed_and_two_more_reports_make_one_cluster_and_one_alert(pipeline: Pipeline, tmp_path: Path) -> None:
+    seed = {
+        "id": "seed",
+        "text": SEED.read_text(encoding="utf-8"),
+        "published": "2024-08-25",
+        "url": "https://seed-outlet.test/s",
+    }
+    alerts = [
+        a for a in run(pipeline, tmp_path / "g.sqlite", [seed, *GOMEL_REPORTS]) if a.border == "BLR-UKR"
+    ]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert alert.severity == "high" and "npp-chernobyl" in alert.sites
+    cited_docs = {e.doc for e in alert.evidence}
+    assert len(cited_docs) == 3, "the alert cites sentences from all three reports"
+    assert "2022" not in " ".join(e.text for e in alert.evidence)

@@ -83,6 +83,7 @@ def run(
     title: Annotated[str | None, typer.Option(help="Title for all inputs.")] = None,
 ) -> None:
     """Ingest articles into the store and print a summary of the events found."""
+    from borderwatch.assess.cluster import assign_clusters
     from borderwatch.pipeline import Pipeline
     from borderwatch.store import open_store
 
@@ -118,6 +119,10 @@ def run(
                 continue
             new_docs += result.new_document
             new_events += result.events_added
+            try:
+                assign_clusters(store, result.doc_id)
+            except BorderwatchError as exc:
+                failures.append((analysis.document.source, str(exc)))
             rows.append((analysis.document.title or analysis.document.source, analysis))
     store.close()
     table = Table(title="Events found", show_lines=False)

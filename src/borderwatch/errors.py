@@ -54,3 +54,15 @@ class GeoError(BorderwatchError):
     """The gazetteer is missing, outdated or unreadable, or could not be built from its sources."""
 
     stage = "geo"
+
+
+class FetchError(BorderwatchError):
+    """A watched source could not be fetched or read: refused address, timeout, too large, malformed."""
+
+    stage = "fetch"
+
+
+class DeliveryError(BorderwatchError):
+    """An alert could not be delivered to a channel: Atom file, webhook or mail server."""
+
+    stage = "deliver"

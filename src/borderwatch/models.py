@@ -237,7 +237,8 @@ class Cluster:
     outlets: list[str]
     """Independent outlets: wire copies and syndicated reprints count once."""
     status: str = "reported"
-    """reported | alleged | denied | confirmed: claims and denials change it."""
+    """reported | alleged | corroborated | disputed: claims and denials change it
+    (rules in borderwatch.assess.cluster)."""
 
     @property
     def independent_outlets(self) -> int:

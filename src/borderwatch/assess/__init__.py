@@ -9,11 +9,21 @@ from borderwatch.store import Store
 
 
 def subjects(store: Store) -> list[Subject]:
-    """One subject per current event (clusters group them when the store has them)."""
-    return [Subject(key=e.id, events=[e]) for e in store.query_events(include_historical=False)]
+    """One subject per cluster of reports of the same happening; a lone event is its own subject."""
+    events = {e.id: e for e in store.query_events(include_historical=False)}
+    found: list[Subject] = []
+    for cluster in store.clusters():
+        members = [events.pop(i) for i in cluster.event_ids if i in events]
+        if members:
+            found.append(Subject(key=cluster.id, events=members, outlets=cluster.independent_outlets))
+    return found + [Subject(key=e.id, events=[e]) for e in events.values()]
 
 
 def assess_store(store: Store, config: Config) -> list[Alert]:
-    """Every alert the rules raise over what the store holds now."""
+    """Every alert the rules raise over what the store holds now; each is recorded in the store,
+    where it counts as new only the first time and again when its severity rises."""
     assessor = Assessor(load_rules(config.assess.rule), config.geo.thresholds)
-    return assessor.assess(subjects(store))
+    alerts = assessor.assess(subjects(store))
+    for alert in alerts:
+        store.save_alert(alert)
+    return alerts

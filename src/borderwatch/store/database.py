@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from alembic.util import CommandError
 from sqlalchemy import URL, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, StatementError
-from sqlalchemy.orm import load_only, selectinload, sessionmaker
+from sqlalchemy.orm import Session, load_only, selectinload, sessionmaker
 
 from borderwatch.errors import StoreError
-from borderwatch.models import Analysis
+from borderwatch.models import Alert, AlertEvidence, Analysis, Cluster
 from borderwatch.store.migrate import upgrade
 from borderwatch.store.records import (
     Counts,
@@ -30,7 +30,19 @@ from borderwatch.store.records import (
     stored_document,
     stored_event,
 )
-from borderwatch.store.schema import DocumentRow, EventRow, UrlRow
+from borderwatch.store.schema import (
+    AlertRow,
+    ClusterMemberRow,
+    ClusterRow,
+    DocumentRow,
+    EventRow,
+    UrlRow,
+)
+
+Severity = Literal["low", "medium", "high"]
+
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+"""Alert severities in escalating order (an alert is raised again only when its rank rises)."""
 
 
 def safe_url(url: str) -> str:
@@ -218,3 +230,106 @@ class Store:
         with self._translated("cannot read documents"), self._sessions() as session:
             for row in session.scalars(stmt):
                 yield stored_document(row)
+
+    # --- assessment: clusters and alerts ----------------------------------------------------
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[Session]:
+        """An ORM session in one transaction, for the assess stage's own queries and writes.
+
+        Committed when the block ends, rolled back on any error; SQLAlchemy errors become a
+        `StoreError` naming `action` and the database.
+        """
+        with self._translated(action), self._sessions() as session, session.begin():
+            yield session
+
+    def clusters(self) -> list[Cluster]:
+        """Every cluster, earliest first report first (unknown times last)."""
+        stmt = (
+            select(ClusterRow)
+            .options(selectinload(ClusterRow.members))
+            .order_by(ClusterRow.first_reported.is_(None), ClusterRow.first_reported, ClusterRow.id)
+        )
+        with self._translated("cannot read clusters"), self._sessions() as session:
+            return [_cluster(row) for row in session.scalars(stmt)]
+
+    def cluster_of(self, event_id: str) -> Cluster | None:
+        """The cluster an event was placed in, or None (not clustered, or not current)."""
+        stmt = (
+            select(ClusterRow)
+            .join(ClusterMemberRow, ClusterMemberRow.cluster_id == ClusterRow.id)
+            .where(ClusterMemberRow.event_id == event_id)
+            .options(selectinload(ClusterRow.members))
+        )
+        with self._translated(f"cannot read the cluster of event {event_id}"), self._sessions() as session:
+            row = session.scalars(stmt).first()
+            return _cluster(row) if row is not None else None
+
+    def cluster_sources(self, cluster_id: str) -> dict[str, list[str]]:
+        """Every document of a cluster with the URLs it was seen at, in first-stored order."""
+        stmt = (
+            select(DocumentRow)
+            .where(DocumentRow.id.in_(
+                select(ClusterMemberRow.doc_id).where(ClusterMemberRow.cluster_id == cluster_id)
+            ))
+            .options(load_only(DocumentRow.id, DocumentRow.created_at), selectinload(DocumentRow.urls))
+            .order_by(DocumentRow.created_at, DocumentRow.id)
+        )
+        with self._translated(f"cannot read the sources of cluster {cluster_id}"), \
+                self._sessions() as session:
+            return {row.id: [url.url for url in row.urls] for row in session.scalars(stmt)}
+
+    def save_alert(self, alert: Alert) -> bool:
+        """Record an alert; True when it is new or escalated (its severity rose), else unchanged.
+
+        An alert seen again at the same or a lower severity is left as first recorded, so a
+        caller delivers exactly the alerts for which this returns True.
+        """
+        rank = SEVERITY_RANK.get(alert.severity)
+        if rank is None:
+            raise StoreError(f"alert {alert.id}: unknown severity {alert.severity!r}", source=self.url)
+        fields = {
+            "rule": alert.rule, "severity": alert.severity, "as_of": alert.as_of,
+            "border": alert.border, "sites": list(alert.sites), "explanation": alert.explanation,
+            "events": list(alert.events),
+            "evidence": [{"doc": e.doc, "start": e.start, "end": e.end, "text": e.text}
+                         for e in alert.evidence],
+            "level_rank": rank,
+        }
+        with self.transaction(f"cannot save alert {alert.id}") as session:
+            row = session.get(AlertRow, alert.id)
+            if row is None:
+                session.add(AlertRow(id=alert.id, **fields))
+                return True
+            if rank <= row.level_rank:
+                return False
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = datetime.now(UTC)
+            return True
+
+    def alerts(self) -> list[Alert]:
+        """Every recorded alert at its highest severity, by date of its latest event, then id."""
+        stmt = select(AlertRow).order_by(AlertRow.as_of, AlertRow.id)
+        with self._translated("cannot read alerts"), self._sessions() as session:
+            return [
+                Alert(
+                    id=row.id, rule=row.rule, severity=cast(Severity, row.severity), as_of=row.as_of,
+                    border=row.border, sites=list(row.sites), explanation=row.explanation,
+                    events=list(row.events),
+                    evidence=[AlertEvidence(**item) for item in row.evidence],
+                )
+                for row in session.scalars(stmt)
+            ]
+
+
+def _cluster(row: ClusterRow) -> Cluster:
+    return Cluster(
+        id=row.id,
+        type=row.type,
+        event_ids=[member.event_id for member in row.members],
+        doc_ids=sorted({member.doc_id for member in row.members}),
+        first_reported=row.first_reported,
+        outlets=list(row.outlets),
+        status=row.status,
+    )

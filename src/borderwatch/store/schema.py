@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -138,3 +139,86 @@ class PlaceMentionRow(Base):
     end_char: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     place: Mapped[dict[str, Any] | None] = mapped_column(NULLABLE_JSON)
+
+
+class MinHashRow(Base):
+    """A document's MinHash signature, kept so later documents are compared with it incrementally."""
+
+    __tablename__ = "minhashes"
+
+    doc_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    """A serialised ``datasketch.LeanMinHash`` (seed, scheme and hash values)."""
+    copy_of: Mapped[str] = mapped_column(String(64), index=True)
+    """The earliest-published document of its near-duplicate group (itself when it has none)."""
+
+
+class ClusterRow(Base):
+    """One real-world happening reported by many documents, with its summary kept up to date."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String, index=True)
+    first_reported: Mapped[str | None] = mapped_column(String)
+    """Earliest publication (or fetch) time among its documents, as that document gave it."""
+    status: Mapped[str] = mapped_column(String)
+    outlets: Mapped[list[str]] = mapped_column(JSON)
+    """Independent outlets, near-duplicate copies collapsed to their original's outlet."""
+    independent_outlets: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+    members: Mapped[list[ClusterMemberRow]] = relationship(
+        back_populates="cluster", cascade="all, delete-orphan", order_by="ClusterMemberRow.event_id"
+    )
+
+
+class ClusterMemberRow(Base):
+    """An event placed in a cluster; an event belongs to at most one cluster."""
+
+    __tablename__ = "cluster_members"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+
+    cluster: Mapped[ClusterRow] = relationship(back_populates="members")
+
+
+class ClaimRow(Base):
+    """Who claims an event, and how: links a claimed or denied event to the cluster it is about."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """Derived from the event and cluster ids, so recording a claim twice changes nothing."""
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="SET NULL"), index=True
+    )
+    claimant_code: Mapped[str | None] = mapped_column(String)
+    stance: Mapped[str] = mapped_column(String)
+
+
+class AlertRow(Base):
+    """An alert as raised (DESIGN §3), kept so it is raised again only when it escalates."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    rule: Mapped[str] = mapped_column(String, index=True)
+    severity: Mapped[str] = mapped_column(String)
+    as_of: Mapped[str] = mapped_column(String)
+    border: Mapped[str | None] = mapped_column(String)
+    sites: Mapped[list[str]] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    level_rank: Mapped[int] = mapped_column(Integer)
+    """The severity as a number (low 1, medium 2, high 3), so escalation is a comparison."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
