@@ -37,11 +37,27 @@ def write_jsonl(path: Path, records: Sequence[dict[str, Any] | str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
+
 # --- the extract contract (DESIGN §3) --------------------------------------------------------
 
 LINE_KEYS = {"id", "clean_text", "removed", "places", "events", "error"}
-EVENT_KEYS = {"type", "mode", "context", "actors", "recipients", "place", "date", "historical",
-              "future", "hypothetical", "negated", "claim", "evidence", "proximity", "confidence"}
+EVENT_KEYS = {
+    "type",
+    "mode",
+    "context",
+    "actors",
+    "recipients",
+    "place",
+    "date",
+    "historical",
+    "future",
+    "hypothetical",
+    "negated",
+    "claim",
+    "evidence",
+    "proximity",
+    "confidence",
+}
 ACTOR_KEYS = {"code", "sector", "text"}
 PLACE_KEYS = {"name", "geonameid", "lat", "lon", "country", "admin1", "precision", "radius_km"}
 DATE_KEYS = {"start", "end", "granularity"}
@@ -49,18 +65,27 @@ GRANULARITIES = {"day", "week", "month", "year", "ongoing", "unknown"}
 STANCES = {"asserted", "alleged", "denied"}
 
 NEWS: list[dict[str, Any]] = [
-    {"id": "kyiv-minsk", "published": "2024-08-25", "url": "https://example.test/kyiv-minsk",
-     "title": "Kyiv accuses Minsk",
-     "text": "Kyiv accused Minsk on Sunday of massing troops near the border."},
-    {"id": "kharkiv", "published": "2024-09-03", "url": "https://example.test/kharkiv",
-     "title": "Shelling near Kharkiv",
-     "text": "Russian artillery shelled villages near Kharkiv late on Monday, the regional governor "
-             "said. In 2014 Russian forces seized Crimea."},
-    {"id": "caucasus", "published": "2024-07-13T08:00:00+04:00",
-     "text": "Armenia and Azerbaijan held talks in Vienna on Friday.\n\n"
-             "Sign up for our newsletter"},
-    {"id": "weather", "published": "2024-08-25",
-     "text": "The weather in Oslo was mild and sunny all week."},
+    {
+        "id": "kyiv-minsk",
+        "published": "2024-08-25",
+        "url": "https://example.test/kyiv-minsk",
+        "title": "Kyiv accuses Minsk",
+        "text": "Kyiv accused Minsk on Sunday of massing troops near the border.",
+    },
+    {
+        "id": "kharkiv",
+        "published": "2024-09-03",
+        "url": "https://example.test/kharkiv",
+        "title": "Shelling near Kharkiv",
+        "text": "Russian artillery shelled villages near Kharkiv late on Monday, the regional governor "
+        "said. In 2014 Russian forces seized Crimea.",
+    },
+    {
+        "id": "caucasus",
+        "published": "2024-07-13T08:00:00+04:00",
+        "text": "Armenia and Azerbaijan held talks in Vienna on Friday.\n\nSign up for our newsletter",
+    },
+    {"id": "weather", "published": "2024-08-25", "text": "The weather in Oslo was mild and sunny all week."},
 ]
 """Four short reports of our own: an accusation with an alleged build-up, shelling with a
 historical background sentence, talks followed by a newsletter box, and a quiet article."""
@@ -130,7 +155,7 @@ def check_line(line: Any, raw_text: str | None) -> None:
         assert isinstance(removed["reason"], str) and removed["reason"]
     for place in line["places"]:
         assert {"start", "end", "text"} | PLACE_KEYS == set(place)
-        assert line["clean_text"][place["start"]:place["end"]] == place["text"]
+        assert line["clean_text"][place["start"] : place["end"]] == place["text"]
     for event in line["events"]:
         check_event(event, line["clean_text"])
 
@@ -160,8 +185,7 @@ def test_extract_reads_stdin_when_input_is_absent_or_dash(cli: Cli, news_file: P
         assert result.jsonl() == from_file
 
 
-def test_extract_out_writes_the_file_and_nothing_to_stdout(cli: Cli, news_file: Path,
-                                                           tmp_path: Path) -> None:
+def test_extract_out_writes_the_file_and_nothing_to_stdout(cli: Cli, news_file: Path, tmp_path: Path) -> None:
     target = tmp_path / "pred.jsonl"
     result = cli("extract", news_file, "--out", target)
 
@@ -172,7 +196,8 @@ def test_extract_out_writes_the_file_and_nothing_to_stdout(cli: Cli, news_file: 
 
 
 def test_evidence_is_a_whole_sentence_holding_a_trigger_of_the_event_type(
-        cli: Cli, news_file: Path, nlp: Language) -> None:
+    cli: Cli, news_file: Path, nlp: Language
+) -> None:
     lines = cli("extract", news_file).jsonl()
 
     checked = 0
@@ -180,13 +205,14 @@ def test_evidence_is_a_whole_sentence_holding_a_trigger_of_the_event_type(
         text = line["clean_text"]
         for event in line["events"]:
             for span in event["evidence"]:
-                sentence = text[span["start"]:span["end"]]
+                sentence = text[span["start"] : span["end"]]
                 assert sentence.strip() == sentence != ""
                 assert span["start"] == 0 or text[span["start"] - 1].isspace()
                 assert sentence[-1] in ".!?\"'”’", f"evidence is not a whole sentence: {sentence!r}"
                 lemmas = {t.lemma_.lower() for t in nlp(sentence)} | {w.lower() for w in sentence.split()}
                 assert lemmas & trigger_words(event["type"]), (
-                    f"no {event['type']} trigger in its evidence {sentence!r}")
+                    f"no {event['type']} trigger in its evidence {sentence!r}"
+                )
                 checked += 1
     assert checked >= 3
 
@@ -196,7 +222,7 @@ def test_removed_spans_point_into_the_input_text(cli: Cli, news_file: Path) -> N
     talks = next(r for r in NEWS if r["id"] == "caucasus")
 
     (removed,) = lines["caucasus"]["removed"]
-    assert talks["text"][removed["start"]:removed["end"]].strip() == "Sign up for our newsletter"
+    assert talks["text"][removed["start"] : removed["end"]].strip() == "Sign up for our newsletter"
     assert "newsletter" not in lines["caucasus"]["clean_text"]
     assert lines["caucasus"]["clean_text"].startswith("Armenia and Azerbaijan held talks")
 
@@ -211,17 +237,24 @@ def test_background_sentence_is_flagged_historical(cli: Cli, news_file: Path) ->
     assert any(not e["historical"] for e in events if e["evidence"][0]["start"] < background)
 
 
-@pytest.mark.parametrize(("bad_line", "problem"), [
-    ('{"id": "broken", "text": "Kyiv accused Minsk', "invalid JSON"),
-    ('{"id": "no-text", "title": "A headline alone"}', "neither 'text' nor 'html'"),
-    ('{"id": "bad-date", "text": "Kyiv accused Minsk of massing troops.", "published": "last Sunday"}',
-     "'last Sunday' is not an ISO 8601 date"),
-    ('{"id": "both", "text": "Troops.", "html": "<p>Troops.</p>"}', "both 'text' and 'html'"),
-    ('["not", "an", "object"]', "JSON object"),
-    ('{"id": "empty", "text": "   "}', "empty"),
-], ids=["invalid-json", "no-text", "bad-published", "text-and-html", "not-an-object", "blank-text"])
-def test_bad_line_gets_an_error_and_the_run_goes_on(cli: Cli, tmp_path: Path, bad_line: str,
-                                                     problem: str) -> None:
+@pytest.mark.parametrize(
+    ("bad_line", "problem"),
+    [
+        ('{"id": "broken", "text": "Kyiv accused Minsk', "invalid JSON"),
+        ('{"id": "no-text", "title": "A headline alone"}', "neither 'text' nor 'html'"),
+        (
+            '{"id": "bad-date", "text": "Kyiv accused Minsk of massing troops.", "published": "last Sunday"}',
+            "'last Sunday' is not an ISO 8601 date",
+        ),
+        ('{"id": "both", "text": "Troops.", "html": "<p>Troops.</p>"}', "both 'text' and 'html'"),
+        ('["not", "an", "object"]', "JSON object"),
+        ('{"id": "empty", "text": "   "}', "empty"),
+    ],
+    ids=["invalid-json", "no-text", "bad-published", "text-and-html", "not-an-object", "blank-text"],
+)
+def test_bad_line_gets_an_error_and_the_run_goes_on(
+    cli: Cli, tmp_path: Path, bad_line: str, problem: str
+) -> None:
     good = NEWS[0]
     source = write_jsonl(tmp_path / "mixed.jsonl", [good, bad_line, {**good, "id": "after"}])
 
@@ -240,8 +273,9 @@ def test_bad_line_gets_an_error_and_the_run_goes_on(cli: Cli, tmp_path: Path, ba
 
 
 def test_failed_record_keeps_the_id_it_gave(cli: Cli, tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "dated", "text": "Troops moved.",
-                                                  "published": "Sunday"}])
+    source = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": "dated", "text": "Troops moved.", "published": "Sunday"}]
+    )
     (line,) = cli("extract", source).jsonl()
     assert line["id"] == "dated" and "published" in line["error"]
 
@@ -261,8 +295,15 @@ def test_extract_of_a_missing_file_is_a_usage_error(cli: Cli, tmp_path: Path) ->
 
 def test_console_script_extracts_from_a_pipe(news_file: Path, isolated_env: dict[str, str]) -> None:
     """End to end as a user runs it: `... | .venv/bin/borderwatch extract`."""
-    done = subprocess.run([str(BORDERWATCH), "extract"], input=news_file.read_text(encoding="utf-8"),
-                          capture_output=True, text=True, env=isolated_env, timeout=300, check=False)
+    done = subprocess.run(
+        [str(BORDERWATCH), "extract"],
+        input=news_file.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        env=isolated_env,
+        timeout=300,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -307,21 +348,23 @@ def test_same_article_at_a_second_url_adds_only_the_url(cli: Cli, tmp_path: Path
     article = tmp_path / "article.txt"
     article.write_text(NEWS[0]["text"] + "\n", encoding="utf-8")
 
-    assert cli("run", article, "--db", db, "--url", "https://a.example/1",
-               "--published", "2024-08-25").exit_code == 0
+    assert (
+        cli("run", article, "--db", db, "--url", "https://a.example/1", "--published", "2024-08-25").exit_code
+        == 0
+    )
     before = counts(db)
-    assert cli("run", article, "--db", db, "--url", "https://b.example/1",
-               "--published", "2024-08-25").exit_code == 0
+    assert (
+        cli("run", article, "--db", db, "--url", "https://b.example/1", "--published", "2024-08-25").exit_code
+        == 0
+    )
 
     after = counts(db)
-    assert (after.documents, after.events, after.urls) == (before.documents, before.events,
-                                                           before.urls + 1)
+    assert (after.documents, after.events, after.urls) == (before.documents, before.events, before.urls + 1)
     (event, *_) = cli("events", "--db", db, "--json").json()
     assert set(event["urls"]) == {"https://a.example/1", "https://b.example/1"}
 
 
-def test_run_lists_each_bad_file_with_its_reason_and_stores_the_good_one(cli: Cli,
-                                                                        tmp_path: Path) -> None:
+def test_run_lists_each_bad_file_with_its_reason_and_stores_the_good_one(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     (folder / "good.txt").write_text(NEWS[0]["text"] + "\n", encoding="utf-8")
@@ -342,8 +385,9 @@ def test_run_lists_each_bad_file_with_its_reason_and_stores_the_good_one(cli: Cl
 
 
 def test_run_reports_a_bad_jsonl_line_by_number_and_stores_the_rest(cli: Cli, tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "feed.jsonl", [NEWS[0], '{"id": "x", "text": "Troops.", '
-                                                   '"published": "soon"}', NEWS[1]])
+    source = write_jsonl(
+        tmp_path / "feed.jsonl", [NEWS[0], '{"id": "x", "text": "Troops.", "published": "soon"}', NEWS[1]]
+    )
     db = tmp_path / "store.sqlite"
 
     result = cli("run", source, "--db", db)
@@ -398,8 +442,9 @@ def codes(event: dict[str, Any]) -> set[str]:
     return {a["code"] for a in event["actors"] + event["recipients"]} | {place.get("country")}
 
 
-def selects(cli: Cli, db: Path, *args: str, expected: list[dict[str, Any]],
-            base: list[dict[str, Any]]) -> CliResult:
+def selects(
+    cli: Cli, db: Path, *args: str, expected: list[dict[str, Any]], base: list[dict[str, Any]]
+) -> CliResult:
     """`events ARGS --json` returns exactly `expected`, a non-empty strict subset of `base`."""
     assert expected and len(expected) < len(base), "the filter must be tested on a real choice"
     result = cli("events", "--db", db, "--json", *args)
@@ -408,8 +453,9 @@ def selects(cli: Cli, db: Path, *args: str, expected: list[dict[str, Any]],
     return result
 
 
-def test_events_hides_background_unless_asked(cli: Cli, news_db: Path,
-                                              every_event: list[dict[str, Any]]) -> None:
+def test_events_hides_background_unless_asked(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
     shown = cli("events", "--db", news_db, "--json").json()
     assert ids(shown) == ids(current(every_event))
     assert len(shown) < len(every_event), "the fixture has a historical event"
@@ -417,49 +463,81 @@ def test_events_hides_background_unless_asked(cli: Cli, news_db: Path,
 
 
 @pytest.mark.parametrize("spelling", ["FIGHT", "fight"])
-def test_events_type_filter(cli: Cli, news_db: Path, every_event: list[dict[str, Any]],
-                            spelling: str) -> None:
+def test_events_type_filter(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]], spelling: str
+) -> None:
     base = current(every_event)
-    selects(cli, news_db, "--type", spelling, base=base,
-            expected=[e for e in base if e["type"] == "FIGHT"])
+    selects(cli, news_db, "--type", spelling, base=base, expected=[e for e in base if e["type"] == "FIGHT"])
 
 
-def test_events_type_filter_is_repeatable(cli: Cli, news_db: Path,
-                                          every_event: list[dict[str, Any]]) -> None:
+def test_events_type_filter_is_repeatable(cli: Cli, news_db: Path, every_event: list[dict[str, Any]]) -> None:
     base = current(every_event)
-    selects(cli, news_db, "--type", "FIGHT", "--type", "ACCUSE", base=base,
-            expected=[e for e in base if e["type"] in {"FIGHT", "ACCUSE"}])
+    selects(
+        cli,
+        news_db,
+        "--type",
+        "FIGHT",
+        "--type",
+        "ACCUSE",
+        base=base,
+        expected=[e for e in base if e["type"] in {"FIGHT", "ACCUSE"}],
+    )
 
 
 @pytest.mark.parametrize("spelling", ["BLR", "blr"])
-def test_events_country_filter(cli: Cli, news_db: Path, every_event: list[dict[str, Any]],
-                               spelling: str) -> None:
+def test_events_country_filter(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]], spelling: str
+) -> None:
     base = current(every_event)
-    selects(cli, news_db, "--country", spelling, base=base,
-            expected=[e for e in base if "BLR" in codes(e)])
+    selects(cli, news_db, "--country", spelling, base=base, expected=[e for e in base if "BLR" in codes(e)])
 
 
-def test_events_date_window_is_inclusive_and_drops_undated(cli: Cli, news_db: Path,
-                                                          every_event: list[dict[str, Any]]) -> None:
+def test_events_date_window_is_inclusive_and_drops_undated(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
     base = current(every_event)
     dated = sorted({e["date"]["start"][:10] for e in base if e["date"]["start"]})
     since, until = dated[0], dated[-2]  # both ends are event days: inclusive bounds keep them
-    selects(cli, news_db, "--since", since, "--until", until, base=base,
-            expected=[e for e in base if e["date"]["start"] and since <= e["date"]["start"][:10] <= until])
+    selects(
+        cli,
+        news_db,
+        "--since",
+        since,
+        "--until",
+        until,
+        base=base,
+        expected=[e for e in base if e["date"]["start"] and since <= e["date"]["start"][:10] <= until],
+    )
 
 
 def test_events_text_filter_is_a_case_insensitive_evidence_substring(
-        cli: Cli, news_db: Path, every_event: list[dict[str, Any]]) -> None:
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
     base = current(every_event)
-    selects(cli, news_db, "--text", "ARTILLERY", base=base,
-            expected=[e for e in base if any("artillery" in x["text"].lower() for x in e["evidence"])])
+    selects(
+        cli,
+        news_db,
+        "--text",
+        "ARTILLERY",
+        base=base,
+        expected=[e for e in base if any("artillery" in x["text"].lower() for x in e["evidence"])],
+    )
 
 
-def test_events_historical_with_other_filters(cli: Cli, news_db: Path,
-                                              every_event: list[dict[str, Any]]) -> None:
-    selects(cli, news_db, "--historical", "--since", "2010-01-01", "--until", "2019-12-31",
-            base=every_event,
-            expected=[e for e in every_event if e["date"]["start"] and e["date"]["start"][:4] < "2020"])
+def test_events_historical_with_other_filters(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
+    selects(
+        cli,
+        news_db,
+        "--historical",
+        "--since",
+        "2010-01-01",
+        "--until",
+        "2019-12-31",
+        base=every_event,
+        expected=[e for e in every_event if e["date"]["start"] and e["date"]["start"][:4] < "2020"],
+    )
 
 
 def test_events_limit(cli: Cli, news_db: Path, every_event: list[dict[str, Any]]) -> None:
@@ -474,8 +552,7 @@ def test_events_json_records_carry_their_evidence_text(every_event: list[dict[st
         assert {"id", "doc", "urls", "title", "published", "trigger"} <= set(event)
 
 
-def test_events_table_lists_the_events(cli: Cli, news_db: Path,
-                                       every_event: list[dict[str, Any]]) -> None:
+def test_events_table_lists_the_events(cli: Cli, news_db: Path, every_event: list[dict[str, Any]]) -> None:
     result = cli("events", "--db", news_db, "--type", "ACCUSE")
     accusations = [e for e in current(every_event) if e["type"] == "ACCUSE"]
 
@@ -484,8 +561,9 @@ def test_events_table_lists_the_events(cli: Cli, news_db: Path,
     assert "ACCUSE" in result.stdout and "FIGHT" not in result.stdout
 
 
-def test_events_table_shows_each_event_date(cli: Cli, news_db: Path,
-                                            every_event: list[dict[str, Any]]) -> None:
+def test_events_table_shows_each_event_date(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
     result = cli("events", "--db", news_db)
     for event in current(every_event):
         if event["date"]["start"]:
@@ -504,8 +582,9 @@ def test_store_commands_default_to_a_file_in_the_users_data_directory(cli: Cli) 
     assert default.is_file()
 
 
-def test_config_file_names_the_store(cli: Cli, news_db: Path, tmp_path: Path,
-                                     every_event: list[dict[str, Any]]) -> None:
+def test_config_file_names_the_store(
+    cli: Cli, news_db: Path, tmp_path: Path, every_event: list[dict[str, Any]]
+) -> None:
     config = tmp_path / "bw.toml"
     config.write_text(f'db_url = "sqlite:///{news_db}"\n', encoding="utf-8")
 
@@ -521,8 +600,9 @@ def test_events_bad_date_is_a_usage_error(cli: Cli, news_db: Path) -> None:
     assert "last week" in result.stderr
 
 
-def test_export_csv_parses_back_with_the_documented_columns(cli: Cli, news_db: Path, tmp_path: Path,
-                                                            every_event: list[dict[str, Any]]) -> None:
+def test_export_csv_parses_back_with_the_documented_columns(
+    cli: Cli, news_db: Path, tmp_path: Path, every_event: list[dict[str, Any]]
+) -> None:
     target = tmp_path / "events.csv"
     result = cli("export", "--db", news_db, "--format", "csv", "--out", target)
 
@@ -535,18 +615,19 @@ def test_export_csv_parses_back_with_the_documented_columns(cli: Cli, news_db: P
     assert f"exported {len(rows)} event(s)" in result.stderr
 
 
-def test_export_jsonl_has_the_full_records(cli: Cli, news_db: Path, tmp_path: Path,
-                                           every_event: list[dict[str, Any]]) -> None:
+def test_export_jsonl_has_the_full_records(
+    cli: Cli, news_db: Path, tmp_path: Path, every_event: list[dict[str, Any]]
+) -> None:
     target = tmp_path / "events.jsonl"
-    assert cli("export", "--db", news_db, "--format", "jsonl", "--out", target,
-               "--historical").exit_code == 0
+    assert cli("export", "--db", news_db, "--format", "jsonl", "--out", target, "--historical").exit_code == 0
 
     records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert sorted(records, key=lambda r: r["id"]) == sorted(every_event, key=lambda r: r["id"])
 
 
 def test_export_geojson_is_a_feature_collection_of_the_located_events(
-        cli: Cli, news_db: Path, tmp_path: Path, every_event: list[dict[str, Any]]) -> None:
+    cli: Cli, news_db: Path, tmp_path: Path, every_event: list[dict[str, Any]]
+) -> None:
     target = tmp_path / "events.geojson"
     result = cli("export", "--db", news_db, "--format", "geojson", "--out", target)
 
@@ -563,7 +644,8 @@ def test_export_geojson_is_a_feature_collection_of_the_located_events(
 
 
 def test_export_applies_the_query_filters_and_defaults_to_stdout(
-        cli: Cli, news_db: Path, every_event: list[dict[str, Any]]) -> None:
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
     result = cli("export", "--db", news_db, "--type", "FIGHT", "--historical")
 
     assert result.exit_code == 0, result.stderr
@@ -582,17 +664,21 @@ def test_export_unknown_format_is_a_usage_error(cli: Cli, news_db: Path, tmp_pat
 # --- usage errors -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["run", "--bogus", "x.txt"],
-    ["extract", "--bogus"],
-    ["eval", "--bogus", "x.gold.jsonl"],
-    ["events", "--bogus"],
-    ["export", "--bogus"],
-    ["frobnicate"],
-    ["run"],
-    ["eval"],
-    ["events", "--limit", "many"],
-], ids=lambda args: " ".join(args))
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--bogus", "x.txt"],
+        ["extract", "--bogus"],
+        ["eval", "--bogus", "x.gold.jsonl"],
+        ["events", "--bogus"],
+        ["export", "--bogus"],
+        ["frobnicate"],
+        ["run"],
+        ["eval"],
+        ["events", "--limit", "many"],
+    ],
+    ids=lambda args: " ".join(args),
+)
 def test_usage_errors_exit_2(cli: Cli, args: list[str]) -> None:
     result = cli(*args)
     assert result.exit_code == 2
@@ -600,8 +686,7 @@ def test_usage_errors_exit_2(cli: Cli, args: list[str]) -> None:
     assert "Usage:" in result.stderr or "error" in result.stderr.lower()
 
 
-def test_bad_published_flag_is_a_usage_error_before_anything_is_touched(cli: Cli,
-                                                                        tmp_path: Path) -> None:
+def test_bad_published_flag_is_a_usage_error_before_anything_is_touched(cli: Cli, tmp_path: Path) -> None:
     article = tmp_path / "article.txt"
     article.write_text(NEWS[0]["text"], encoding="utf-8")
     db = tmp_path / "store.sqlite"
@@ -627,14 +712,20 @@ def test_bad_config_file_is_a_usage_error(cli: Cli, tmp_path: Path, news_file: P
 
 
 def test_eval_with_predictions_prints_micro_f1(cli: Cli, tmp_path: Path) -> None:
-    gold = write_jsonl(tmp_path / "mini.gold.jsonl", [
-        {"id": "1", "events": [{"type": "ACCUSE"}, {"type": "MOBILIZE"}]},
-        {"id": "2", "events": [{"type": "FIGHT"}]},
-    ])
-    pred = write_jsonl(tmp_path / "mini.pred.jsonl", [
-        {"id": "1", "events": [{"type": "ACCUSE"}]},
-        {"id": "2", "events": [{"type": "FIGHT"}, {"type": "THREATEN"}, {"type": "SANCTION"}]},
-    ])
+    gold = write_jsonl(
+        tmp_path / "mini.gold.jsonl",
+        [
+            {"id": "1", "events": [{"type": "ACCUSE"}, {"type": "MOBILIZE"}]},
+            {"id": "2", "events": [{"type": "FIGHT"}]},
+        ],
+    )
+    pred = write_jsonl(
+        tmp_path / "mini.pred.jsonl",
+        [
+            {"id": "1", "events": [{"type": "ACCUSE"}]},
+            {"id": "2", "events": [{"type": "FIGHT"}, {"type": "THREATEN"}, {"type": "SANCTION"}]},
+        ],
+    )
     # tp = ACCUSE, FIGHT; fp = THREATEN, SANCTION; fn = MOBILIZE: P 2/4, R 2/3, F1 4/7
 
     result = cli("eval", gold, pred)
@@ -643,21 +734,37 @@ def test_eval_with_predictions_prints_micro_f1(cli: Cli, tmp_path: Path) -> None
     assert "2 documents, 2 predicted, 0 errors" in result.stdout
     micro = next(line for line in result.stdout.splitlines() if "micro" in line)
     assert [cell.strip() for cell in micro.split("│")[1:-1]] == [
-        "micro", "0.500", "0.667", "0.571", "2", "2", "1"]
+        "micro",
+        "0.500",
+        "0.667",
+        "0.571",
+        "2",
+        "2",
+        "1",
+    ]
     assert "macro F1 0.667" in result.stdout  # ACCUSE 1, FIGHT 1, MOBILIZE 0; no gold THREATEN
 
     report = cli("eval", gold, pred, "--json").json()
-    assert report["event_types"]["micro"] == {"precision": 0.5, "recall": 0.6667, "f1": 0.5714,
-                                              "tp": 2, "fp": 2, "fn": 1}
+    assert report["event_types"]["micro"] == {
+        "precision": 0.5,
+        "recall": 0.6667,
+        "f1": 0.5714,
+        "tp": 2,
+        "fp": 2,
+        "fn": 1,
+    }
 
 
 def test_eval_without_predictions_extracts_the_input_beside_the_gold(cli: Cli, tmp_path: Path) -> None:
     write_jsonl(tmp_path / "mini.input.jsonl", NEWS)
-    gold = write_jsonl(tmp_path / "mini.gold.jsonl", [
-        {"id": "kyiv-minsk", "events": [{"type": "ACCUSE"}]},
-        {"id": "kharkiv", "events": [{"type": "FIGHT"}]},
-        {"id": "weather", "events": []},
-    ])
+    gold = write_jsonl(
+        tmp_path / "mini.gold.jsonl",
+        [
+            {"id": "kyiv-minsk", "events": [{"type": "ACCUSE"}]},
+            {"id": "kharkiv", "events": [{"type": "FIGHT"}]},
+            {"id": "weather", "events": []},
+        ],
+    )
     pred = tmp_path / "pred.jsonl"
     assert cli("extract", tmp_path / "mini.input.jsonl", "--out", pred).exit_code == 0
 
@@ -668,7 +775,8 @@ def test_eval_without_predictions_extracts_the_input_beside_the_gold(cli: Cli, t
     assert report["documents"] == 3 and report["predicted"] == 3
     assert 0 <= report["event_types"]["micro"]["f1"] <= 1
     assert report == cli("eval", gold, pred, "--json").json(), (
-        "eval without PRED scores exactly what `extract NAME.input.jsonl` writes")
+        "eval without PRED scores exactly what `extract NAME.input.jsonl` writes"
+    )
     text = cli("eval", gold)
     assert text.exit_code == 0 and "micro" in text.stdout
 
@@ -719,8 +827,7 @@ def test_every_shared_input_line_gets_one_contract_line(cli: Cli, shared: Path, 
     source = shared / "eval-dev" / name / f"{name}.input.jsonl"
     if not source.exists():
         pytest.skip(f"{source} not found")
-    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     result = cli("extract", source)
 
@@ -738,8 +845,14 @@ def test_console_script_run_then_events(tmp_path: Path, isolated_env: dict[str, 
     db = tmp_path / "store.sqlite"
 
     def borderwatch(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BORDERWATCH), *map(str, args)], capture_output=True, text=True,
-                              env=isolated_env, timeout=300, check=False)
+        return subprocess.run(
+            [str(BORDERWATCH), *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=isolated_env,
+            timeout=300,
+            check=False,
+        )
 
     stored = borderwatch("run", article, "--db", db, "--published", "2024-08-25")
     assert stored.returncode == 0, stored.stderr
@@ -747,3 +860,35 @@ def test_console_script_run_then_events(tmp_path: Path, isolated_env: dict[str, 
     assert listed.returncode == 0, listed.stderr
     (accusation,) = json.loads(listed.stdout)
     assert accusation["type"] == "ACCUSE" and accusation["date"]["start"] == "2024-08-25"
+
+
+def test_watch_once_over_a_folder_then_clusters_and_alerts(cli: Cli, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "sighting.txt").write_text(
+        "Belarusian troops deployed near Mazyr, Belarus, on Tuesday, close to the border with Ukraine.\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "watch.toml"
+    config.write_text(
+        '[watch]\natom_out = "alerts.atom"\n\n[[watch.sources]]\nkind = "folder"\nlocation = "inbox"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.sqlite"
+    first = cli("watch", "--config", config, "--db", db, "--once")
+    assert first.exit_code == 0, first.stderr
+    assert "BLR-UKR" in first.stdout and "1 new document" in first.stderr
+    again = cli("watch", "--config", config, "--db", db, "--once")
+    assert "0 new item" in again.stderr and "BLR-UKR" not in again.stdout, "told once, not twice"
+    assert "<feed" in (tmp_path / "alerts.atom").read_text(encoding="utf-8")
+    clusters = json.loads(cli("clusters", "--db", db, "--json").stdout)
+    assert any(c["type"] == "MOBILIZE" and c["independent_outlets"] == 1 for c in clusters)
+    alerts = json.loads(cli("alerts", "--db", db, "--json").stdout)
+    assert [a["border"] for a in alerts] == ["BLR-UKR"]
+
+
+def test_watch_without_a_watch_table_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "plain.toml"
+    config.write_text("[geo]\nsite_range_km = 100\n", encoding="utf-8")
+    result = cli("watch", "--config", config, "--db", tmp_path / "x.sqlite", "--once")
+    assert result.exit_code == 2 and "[watch]" in result.stderr

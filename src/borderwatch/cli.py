@@ -459,6 +459,105 @@ def alerts(
     out.print(table)
 
 
+@app.command()
+def clusters(
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the clusters as a JSON array.")] = False,
+) -> None:
+    """List clusters: one happening reported by many outlets, with its first report and status."""
+    config = _config(config_file)
+    store = _open_store_or_exit(db, config)
+    try:
+        found = sorted(store.clusters(), key=lambda c: (c.first_reported or "", c.id), reverse=True)
+        sources = {c.id: store.cluster_sources(c.id) for c in found}
+    finally:
+        store.close()
+    if as_json:
+        records = [
+            {
+                "id": c.id,
+                "type": c.type,
+                "first_reported": c.first_reported,
+                "status": c.status,
+                "independent_outlets": c.independent_outlets,
+                "outlets": c.outlets,
+                "events": c.event_ids,
+                "documents": c.doc_ids,
+                "sources": sources[c.id],
+            }
+            for c in found
+        ]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table(title=f"{len(found)} cluster(s)")
+    for column in ("first reported", "type", "status", "outlets", "events", "documents"):
+        table.add_column(column)
+    for c in found:
+        table.add_row(
+            c.first_reported or "?",
+            c.type,
+            c.status,
+            f"{c.independent_outlets}: " + escape(", ".join(c.outlets)[:60]),
+            str(len(c.event_ids)),
+            str(len(c.doc_ids)),
+        )
+    out.print(table)
+
+
+@app.command()
+def watch(
+    config_file: Annotated[Path, typer.Option("--config", help="TOML file with a [watch] table.")],
+    db: DbOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll every source once, then stop.")] = False,
+) -> None:
+    """Poll feeds, folders and URLs; analyse new items; deliver new or escalated alerts."""
+    from borderwatch.assess import fresh_alerts
+    from borderwatch.deliver import deliver
+    from borderwatch.pipeline import Pipeline
+    from borderwatch.watch import Watcher, load_watch_config
+
+    config = _config(config_file)
+    try:
+        watch_config = load_watch_config(config_file)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    store = _open_store_or_exit(db, config)
+
+    def on_alerts(alerts: list[Any]) -> None:
+        for alert in alerts:
+            out.print(
+                f"[bold]{alert.severity.upper()}[/bold] {escape(alert.as_of)} "
+                f"{escape(alert.border or '-')}: {escape(alert.explanation)}"
+            )
+        report = deliver(alerts, watch_config.delivery)
+        for channel, reason in report.failed.items():
+            err.print(f"[red]delivery to {escape(channel)} failed:[/red] {escape(reason)}")
+
+    def on_report(report: Any) -> None:
+        err.print(
+            f"polled {len(report.polled)} source(s): {report.new_items} new item(s), "
+            f"{report.new_documents} new document(s), {report.new_events} new event(s)"
+        )
+        for failure in report.failures:
+            err.print(f"  [red]{escape(str(failure))}[/red]")
+
+    try:
+        with Watcher(
+            watch_config,
+            store,
+            Pipeline(config),
+            assess=lambda s: fresh_alerts(s, config),
+            on_alerts=on_alerts,
+        ) as watcher:
+            watcher.run(stop_after=1 if once else None, on_report=on_report)
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        store.close()
+
+
 def _region_shapes() -> Any:
     """Admin-1 polygons from the gazetteer for GeoJSON export (points when it is not installed)."""
     from shapely.geometry import mapping

@@ -95,6 +95,8 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"cannot read configuration: {exc}", source=str(path)) from exc
     updates: dict[str, Any] = {}
     for name, value in raw.items():
+        if name == "watch":
+            continue  # read by borderwatch.watch.load_watch_config from the same file
         current = getattr(config, name, None)
         if isinstance(value, dict) and current is not None and hasattr(current, "__dataclass_fields__"):
             updates[name] = _merge(current, value, name)

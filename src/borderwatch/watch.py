@@ -36,6 +36,7 @@ import httpx
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from borderwatch.assess.cluster import assign_clusters
 from borderwatch.config import IngestConfig
 from borderwatch.deliver import DeliveryConfig, SmtpSettings, WebhookTarget
 from borderwatch.errors import BorderwatchError, ConfigError, FetchError, IngestError, StoreError
@@ -660,6 +661,7 @@ class Watcher:
                 continue
             try:
                 saved = self.store.save(analysis)
+                assign_clusters(self.store, saved.doc_id)
             except StoreError as exc:
                 unsaved.add(candidate.key)
                 report.failures.append(Failure(source.location, exc.stage, exc.message, candidate.key))

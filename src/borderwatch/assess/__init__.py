@@ -20,10 +20,16 @@ def subjects(store: Store) -> list[Subject]:
 
 
 def assess_store(store: Store, config: Config) -> list[Alert]:
-    """Every alert the rules raise over what the store holds now; each is recorded in the store,
-    where it counts as new only the first time and again when its severity rises."""
+    """Every alert the rules raise over what the store holds now (each is also recorded)."""
+    return [alert for alert, _ in _assess(store, config)]
+
+
+def fresh_alerts(store: Store, config: Config) -> list[Alert]:
+    """Only the alerts raised for the first time or escalated since they were last recorded:
+    what a watcher delivers, so an analyst is told once per cluster and again when it worsens."""
+    return [alert for alert, fresh in _assess(store, config) if fresh]
+
+
+def _assess(store: Store, config: Config) -> list[tuple[Alert, bool]]:
     assessor = Assessor(load_rules(config.assess.rule), config.geo.thresholds)
-    alerts = assessor.assess(subjects(store))
-    for alert in alerts:
-        store.save_alert(alert)
-    return alerts
+    return [(alert, store.save_alert(alert)) for alert in assessor.assess(subjects(store))]
