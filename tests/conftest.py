@@ -18,11 +18,26 @@ from spacy.language import Language
 from typer.testing import CliRunner
 
 from borderwatch.cli import app
+from borderwatch.errors import GeoError
+from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.geo.gazetteer import default_path as gazetteer_path
 from borderwatch.nlp import load_pipeline
 from borderwatch.pipeline import Pipeline
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "seed" / "000_27b3de6de7ba2833.txt"
+
+
+def _gazetteer_installed() -> bool:
+    try:
+        Gazetteer.open().close()
+    except GeoError:
+        return False
+    return True
+
+
+needs_gazetteer = pytest.mark.skipif(not _gazetteer_installed(),
+                                     reason="gazetteer not installed (run `borderwatch data install`)")
 """The team's shared folder beside the repository; never copied into it."""
 
 WIDE = "400"

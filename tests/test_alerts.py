@@ -12,21 +12,14 @@ from borderwatch.assess import assess_store
 from borderwatch.assess.cluster import assign_clusters
 from borderwatch.assess.rules import load_rules
 from borderwatch.config import Config, IngestConfig
-from borderwatch.errors import ConfigError, GeoError
-from borderwatch.geo.gazetteer import Gazetteer
+from borderwatch.errors import ConfigError
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Alert
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import open_store
+from conftest import SEED, needs_gazetteer
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_27b3de6de7ba2833.txt"
-
-try:
-    Gazetteer.open().close()
-    INSTALLED = True
-except GeoError:
-    INSTALLED = False
-pytestmark = pytest.mark.skipif(not INSTALLED, reason="gazetteer not installed (borderwatch data install)")
+pytestmark = needs_gazetteer
 
 # Terse, dated sightings in the style OSINT accounts post them (written for these tests).
 SIGHTINGS = [

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from borderwatch.config import IngestConfig
-from borderwatch.errors import GeoError
-from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Analysis, Event
 from borderwatch.pipeline import Pipeline
+from conftest import SEED, needs_gazetteer
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_27b3de6de7ba2833.txt"
-
-try:
-    Gazetteer.open().close()
-    INSTALLED = True
-except GeoError:
-    INSTALLED = False
-pytestmark = pytest.mark.skipif(not INSTALLED, reason="gazetteer not installed (borderwatch data install)")
+pytestmark = needs_gazetteer
 
 
 @pytest.fixture(scope="module")

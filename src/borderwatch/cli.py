@@ -66,6 +66,11 @@ def _progress() -> Progress:
     )
 
 
+def _print_json(data: Any) -> None:
+    """JSON to stdout, unescaped Unicode: the machine-readable form of a listing."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
 def _fail_list(failures: list[tuple[str, str]]) -> None:
     if failures:
         err.print(f"[red]{len(failures)} input(s) failed:[/red]")
@@ -348,6 +353,7 @@ CountryOpt = Annotated[str | None, typer.Option(help="ISO3 code of an actor, rec
 SinceOpt = Annotated[str | None, typer.Option(help="Events starting on or after this ISO date.")]
 UntilOpt = Annotated[str | None, typer.Option(help="Events starting on or before this ISO date.")]
 TextOpt = Annotated[str | None, typer.Option(help="Substring of the evidence text.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HistOpt = Annotated[bool, typer.Option("--historical/--no-historical", help="Include background events.")]
 
 
@@ -392,12 +398,12 @@ def events(
     text: TextOpt = None,
     historical: HistOpt = False,
     limit: Annotated[int, typer.Option(help="At most this many events.")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Query the events in the store."""
     found = _query(db, config_file, type_, country, since, until, text, historical, limit)
     if as_json:
-        sys.stdout.write(json.dumps([e.to_dict() for e in found], ensure_ascii=False, indent=1) + "\n")
+        _print_json([e.to_dict() for e in found])
         return
     table = Table(title=f"{len(found)} event(s)")
     for column in ("date", "type", "actors → recipients", "claim", "evidence"):
@@ -423,9 +429,7 @@ def events(
 def alerts(
     db: DbOpt = None,
     config_file: ConfigOpt = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the alerts as a JSON array (DESIGN §3).")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Evaluate the alert rules over the store and list the alerts, latest first."""
     from borderwatch.assess import assess_store
@@ -441,7 +445,7 @@ def alerts(
         store.close()
     found.sort(key=lambda a: (a.as_of, a.id), reverse=True)
     if as_json:
-        sys.stdout.write(json.dumps([a.to_contract() for a in found], ensure_ascii=False, indent=1) + "\n")
+        _print_json([a.to_contract() for a in found])
         return
     table = Table(title=f"{len(found)} alert(s)", show_lines=True)
     for column in ("as of", "severity", "rule", "border", "explanation", "evidence"):
@@ -463,7 +467,7 @@ def alerts(
 def clusters(
     db: DbOpt = None,
     config_file: ConfigOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the clusters as a JSON array.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List clusters: one happening reported by many outlets, with its first report and status."""
     config = _config(config_file)
@@ -488,7 +492,7 @@ def clusters(
             }
             for c in found
         ]
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+        _print_json(records)
         return
     table = Table(title=f"{len(found)} cluster(s)")
     for column in ("first reported", "type", "status", "outlets", "events", "documents"):
