@@ -24,7 +24,9 @@ install: $(STAMP)
 run: install
 	mkdir -p $(OUT) && rm -f $(OUT)/sample.sqlite
 	$(BIN)/borderwatch run samples/sample.input.jsonl samples/files --db $(OUT)/sample.sqlite
+	$(BIN)/borderwatch alerts --db $(OUT)/sample.sqlite
 	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format csv --out $(OUT)/events.csv
+	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format geojson --out $(OUT)/events.geojson
 	$(BIN)/borderwatch eval samples/sample.gold.jsonl
 
 ## Install, then run the test suite and the linter.
