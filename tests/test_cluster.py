@@ -477,3 +477,31 @@ def test_alert_is_saved_once_and_again_only_when_it_escalates(store: Store) -> N
     assert store.alerts()[0].to_contract()["evidence"] == [
         {"doc": "d1", "start": 0, "end": 10, "text": "Belarus is"}
     ]
+
+
+def test_an_actorless_report_does_not_bridge_two_sides(tmp_path: Path) -> None:
+    """Ukraine's own deployment must not join Belarus's build-up through an unattributed report."""
+    from borderwatch.assess.cluster import assign_clusters
+    from borderwatch.config import IngestConfig
+    from borderwatch.ingest import document_from_record
+    from borderwatch.pipeline import Pipeline
+    from borderwatch.store import open_store
+
+    texts = [
+        "Belarusian troops massed near Mazyr on Monday, Ukrainian officials said.",
+        "Several battalions with tanks have moved to training grounds near Mazyr, officials said.",
+        "Ukraine deployed additional troops near Mazyr's border crossing with Ukraine on Tuesday.",
+    ]
+    store = open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    try:
+        records = [{"id": str(i), "text": t, "published": "2024-09-03", "url": f"https://o{i}.test/"}
+                   for i, t in enumerate(texts)]
+        docs = [document_from_record(r, r["id"], IngestConfig()) for r in records]
+        for analysis in Pipeline().analyse(docs):
+            assign_clusters(store, store.save(analysis).doc_id)
+        events = {e.id: e for e in store.query_events()}
+        for cluster in store.clusters():
+            codes = {a.code for i in cluster.event_ids for a in events[i].event.actors}
+            assert not {"BLR", "UKR"} <= codes, f"one cluster holds both sides: {cluster}"
+    finally:
+        store.close()

@@ -353,6 +353,10 @@ def _best_cluster(
     for cluster_id, members in candidates.items():
         if not any(compatible(event, member, settings) for member in members):
             continue
+        # A member that names no actor may join, but must not bridge two sides into one happening
+        # ("Ukraine deployed troops" must not join a Belarusian build-up through an actorless report).
+        if not _overlap_or_empty(_codes(event.actors), set().union(*(_codes(m.actors) for m in members))):
+            continue
         sibling = any(roots.get(member.doc_id, member.doc_id) in family for member in members)
         if sibling:
             score = 2.0  # the cluster of the document (or its copies) first, whatever the meaning
