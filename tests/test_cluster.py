@@ -7,6 +7,7 @@ with a plain word-overlap similarity otherwise (both run where the embedder exis
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -480,28 +481,25 @@ def test_alert_is_saved_once_and_again_only_when_it_escalates(store: Store) -> N
 
 
 def test_an_actorless_report_does_not_bridge_two_sides(tmp_path: Path) -> None:
-    """Ukraine's own deployment must not join Belarus's build-up through an unattributed report."""
+    """Ukraine's own deployment (bw-003) must not join Belarus's build-up (bw-001) through the
+    unattributed "several battalions ... have moved" sentence of bw-001."""
     from borderwatch.assess.cluster import assign_clusters
     from borderwatch.config import IngestConfig
     from borderwatch.ingest import document_from_record
     from borderwatch.pipeline import Pipeline
     from borderwatch.store import open_store
 
-    texts = [
-        "Belarusian troops massed near Mazyr on Monday, Ukrainian officials said.",
-        "Several battalions with tanks have moved to training grounds near Mazyr, officials said.",
-        "Ukraine deployed additional troops near Mazyr's border crossing with Ukraine on Tuesday.",
-    ]
+    samples = Path(__file__).resolve().parents[1] / "samples" / "sample.input.jsonl"
+    records = [r for r in map(json.loads, samples.read_text(encoding="utf-8").splitlines())
+               if r["id"] in ("bw-001", "bw-003")]
     store = open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
     try:
-        records = [{"id": str(i), "text": t, "published": "2024-09-03", "url": f"https://o{i}.test/"}
-                   for i, t in enumerate(texts)]
         docs = [document_from_record(r, r["id"], IngestConfig()) for r in records]
         for analysis in Pipeline().analyse(docs):
             assign_clusters(store, store.save(analysis).doc_id)
         events = {e.id: e for e in store.query_events()}
         for cluster in store.clusters():
-            codes = {a.code for i in cluster.event_ids for a in events[i].event.actors}
-            assert not {"BLR", "UKR"} <= codes, f"one cluster holds both sides: {cluster}"
+            codes = {a.code for i in cluster.event_ids if i in events for a in events[i].event.actors}
+            assert not {"BLR", "UKR"} <= codes, f"one {cluster.type} cluster holds both sides"
     finally:
         store.close()
