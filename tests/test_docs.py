@@ -78,6 +78,7 @@ def test_the_cli_has_the_documented_commands() -> None:
         "alerts",
         "clusters",
         "watch",
+        "serve",
     }
 
 

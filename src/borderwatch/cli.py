@@ -680,3 +680,41 @@ def data_info() -> None:
             table.add_row(kind, str(count))
         table.add_row("left out", escape(", ".join(json.loads(meta["unmapped_countries"])) or "-"))
         out.print(table)
+
+
+@app.command()
+def serve(
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding the bearer token for POST /api/ingest "
+                          "(ingest is disabled without one)."),
+    ] = None,
+) -> None:
+    """Serve the map page and the read-only JSON API over the store (FastAPI + uvicorn)."""
+    import os
+
+    import uvicorn
+
+    from borderwatch.web import create_app
+
+    config = _config(config_file)
+    token = os.environ.get(token_env) if token_env else None
+    if token_env and not token:
+        err.print(f"[red]error:[/red] environment variable {escape(token_env)} is not set or empty")
+        raise typer.Exit(2)
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    try:
+        web = create_app(
+            _db_url(db, config), config, ingest_token=token,
+            allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None,
+        )
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    err.print(f"serving {escape(_db_url(db, config))} on http://{escape(host)}:{port}/"
+              + ("" if token else " (ingest disabled)"))
+    uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -1,0 +1,502 @@
+"""The web application: a read-only JSON API over the store and the map page that draws it.
+
+`create_app` builds a FastAPI app over one store. Everything is read-only except
+`POST /api/ingest`, which runs the real pipeline and is refused (403) unless a bearer token was
+configured. Every response carries a strict Content-Security-Policy: the page loads only its own
+scripts and styles (Leaflet is served from the installed npm package, never a CDN), and the
+browser code puts article-derived text into the page as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import shapely
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from borderwatch.config import Config
+from borderwatch.errors import BorderwatchError, GeoError, IngestError
+from borderwatch.models import EVENT_TYPES
+from borderwatch.store import Store, StoredEvent, open_store
+from borderwatch.store.records import stored_event
+from borderwatch.store.schema import DocumentRow, EventRow
+
+STATIC = Path(__file__).parent / "static"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""Sent with every response, API and static files alike."""
+
+BORDER_TOLERANCE = 0.02
+"""Degrees: country outlines are simplified this much for display only (never for distances)."""
+REGION_TOLERANCE = 0.01
+"""Degrees: admin-1 polygons drawn for events are simplified this much for display only."""
+TIMELINE_MAX_DAYS = 730
+"""An indicator series is filled with zero days over at most its last two years."""
+BASELINE_DAYS = 30
+
+
+def find_leaflet(node_modules: Path | None = None) -> Path | None:
+    """Leaflet's `dist` folder from an installed `node_modules` (`npm ci` puts it there)."""
+    bases = (
+        [node_modules]
+        if node_modules is not None
+        else [Path.cwd() / "node_modules", Path(__file__).resolve().parents[3] / "node_modules"]
+    )
+    for base in bases:
+        dist = base / "leaflet" / "dist"
+        if (dist / "leaflet.js").is_file():
+            return dist
+    return None
+
+
+def event_filters(
+    type_: Annotated[
+        list[str] | None, Query(alias="type", description="Event type (repeatable).")
+    ] = None,
+    country: Annotated[
+        str | None, Query(max_length=3, description="ISO3 of an actor, recipient or the place.")
+    ] = None,
+    since: Annotated[date | None, Query(description="Events starting on or after this day.")] = None,
+    until: Annotated[date | None, Query(description="Events starting on or before this day.")] = None,
+    text: Annotated[
+        str | None, Query(max_length=200, description="Substring of the evidence sentences.")
+    ] = None,
+    historical: Annotated[bool, Query(description="Include background (historical) events.")] = False,
+) -> dict[str, Any]:
+    types = [t.strip().upper() for t in type_ or [] if t.strip()]
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown:
+        raise HTTPException(422, f"unknown event type(s): {', '.join(unknown)}")
+    return {
+        "types": types or None,
+        "country": country.upper() if country else None,
+        "since": since,
+        "until": until,
+        "text": text or None,
+        "include_historical": historical,
+    }
+
+
+Filters = Annotated[dict[str, Any], Depends(event_filters)]
+"""The event filters shared by /api/events and /api/places, as `Store.query_events` arguments."""
+Offset = Annotated[int, Query(ge=0)]
+
+
+class IngestRequest(BaseModel):
+    """One article to analyse and store: exactly one of `text` or `html`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    html: str | None = None
+    url: str | None = None
+    title: str | None = None
+    published: str | None = None
+    """ISO 8601 date or datetime."""
+    language: str | None = None
+
+
+def _round(geometry: Any, digits: int = 3) -> Any:
+    """Coordinates rounded for display (about 100 m), which keeps the GeoJSON small."""
+    return shapely.transform(geometry, lambda xy: np.round(xy, digits))
+
+
+def _geojson(geometry: Any) -> dict[str, Any]:
+    return json.loads(shapely.to_geojson(geometry))
+
+
+def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+class _Context:
+    """What the endpoints share: the store, the configuration, and lazily built resources."""
+
+    def __init__(self, store: Store, config: Config, token: str | None) -> None:
+        self.store = store
+        self.config = config
+        self.token = token
+        self._lock = threading.Lock()
+        self.ingest_lock = threading.Lock()
+        """One analysis at a time: the spaCy pipeline is not shared between threads."""
+        self._gazetteer: Any = None
+        self._gazetteer_tried = False
+        self._regions: dict[str, dict[str, Any] | None] = {}
+        self._borders: bytes | None = None
+        self._pipeline: Any = None
+
+    @property
+    def gazetteer(self) -> Any:
+        """The installed gazetteer, or None (then places are drawn as points and no borders)."""
+        with self._lock:
+            if not self._gazetteer_tried:
+                self._gazetteer_tried = True
+                from borderwatch.geo.gazetteer import Gazetteer
+
+                try:
+                    self._gazetteer = Gazetteer.open(
+                        Path(self.config.geo.gazetteer) if self.config.geo.gazetteer else None
+                    )
+                except GeoError:
+                    self._gazetteer = None
+            return self._gazetteer
+
+    def region(self, admin1: str) -> dict[str, Any] | None:
+        if admin1 not in self._regions:
+            gazetteer = self.gazetteer
+            shape = gazetteer.shape(f"a1:{admin1}") if gazetteer is not None else None
+            self._regions[admin1] = (
+                _geojson(_round(shape.simplify(REGION_TOLERANCE))) if shape is not None else None
+            )
+        return self._regions[admin1]
+
+    def borders(self) -> bytes:
+        """Every country outline in the gazetteer as a FeatureCollection, built once."""
+        if self._borders is None:
+            import pycountry
+
+            features = []
+            gazetteer = self.gazetteer
+            if gazetteer is not None:
+                for country in pycountry.countries:
+                    shape = gazetteer.country_shape(country.alpha_3)
+                    if shape is None:
+                        continue
+                    simple = _round(shape.simplify(BORDER_TOLERANCE))
+                    if simple.is_empty:
+                        continue
+                    properties = {"iso3": country.alpha_3, "name": country.name}
+                    features.append(_feature(_geojson(simple), properties))
+            self._borders = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+        return self._borders
+
+    def pipeline(self) -> Any:
+        if self._pipeline is None:
+            from borderwatch.pipeline import Pipeline
+
+            self._pipeline = Pipeline(self.config)
+        return self._pipeline
+
+
+def create_app(
+    db_url: str,
+    config: Config | None = None,
+    *,
+    ingest_token: str | None = None,
+    node_modules: Path | None = None,
+    allowed_hosts: list[str] | None = None,
+) -> FastAPI:
+    """The API and the map page over the store at `db_url`.
+
+    `ingest_token`: the bearer token `POST /api/ingest` requires; None disables ingest (403).
+    `node_modules`: where Leaflet is installed (default: the working directory's, then the
+    checkout's). `allowed_hosts`: Host headers accepted (guards a loopback server against DNS
+    rebinding); None accepts any.
+    """
+    config = config or Config()
+    store = open_store(db_url)
+    ctx = _Context(store, config, ingest_token or None)
+    app = FastAPI(
+        title="Borderwatch",
+        summary="Events, documents, clusters, alerts and indicators from the Borderwatch store.",
+        version="1",
+        docs_url=None,  # the interactive docs load scripts from a CDN, which the CSP forbids
+        redoc_url=None,
+    )
+    app.state.context = ctx
+    app.router.on_shutdown.append(store.close)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.exception_handler(BorderwatchError)
+    async def borderwatch_error(_request: Request, exc: BorderwatchError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "stage": exc.stage}, status_code=500)
+
+    # --- the page ---------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    leaflet = find_leaflet(node_modules)
+    if leaflet is not None:
+        app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+
+    # --- events -----------------------------------------------------------------------------
+
+
+    @app.get("/api/events", tags=["events"])
+    def events(
+        filters: Filters,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Events matching every filter, newest first; page with `limit` and `offset`."""
+        found = store.query_events(**filters, limit=limit + 1, offset=offset)
+        return {
+            "events": [e.to_dict() for e in found[:limit]],
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if len(found) > limit else None,
+        }
+
+    def _event(event_id_: str) -> StoredEvent:
+        with store.transaction(f"cannot read event {event_id_}") as session:
+            row = session.get(EventRow, event_id_)
+            if row is None:
+                raise HTTPException(404, "no such event")
+            return stored_event(row)
+
+    @app.get("/api/events/{event_id}", tags=["events"])
+    def event(event_id: str) -> dict[str, Any]:
+        """One event with its evidence, sources and the cluster it belongs to (if any)."""
+        record = _event(event_id).to_dict()
+        cluster = store.cluster_of(event_id)
+        record["cluster"] = (
+            {
+                "id": cluster.id,
+                "status": cluster.status,
+                "first_reported": cluster.first_reported,
+                "independent_outlets": cluster.independent_outlets,
+                "outlets": cluster.outlets,
+                "events": cluster.event_ids,
+            }
+            if cluster is not None
+            else None
+        )
+        return record
+
+    @app.get("/api/documents/{doc_id}", tags=["documents"])
+    def document(doc_id: str) -> dict[str, Any]:
+        """A document's clean text, the boilerplate removed from it (offsets into the input), its URLs
+        and the ids of its events."""
+        with store.transaction(f"cannot read document {doc_id}") as session:
+            row = session.get(DocumentRow, doc_id)
+            if row is None:
+                raise HTTPException(404, "no such document")
+            return {
+                "id": row.id,
+                "title": row.title,
+                "outlet": row.outlet,
+                "language": row.language,
+                "published": row.published,
+                "fetched_at": row.fetched_at,
+                "urls": [u.url for u in row.urls],
+                "clean_text": row.clean_text,
+                "removed": [
+                    {**span, "text": row.raw_text[span["start"]:span["end"]]} for span in row.removed
+                ],
+                "events": [e.id for e in sorted(row.events, key=lambda e: e.seq)],
+            }
+
+    # --- assessment -------------------------------------------------------------------------
+
+    @app.get("/api/clusters", tags=["assessment"])
+    def clusters(limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> dict[str, Any]:
+        """Clusters (one happening, many reports), latest first report first."""
+        found = sorted(store.clusters(), key=lambda c: (c.first_reported or "", c.id), reverse=True)
+        page = found[offset:offset + limit]
+        return {
+            "clusters": [
+                {
+                    "id": c.id,
+                    "type": c.type,
+                    "first_reported": c.first_reported,
+                    "status": c.status,
+                    "independent_outlets": c.independent_outlets,
+                    "outlets": c.outlets,
+                    "events": c.event_ids,
+                    "documents": c.doc_ids,
+                }
+                for c in page
+            ],
+            "total": len(found),
+            "limit": limit,
+            "offset": offset,
+        }
+
+    @app.get("/api/alerts", tags=["assessment"])
+    def alerts(limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> dict[str, Any]:
+        """The alert rules evaluated over the store now (nothing is recorded), latest first.
+
+        Each alert is the `alerts --json` contract plus `event_ids`: its cluster ids expanded."""
+        from borderwatch.assess import subjects
+        from borderwatch.assess.rules import Assessor, load_rules
+
+        assessor = Assessor(load_rules(config.assess.rule), config.geo.thresholds)
+        found = sorted(assessor.assess(subjects(store)), key=lambda a: (a.as_of, a.id), reverse=True)
+        members = {c.id: c.event_ids for c in store.clusters()}
+        records = []
+        for alert in found[offset:offset + limit]:
+            record = alert.to_contract()
+            record["event_ids"] = [e for key in alert.events for e in members.get(key, [key])]
+            records.append(record)
+        return {"alerts": records, "total": len(found), "limit": limit, "offset": offset}
+
+    @app.get("/api/indicators", tags=["assessment"])
+    def indicators(
+        border: Annotated[
+            str | None, Query(pattern=r"^[A-Za-z]{3}-[A-Za-z]{3}$", description="e.g. BLR-UKR")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Daily counts per event type along one border pair, with the mean of the 30 days before
+        each day; without `border`, the border pairs that have any current events."""
+        from borderwatch.assess.indicators import daily_indicators
+
+        series = daily_indicators(e.event for e in store.query_events(include_historical=False))
+        if border is None:
+            return {
+                "borders": [
+                    {"border": key, "events": sum(sum(d.counts.values()) for d in days.values()),
+                     "first": min(days).isoformat(), "last": max(days).isoformat()}
+                    for key, days in sorted(series.items())
+                ]
+            }
+        key = "-".join(sorted(border.upper().split("-")))
+        days = series.get(key, {})
+        if not days:
+            return {"border": key, "types": [], "baseline_days": BASELINE_DAYS, "days": []}
+        last = max(days)
+        first = max(min(days), last - timedelta(days=TIMELINE_MAX_DAYS - 1))
+        totals = {d: sum(ind.counts.values()) for d, ind in days.items()}
+        rows = []
+        day = first
+        while day <= last:
+            past = sum(totals.get(day - timedelta(days=i), 0) for i in range(1, BASELINE_DAYS + 1))
+            counts = dict(days[day].counts) if day in days else {}
+            rows.append({"day": day.isoformat(), "counts": counts, "total": totals.get(day, 0),
+                         "mean30": round(past / BASELINE_DAYS, 3)})
+            day += timedelta(days=1)
+        types = sorted({t for ind in days.values() for t in ind.counts})
+        return {"border": key, "types": types, "baseline_days": BASELINE_DAYS, "days": rows}
+
+    # --- geography --------------------------------------------------------------------------
+
+    @app.get("/api/places", tags=["geography"])
+    def places(
+        filters: Filters, limit: Annotated[int, Query(ge=1, le=5000)] = 2000, offset: Offset = 0
+    ) -> dict[str, Any]:
+        """Located events as a GeoJSON FeatureCollection: admin-1 places as their (simplified)
+        polygons when the gazetteer is installed, other places as points with `radius_km`."""
+        features = []
+        for stored in store.query_events(**filters, limit=limit, offset=offset):
+            place = stored.event.place
+            if place is None or place.lat is None or place.lon is None:
+                continue
+            geometry = region = None
+            if place.precision == 2 and place.admin1:
+                region = ctx.region(place.admin1)
+            geometry = region or {"type": "Point", "coordinates": [place.lon, place.lat]}
+            proximity = stored.event.proximity or {}
+            features.append(_feature(geometry, {
+                "event": stored.id,
+                "doc": stored.doc_id,
+                "type": stored.event.type,
+                "name": place.name,
+                "country": place.country,
+                "admin1": place.admin1,
+                "precision": place.precision,
+                "radius_km": place.radius_km,
+                "lat": place.lat,
+                "lon": place.lon,
+                "area": region is not None,
+                "date": stored.event.date.start,
+                "historical": stored.event.historical,
+                "stance": stored.event.claim.stance,
+                "border_km": proximity.get("border_km"),
+                "border_with": proximity.get("border_with"),
+            }))
+        return {"type": "FeatureCollection", "features": features}
+
+    @app.get("/api/sites", tags=["geography"])
+    def sites() -> dict[str, Any]:
+        """Critical sites (the packaged nuclear plants and configured layers) as GeoJSON points."""
+        from borderwatch.geo.sites import load_sites
+
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                _feature({"type": "Point", "coordinates": [s.lon, s.lat]},
+                         {"id": s.id, "name": s.name, "kind": s.kind, "country": s.country,
+                          "status": s.status})
+                for s in load_sites([Path(p) for p in config.geo.site_files])
+            ],
+        }
+
+    @app.get("/api/borders", tags=["geography"])
+    def borders() -> Response:
+        """Country outlines as GeoJSON, simplified for display (empty without a gazetteer)."""
+        return Response(ctx.borders(), media_type="application/geo+json")
+
+    @app.get("/api/meta", tags=["meta"])
+    def meta() -> dict[str, Any]:
+        """What the page needs to draw filters and range rings."""
+        return {
+            "event_types": list(EVENT_TYPES),
+            "thresholds": dict(config.geo.thresholds),
+            "gazetteer": ctx.gazetteer is not None,
+            "ingest": ctx.token is not None,
+        }
+
+    # --- ingest -----------------------------------------------------------------------------
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        if ctx.token is None:
+            raise HTTPException(403, "ingest is disabled: no token configured")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), ctx.token.encode()):
+            raise HTTPException(403, "a valid bearer token is required")
+
+    @app.post("/api/ingest", tags=["ingest"], dependencies=[Depends(require_token)])
+    def ingest(body: IngestRequest) -> dict[str, Any]:
+        """Analyse one article with the pipeline and store it (needs the configured bearer token)."""
+        from borderwatch.assess.cluster import assign_clusters
+        from borderwatch.ingest import document_from_record
+
+        try:
+            document = document_from_record(body.model_dump(exclude_none=True), "api:ingest", config.ingest)
+        except IngestError as exc:
+            raise HTTPException(422, exc.message) from exc
+        with ctx.ingest_lock:
+            pipeline = ctx.pipeline()
+            analysis = next(iter(pipeline.analyse([document])))
+        if analysis.error:
+            raise HTTPException(422, analysis.error)
+        result = store.save(analysis)
+        assign_clusters(store, result.doc_id)
+        with store.transaction(f"cannot read document {result.doc_id}") as session:
+            row = session.get(DocumentRow, result.doc_id)
+            ids = [e.id for e in sorted(row.events, key=lambda e: e.seq)] if row is not None else []
+        return {"doc": result.doc_id, "new_document": result.new_document,
+                "events_added": result.events_added, "events": ids}
+
+    return app
