@@ -193,3 +193,36 @@ def test_seed_and_two_more_reports_make_one_cluster_and_one_alert(pipeline: Pipe
     cited_docs = {e.doc for e in alert.evidence}
     assert len(cited_docs) == 3, "the alert cites sentences from all three reports"
     assert "2022" not in " ".join(e.text for e in alert.evidence)
+
+
+def test_nuclear_rule_only_counts_nuclear_sites(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A user's dam layer next to the fighting must not raise the nuclear-plant rule."""
+    from borderwatch.assess import assessor, subjects
+    from borderwatch.config import GeoConfig
+
+    dams = tmp_path / "dams.csv"
+    dams.write_text(
+        "id,name,kind,country,lat,lon,status,source\n"
+        "dam-test,Test Dam,dam,UKR,48.62,38.00,operating,written for this test\n",
+        encoding="utf-8",
+    )
+    config = Config(geo=GeoConfig(site_files=(str(dams),)))
+    store = open_store(f"sqlite:///{tmp_path / 'dam.sqlite'}")
+    try:
+        doc = document_from_record(
+            {
+                "id": "d",
+                "published": "2024-08-25",
+                "text": "Russian forces shelled positions near Bakhmut on Sunday.",
+            },
+            "test:d",
+            IngestConfig(),
+        )
+        (analysis,) = Pipeline(config).analyse([doc])
+        store.save(analysis)
+        sites = [s["id"] for e in analysis.events for s in (e.proximity or {}).get("sites", [])]
+        assert "dam-test" in sites, "the dam is near the event"
+        rules = {a.rule for a in assessor(config).assess(subjects(store))}
+        assert "armed-activity-near-nuclear-plant" not in rules
+    finally:
+        store.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from borderwatch.assess.rules import Assessor, Subject, load_rules
 from borderwatch.config import Config
+from borderwatch.geo.sites import load_sites
 from borderwatch.models import Alert
 from borderwatch.store import Store
 
@@ -31,5 +34,10 @@ def fresh_alerts(store: Store, config: Config) -> list[Alert]:
 
 
 def _assess(store: Store, config: Config) -> list[tuple[Alert, bool]]:
-    assessor = Assessor(load_rules(config.assess.rule), config.geo.thresholds)
-    return [(alert, store.save_alert(alert)) for alert in assessor.assess(subjects(store))]
+    return [(alert, store.save_alert(alert)) for alert in assessor(config).assess(subjects(store))]
+
+
+def assessor(config: Config) -> Assessor:
+    """The configured rules, thresholds and critical-site kinds."""
+    kinds = {site.id: site.kind for site in load_sites([Path(p) for p in config.geo.site_files])}
+    return Assessor(load_rules(config.assess.rule), config.geo.thresholds, kinds)

@@ -30,6 +30,7 @@ _KINDS = {"proximity", "surge"}
 _LABELS = {"MOBILIZE": "troop concentration or movement", "FIGHT": "fighting", "ASSAULT": "attacks",
            "THREATEN": "threats", "COERCE": "coercion"}
 _KEYS = {
+    "site_kinds",
     "id",
     "kind",
     "types",
@@ -56,6 +57,7 @@ class Rule:
     site_km: float | None = None
     escalate_site_km: float | None = None
     exercise_precedent: frozenset[str] = frozenset()
+    site_kinds: frozenset[str] = frozenset()
     baseline_days: int = 30
     min_count: int = 3
     min_score: float = 3.0
@@ -82,6 +84,7 @@ def _rule(raw: Mapping[str, Any], source: str) -> Rule:
         site_km=raw.get("site_km"),
         escalate_site_km=raw.get("escalate_site_km"),
         exercise_precedent=frozenset(raw.get("exercise_precedent", ())),
+        site_kinds=frozenset(raw.get("site_kinds", ())),
         baseline_days=int(raw.get("baseline_days", 30)),
         min_count=int(raw.get("min_count", 3)),
         min_score=float(raw.get("min_score", 3.0)),
@@ -141,6 +144,8 @@ class Assessor:
 
     rules: list[Rule]
     thresholds: Mapping[str, float]
+    site_kinds: Mapping[str, str] = field(default_factory=dict)
+    """Critical-site id → kind ("nuclear-power-plant", "dam"), for rules about one kind of site."""
     _limits: dict[str, float] = field(default_factory=dict)
 
     def border_limit(self, rule: Rule) -> float | None:
@@ -182,7 +187,8 @@ class Assessor:
             return math.inf if low is None else float(low)
 
         def nearest_site(e: Event) -> tuple[float, dict[str, Any] | None]:
-            sites = (e.proximity or {}).get("sites") or []
+            sites = [s for s in (e.proximity or {}).get("sites") or []
+                     if not rule.site_kinds or self.site_kinds.get(s["id"]) in rule.site_kinds]
             best = min(sites, key=lambda s: s["km"], default=None)
             return (best["km"], best) if best else (math.inf, None)
 

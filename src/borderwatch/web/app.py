@@ -349,11 +349,9 @@ def create_app(
         """The alert rules evaluated over the store now (nothing is recorded), latest first.
 
         Each alert is the `alerts --json` contract plus `event_ids`: its cluster ids expanded."""
-        from borderwatch.assess import subjects
-        from borderwatch.assess.rules import Assessor, load_rules
+        from borderwatch.assess import assessor, subjects
 
-        assessor = Assessor(load_rules(config.assess.rule), config.geo.thresholds)
-        found = sorted(assessor.assess(subjects(store)), key=lambda a: (a.as_of, a.id), reverse=True)
+        found = sorted(assessor(config).assess(subjects(store)), key=lambda a: (a.as_of, a.id), reverse=True)
         members = {c.id: c.event_ids for c in store.clusters()}
         records = []
         for alert in found[offset:offset + limit]:
