@@ -61,7 +61,7 @@ COUNTRIES_FILE = ("world-atlas", "countries-10m.json")
 TOPO2GEO = ("topojson-client", "bin/topo2geo")
 
 ISO_3166_2 = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
-"""Natural Earth marks regions without an ISO code with placeholders such as "XK-X02~"."""
+"""Natural Earth marks regions without an ISO code with stand-in codes such as "XK-X02~"."""
 
 TYPE_SYNONYMS = {
     "voblasts": ("oblast", "region"),
