@@ -79,6 +79,7 @@ def test_the_cli_has_the_documented_commands() -> None:
         "clusters",
         "watch",
         "serve",
+        "report",
     }
 
 

@@ -718,3 +718,33 @@ def serve(
     err.print(f"serving {escape(_db_url(db, config))} on http://{escape(host)}:{port}/"
               + ("" if token else " (ingest disabled)"))
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def report(
+    border: Annotated[str, typer.Option("--border", help="Border pair as two ISO3 codes, e.g. BLR-UKR.")],
+    since: Annotated[str, typer.Option("--since", help="First day of the period (ISO date).")],
+    output: Annotated[Path, typer.Option("--out", help="Folder to write index.html, map.png, timeline.png.")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day of the period (default: the latest event's day).")
+    ] = None,
+    db: DbOpt = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Write a static briefing for one border: HTML with the alerts and events, a map and a timeline."""
+    from borderwatch.report import parse_border, write_report
+
+    try:
+        border = parse_border(border)
+    except BorderwatchError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--border") from exc
+    config = _config(config_file)
+    store = _open_store_or_exit(db, config)
+    try:
+        index = write_report(store, config, border, since, until, output)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    err.print(f"briefing written: {escape(str(index))}")
