@@ -141,7 +141,7 @@ def test_open_creates_folder_schema_and_records_the_head_revision(tmp_path: Path
     assert path.is_file()
     assert {"documents", "document_urls", "events", "place_mentions", "alembic_version"} <= tables
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version == head == "0002"
+    assert version == head == "0003"
 
 
 def test_migrated_schema_matches_the_orm_models(store: Store) -> None:

@@ -6,6 +6,7 @@ Exit codes: 0 all inputs processed, 1 some inputs failed (each listed with its r
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -717,6 +718,9 @@ def serve(
         raise typer.Exit(1) from exc
     err.print(f"serving {escape(_db_url(db, config))} on http://{escape(host)}:{port}/"
               + ("" if token else " (ingest disabled)"))
+    # The models, gazetteer and app are long-lived: moving them out of the collector's reach
+    # removes the full-collection pauses that otherwise put ~5% of queries over 100 ms.
+    gc.freeze()
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 

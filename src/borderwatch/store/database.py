@@ -205,9 +205,9 @@ class Store:
             stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
         if not include_historical:
             stmt = stmt.where(EventRow.historical.is_(False))
+        # Spelled as `ix_events_listing` is, so a page walks that index instead of sorting.
         stmt = stmt.order_by(
-            EventRow.date_start.is_(None), EventRow.date_start.desc(), EventRow.doc_id,
-            EventRow.seq,
+            EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,
         ).limit(limit).offset(offset)
         with self._translated("cannot query events"), self._sessions() as session:
             return [stored_event(row) for row in session.scalars(stmt)]
