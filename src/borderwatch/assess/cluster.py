@@ -355,20 +355,32 @@ def _best_cluster(
             continue
         # A member that names no actor may join, but must not bridge two sides into one happening
         # ("Ukraine deployed troops" must not join a Belarusian build-up through an actorless report).
-        if not _overlap_or_empty(_codes(event.actors), set().union(*(_codes(m.actors) for m in members))):
+        if not _overlap_or_empty(_codes(event.actors), _member_codes(members)):
             continue
         sibling = any(roots.get(member.doc_id, member.doc_id) in family for member in members)
         if sibling:
-            score = 2.0  # the cluster of the document (or its copies) first, whatever the meaning
+            score: float | None = 2.0  # the cluster of the document (or its copies) first
         elif similarity is None:
             score = 1.0
         else:
-            score = similarity(sentences, _sentences(members))
-            if score < settings.similarity_threshold:
-                continue
+            score = _meaning(sentences, members, similarity, settings)
+        if score is None:
+            continue
         if best is None or score > best[0]:
             best = (score, cluster_id)
     return best[1] if best else None
+
+
+def _member_codes(members: Iterable[EventRow]) -> set[str]:
+    """Every actor code a cluster's members name."""
+    return set().union(*(_codes(m.actors) for m in members))
+
+
+def _meaning(sentences: list[str], members: list[EventRow], similarity: Similarity,
+             settings: ClusterSettings) -> float | None:
+    """The meaning similarity of an event to a cluster, or None when it falls below the threshold."""
+    score = similarity(sentences, _sentences(members))
+    return score if score >= settings.similarity_threshold else None
 
 
 def _denied_cluster(
@@ -386,19 +398,17 @@ def _denied_cluster(
     sentences = _sentences([event])
     for cluster_id, members in candidates.items():
         members = [m for m in members if m.type != "REJECT"]
-        if not members or not deniers & set().union(*(_codes(m.actors) for m in members)):
+        if not members or not deniers & _member_codes(members):
             continue
         if not any(places_compatible(event.place, m.place, settings.place_margin_km)
                    and dates_compatible(event, m, settings) for m in members):
             continue
         if similarity is None:
-            if not _mentions_trigger(sentences, members):
-                continue
-            score = 1.0
+            score: float | None = 1.0 if _mentions_trigger(sentences, members) else None
         else:
-            score = similarity(sentences, _sentences(members))
-            if score < settings.similarity_threshold:
-                continue
+            score = _meaning(sentences, members, similarity, settings)
+        if score is None:
+            continue
         if best is None or score > best[0]:
             best = (score, cluster_id)
     return best[1] if best else None
