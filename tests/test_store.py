@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -109,8 +108,14 @@ def db_url(path: Path) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(db_url(tmp_path / "store.sqlite")) as opened:
+def store_url(tmp_path: Path) -> str:
+    """The database the backend-neutral tests open: SQLite here, PostgreSQL in test_store_postgres."""
+    return db_url(tmp_path / "store.sqlite")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
         yield opened
 
 
@@ -158,11 +163,10 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_enforced(store: Store) -> Non
             conn.execute(text("INSERT INTO document_urls (doc_id, url) VALUES ('nope', 'u')"))
 
 
-def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
-    url = db_url(tmp_path / "store.sqlite")
-    with open_store(url) as store:
+def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None:
+    with open_store(store_url) as store:
         store.save(analysis_a())
-    with open_store(url) as store:
+    with open_store(store_url) as store:
         assert store.counts().documents == 1
         with store.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
@@ -214,13 +218,11 @@ def test_unusable_sqlite_path_is_a_store_error(tmp_path: Path) -> None:
     assert str(blocker) in str(caught.value)
 
 
-def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
-    open_store(db_url(path)).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+def test_database_from_a_newer_version_is_refused(store_url: str) -> None:
+    with open_store(store_url) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match=r"cannot migrate the store.*9999"):
-        open_store(db_url(path))
+        open_store(store_url)
 
 
 def test_failed_analysis_is_refused(store: Store) -> None:
@@ -237,21 +239,24 @@ def test_bad_since_date_is_a_store_error(store: Store) -> None:
 
 # --- saving -------------------------------------------------------------------------------
 
-def test_save_writes_document_urls_events_and_mentions(store: Store, tmp_path: Path) -> None:
+def test_save_writes_document_urls_events_and_mentions(store: Store) -> None:
     result = store.save(analysis_a())
     assert (result.doc_id, result.new_document, result.events_added, result.new_url) == (
         A_ID, True, 3, True)
     counts = store.counts()
     assert (counts.documents, counts.events, counts.urls) == (1, 3, 1)
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
-        mentions = conn.execute(
-            "SELECT start_char, end_char, text, place FROM place_mentions ORDER BY start_char"
-        ).fetchall()
-        codes = conn.execute("SELECT actor_codes, recipient_codes FROM events WHERE id = ?",
-                             (ACCUSE,)).fetchone()
+    with store.engine.connect() as conn:
+        # Read as SQL sees it: an absent place is NULL, not the JSON text 'null'.
+        mentions = conn.execute(text(
+            "SELECT start_char, end_char, text, place IS NULL, CAST(place AS TEXT) FROM place_mentions"
+            " ORDER BY start_char"
+        )).fetchall()
+        codes = conn.execute(text("SELECT actor_codes, recipient_codes FROM events WHERE id = :id"),
+                             {"id": ACCUSE}).one()
     assert [m[2] for m in mentions] == ["Minsk", "Gomel"]
-    assert mentions[0][3] is None and "BY-HO" in mentions[1][3]
-    assert codes == (" UKR ", " BLR ")
+    assert mentions[0][3] and mentions[0][4] is None
+    assert not mentions[1][3] and "BY-HO" in mentions[1][4]
+    assert tuple(codes) == (" UKR ", " BLR ")
 
 
 def test_documents_iterates_the_stored_documents(store: Store) -> None:
@@ -290,10 +295,9 @@ def test_same_text_from_a_second_url_records_only_the_url(store: Store) -> None:
 
 
 def test_losing_a_race_to_another_writer_records_just_the_url(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = db_url(tmp_path / "store.sqlite")
-    with open_store(url) as first, open_store(url) as second:
+    with open_store(store_url) as first, open_store(store_url) as second:
         real_row = database.document_row
 
         def other_writer_wins(analysis: Analysis) -> DocumentRow:
@@ -314,27 +318,25 @@ def test_document_without_url_records_none(store: Store) -> None:
     assert store.counts().urls == 0
 
 
-def test_failure_midway_leaves_no_trace_of_that_document(tmp_path: Path) -> None:
-    url = db_url(tmp_path / "store.sqlite")
-    with open_store(url) as store:
+def test_failure_midway_leaves_no_trace_of_that_document(store_url: str) -> None:
+    with open_store(store_url) as store:
         store.save(analysis_b())
         broken = analysis_a()
         # The document row is inserted before events; this event's JSON then fails to encode.
         broken.events[2].proximity = {"sites": [object()]}
         with pytest.raises(StoreError, match=r"cannot save a\.txt") as caught:
             store.save(broken)
-        assert str(tmp_path / "store.sqlite") in str(caught.value)
+        assert store.url in str(caught.value)
         assert "not JSON serializable" in str(caught.value)
         counts = store.counts()
         assert (counts.documents, counts.events, counts.urls) == (1, 2, 1)
         assert store.save(analysis_a()).new_document  # the store is still usable
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
-        assert conn.execute("SELECT count(*) FROM place_mentions").fetchone() == (2,)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM place_mentions")).scalar_one() == 2
 
 
-def test_killed_process_leaves_no_half_written_document(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
-    with open_store(db_url(path)) as store:
+def test_killed_process_leaves_no_half_written_document(store_url: str) -> None:
+    with open_store(store_url) as store:
         store.save(analysis_b())
     child = textwrap.dedent(f"""
         import os
@@ -343,7 +345,7 @@ def test_killed_process_leaves_no_half_written_document(tmp_path: Path) -> None:
         from borderwatch.store import open_store
         from borderwatch.store.schema import EventRow
 
-        store = open_store({db_url(path)!r})
+        store = open_store({store_url!r})
         # Die abruptly once the document row and one event are already inserted.
         event.listen(EventRow, "after_insert", lambda *args: os._exit(17))
         doc = Document(source="doomed", raw_text="doomed text", clean_text="doomed text",
@@ -353,7 +355,7 @@ def test_killed_process_leaves_no_half_written_document(tmp_path: Path) -> None:
     finished = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
                               timeout=60)
     assert finished.returncode == 17, finished.stderr
-    with open_store(db_url(path)) as store:
+    with open_store(store_url) as store:
         counts = store.counts()
         assert (counts.documents, counts.events, counts.urls) == (1, 2, 1)
         assert [doc.id for doc in store.documents()] == [B_ID]
