@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from borderwatch.assess.cluster import assign_clusters
-from borderwatch.config import Config
+from borderwatch.config import Config, WebConfig, load_config
+from borderwatch.errors import ConfigError
 from borderwatch.ingest import document_from_record
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import open_store
 from borderwatch.web import create_app
-from borderwatch.web.app import CONTENT_SECURITY_POLICY
+from borderwatch.web.app import CONTENT_SECURITY_POLICY, query_events_sql
 from conftest import needs_gazetteer
 
 pytestmark = needs_gazetteer
@@ -58,6 +60,14 @@ ARTICLES: list[dict[str, Any]] = [
         "text": "In February 2022 Russian forces crossed from Belarus into northern Ukraine and advanced "
         "towards Kyiv. On Wednesday Poland deployed additional troops to its border with Belarus near "
         "Brest.",
+    },
+    {
+        "id": "grodno",
+        "title": "Minsk denies troop moves near Grodno",
+        "url": "https://third.example.test/grodno",
+        "published": "2024-09-05",
+        "text": "Belarus denied on Thursday that its troops had moved to the border with Lithuania near "
+        "Grodno, the defence ministry in Minsk said.",
     },
 ]
 
@@ -152,6 +162,73 @@ def test_country_date_and_text_filters(client: TestClient) -> None:
     assert kupiansk
     assert all("kupiansk" in " ".join(x["text"] for x in e["evidence"]).lower() for e in kupiansk)
     assert client.get("/api/events", params={"since": "yesterday"}).status_code == 422
+
+
+def border_of(event: dict[str, Any]) -> set[str | None]:
+    return {(event["place"] or {}).get("country"), (event["proximity"] or {}).get("border_with")}
+
+
+def test_border_pair_filter_uses_the_place_country_and_its_neighbour(client: TestClient) -> None:
+    pair = events(client, border="BLR-UKR")["events"]
+    assert pair and all(border_of(e) == {"BLR", "UKR"} for e in pair)
+    assert {e["type"] for e in pair} >= {"MOBILIZE"}
+    assert [e["id"] for e in events(client, border="ukr-blr")["events"]] == [e["id"] for e in pair]
+    everything = events(client, historical="true", limit=1000)["events"]
+    expected = {e["id"] for e in everything if border_of(e) == {"BLR", "UKR"}}
+    with_history = events(client, border="BLR-UKR", historical="true")["events"]
+    assert {e["id"] for e in with_history} == expected
+    assert any(e["historical"] for e in with_history) and not any(e["historical"] for e in pair)
+    polish = events(client, border="BLR-POL")["events"]
+    assert polish and not {e["id"] for e in polish} & expected
+    assert events(client, border="FIN-NOR")["events"] == []
+    places = client.get("/api/places", params={"border": "BLR-UKR"}).json()["features"]
+    assert places and {f["properties"]["event"] for f in places} <= {e["id"] for e in pair}
+    for bad in ("BLR", "BLR-UKR-POL", "BLR-BLR", "B1R-UKR"):
+        assert client.get("/api/events", params={"border": bad}).status_code == 422, bad
+
+
+def test_claimant_and_stance_filters(client: TestClient) -> None:
+    everything = events(client, limit=1000)["events"]
+    by_ukraine = events(client, claimant="ukr")["events"]
+    assert by_ukraine and all(e["claim"]["claimant"]["code"] == "UKR" for e in by_ukraine)
+    assert {e["id"] for e in by_ukraine} == {
+        e["id"] for e in everything if (e["claim"]["claimant"] or {}).get("code") == "UKR"
+    }
+    for stance in ("asserted", "alleged", "denied"):
+        found = events(client, stance=stance)["events"]
+        assert found, stance
+        assert {e["id"] for e in found} == {e["id"] for e in everything if e["claim"]["stance"] == stance}
+    (denial,) = events(client, stance="denied", claimant="BLR")["events"]
+    assert denial["type"] == "MOBILIZE" and "denied" in denial["evidence"][0]["text"]
+    (gomel,) = events(client, border="UKR-BLR", claimant="UKR", stance="alleged")["events"]
+    assert gomel["type"] == "MOBILIZE" and gomel["place"]["admin1"] == "BY-HO"
+    assert client.get("/api/events", params={"stance": "rumoured"}).status_code == 422
+    assert client.get("/api/events", params={"claimant": "<script>"}).status_code == 422
+
+
+def test_places_hide_historical_events_by_default(client: TestClient) -> None:
+    default = client.get("/api/places").json()["features"]
+    everything = client.get("/api/places", params={"historical": "true"}).json()["features"]
+    assert default and not any(f["properties"]["historical"] for f in default)
+    assert any(f["properties"]["historical"] for f in everything)
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"types": ["MOBILIZE", "FIGHT"]}, {"country": "POL"}, {"include_historical": True},
+    {"text": "kupiansk"}, {"text": "100%_"}, {"limit": 2, "offset": 1},
+])
+def test_the_claim_filter_query_matches_the_store(
+    store_url: tuple[str, Config], filters: dict[str, Any]
+) -> None:
+    """The web layer's statement with the three extra filters must not drift from the store's."""
+    store = open_store(store_url[0])
+    try:
+        for since, until in ((None, None), (date(2024, 9, 3), date(2024, 9, 4))):
+            dated = {**filters, "since": since, "until": until}
+            mine = [e.id for e in query_events_sql(store, **dated)]
+            assert mine == [e.id for e in store.query_events(**dated)]
+    finally:
+        store.close()
 
 
 def test_pagination_walks_every_event_once(client: TestClient) -> None:
@@ -261,13 +338,77 @@ def test_sites_and_borders(client: TestClient) -> None:
 # --- security, page, OpenAPI -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/api/events", "/api/events/0000", "/static/app.js", "/openapi.json",
-                                  "/vendor/leaflet/leaflet.js"])
-def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+def assert_security_headers(response: Any, policy: str = CONTENT_SECURITY_POLICY) -> None:
+    assert response.headers["content-security-policy"] == policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/events", "/api/events/0000", "/static/app.js", "/openapi.json",
+                                  "/vendor/leaflet/leaflet.js", "/api/nothing", "/static/nothing.js",
+                                  "/api/events?limit=0", "/api/borders", "/api/places?border=BLR-UKR"])
+def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert_security_headers(response)
+
+
+def test_host_check_refusals_and_server_errors_carry_the_security_headers(
+    store_url: tuple[str, Config],
+) -> None:
+    url, config = store_url
+    app = create_app(url, config, allowed_hosts=["127.0.0.1"])
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("planted failure")
+
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as local:
+        assert local.get("/api/meta").status_code == 200
+        refused = local.get("/api/meta", headers={"Host": "attacker.example"})
+        assert refused.status_code == 400
+        assert_security_headers(refused)
+        assert_security_headers(local.get("/", headers={"Host": "attacker.example"}))
+        failed = local.get("/boom")
+        assert failed.status_code == 500 and "planted" not in failed.text
+        assert_security_headers(failed)
+
+
+# --- configuration: the optional tile server -------------------------------------------------
+
+OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def test_web_table_is_read_from_the_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "bw.toml"
+    path.write_text(f'[web]\ntile_url = "{OSM}"\ntile_attribution = "© OpenStreetMap contributors"\n'
+                    '[watch]\nfeeds = []\n', encoding="utf-8")
+    web = load_config(path).web
+    assert web.tile_url == OSM and web.tile_attribution == "© OpenStreetMap contributors"
+    assert web.tile_origin == "https://tile.openstreetmap.org"
+    assert load_config(None).web.tile_url is None
+    for bad in ('tile_url = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"',
+                'tile_url = "javascript:alert(1)//{z}/{x}/{y}"', 'tile_url = "https://a.test/{z}/{x}.png"',
+                "tile_url = \"https://a.test';img-src *;/{z}/{x}/{y}\"", 'tile_zoom = 3'):
+        path.write_text(f"[web]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError):
+            load_config(path)
+
+
+def test_without_a_tile_url_the_policy_allows_nothing_external(client: TestClient) -> None:
+    assert client.get("/api/meta").json()["tiles"] is None
+    assert "img-src 'self' data:;" in CONTENT_SECURITY_POLICY
+    assert "http" not in CONTENT_SECURITY_POLICY and "*" not in CONTENT_SECURITY_POLICY
+
+
+def test_a_tile_url_allows_exactly_its_origin(store_url: tuple[str, Config]) -> None:
+    url, config = store_url
+    config = replace(config, web=WebConfig(tile_url=OSM, tile_attribution="© OpenStreetMap"))
+    with TestClient(create_app(url, config)) as online:
+        policy = online.get("/").headers["content-security-policy"]
+        assert "img-src 'self' data: https://tile.openstreetmap.org;" in policy
+        assert policy.replace(" https://tile.openstreetmap.org", "") == CONTENT_SECURITY_POLICY
+        assert online.get("/api/nothing").headers["content-security-policy"] == policy
+        assert online.get("/api/meta").json()["tiles"] == {"url": OSM, "attribution": "© OpenStreetMap"}
 
 
 def test_page_has_no_inline_script_or_style(client: TestClient) -> None:
@@ -296,7 +437,8 @@ def test_openapi_lists_the_paths(client: TestClient) -> None:
         "/api/indicators", "/api/places", "/api/sites", "/api/borders", "/api/ingest",
     } <= set(spec["paths"])
     names = {p["name"] for p in spec["paths"]["/api/events"]["get"]["parameters"]}
-    assert {"type", "country", "since", "until", "text", "historical", "limit", "offset"} <= names
+    assert {"type", "country", "since", "until", "text", "historical", "border", "claimant", "stance",
+            "limit", "offset"} <= names
     assert client.get("/docs").status_code == 404  # its CDN scripts would break the CSP
 
 

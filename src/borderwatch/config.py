@@ -5,10 +5,12 @@ Defaults live in the dataclasses below; a user's file (``--config FILE``) overri
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -65,12 +67,56 @@ class AssessConfig:
     """Extra alert rules ([[assess.rule]] tables, same shape as data/rules.toml; same id replaces)."""
 
 
+_TILE_PLACEHOLDERS = re.compile(r"\{[zxy]\}")
+_LITERAL_HOST = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
+
+
+def tile_origin(url: str) -> str:
+    """"https://tile.openstreetmap.org" for a tile template: the one origin the CSP will allow.
+
+    The host must be literal: an {s} subdomain template would need a CSP wildcard."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _LITERAL_HOST.fullmatch(parts.netloc):
+        raise ConfigError(
+            f"[web] tile_url must be an http(s) URL with a literal host (no {{s}}, no credentials): {url!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The dashboard's optional online basemap; unset, the page loads nothing from elsewhere."""
+
+    tile_url: str | None = None
+    """A raster tile template such as "https://tile.openstreetmap.org/{z}/{x}/{y}.png"; the
+    Content-Security-Policy then allows images from exactly its origin."""
+    tile_attribution: str = ""
+    """The credit the tile provider requires, shown as plain text on the map."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tile_attribution, str):
+            raise ConfigError("[web] tile_attribution must be a string")
+        if self.tile_url is None:
+            return
+        if not isinstance(self.tile_url, str):
+            raise ConfigError("[web] tile_url must be a string")
+        tile_origin(self.tile_url)  # refuse a bad URL at load time, not on the first request
+        missing = {"{z}", "{x}", "{y}"} - set(_TILE_PLACEHOLDERS.findall(self.tile_url))
+        if missing:
+            raise ConfigError(f"[web] tile_url lacks {', '.join(sorted(missing))}: {self.tile_url!r}")
+
+    @property
+    def tile_origin(self) -> str | None:
+        return tile_origin(self.tile_url) if self.tile_url else None
+
+
 @dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
     geo: GeoConfig = field(default_factory=GeoConfig)
     assess: AssessConfig = field(default_factory=AssessConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     db_url: str | None = None
     """SQLAlchemy URL of the store; None means the SQLite file in the user's data directory."""
 

@@ -2,9 +2,10 @@
 
 `create_app` builds a FastAPI app over one store. Everything is read-only except
 `POST /api/ingest`, which runs the real pipeline and is refused (403) unless a bearer token was
-configured. Every response carries a strict Content-Security-Policy: the page loads only its own
-scripts and styles (Leaflet is served from the installed npm package, never a CDN), and the
-browser code puts article-derived text into the page as text, never as markup.
+configured. Every response, errors included, carries a strict Content-Security-Policy: the page
+loads only its own scripts and styles (Leaflet is served from the installed npm package, never a
+CDN) and images from itself, plus the one tile server `[web] tile_url` names, if any; the browser
+code puts article-derived text into the page as text, never as markup.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
@@ -23,8 +23,12 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import load_only, selectinload
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError, GeoError, IngestError
@@ -35,16 +39,53 @@ from borderwatch.store.schema import DocumentRow, EventRow
 
 STATIC = Path(__file__).parent / "static"
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-"""Sent with every response, API and static files alike."""
+def content_security_policy(tile_origin: str | None = None) -> str:
+    """The page's policy: everything from this server only; images also from the tile server."""
+    images = "'self' data:" + (f" {tile_origin}" if tile_origin else "")
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+"""The policy without a tile server: nothing outside this server, ever."""
+
+
+def security_headers(tile_origin: str | None = None) -> dict[str, str]:
+    """Sent with every response: API, static files, 404s and the Host check's 400 alike."""
+    return {
+        "Content-Security-Policy": content_security_policy(tile_origin),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+
+
+class SecurityHeadersMiddleware:
+    """Plain ASGI middleware that stamps the headers on every response start.
+
+    Added last, so it wraps the Host check and the error handlers too (a decorator-style HTTP
+    middleware would sit inside them and miss their responses), and cheaper per request."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 BORDER_TOLERANCE = 0.02
 """Degrees: country outlines are simplified this much for display only (never for distances)."""
@@ -82,11 +123,28 @@ def event_filters(
         str | None, Query(max_length=200, description="Substring of the evidence sentences.")
     ] = None,
     historical: Annotated[bool, Query(description="Include background (historical) events.")] = False,
+    border: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z]{3}-[A-Za-z]{3}$",
+              description="Border pair, e.g. BLR-UKR: the event's country and the neighbour across "
+                          "its nearest border, in either order."),
+    ] = None,
+    claimant: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{1,63}$",
+              description="Who claims the event: an ISO3 code or a group's slug (wagner-group)."),
+    ] = None,
+    stance: Annotated[
+        Literal["asserted", "alleged", "denied"] | None, Query(description="How the claimant puts it.")
+    ] = None,
 ) -> dict[str, Any]:
     types = [t.strip().upper() for t in type_ or [] if t.strip()]
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
         raise HTTPException(422, f"unknown event type(s): {', '.join(unknown)}")
+    pair = tuple(sorted(border.upper().split("-"))) if border else None
+    if pair is not None and pair[0] == pair[1]:
+        raise HTTPException(422, "a border pair names two different countries")
     return {
         "types": types or None,
         "country": country.upper() if country else None,
@@ -94,11 +152,92 @@ def event_filters(
         "until": until,
         "text": text or None,
         "include_historical": historical,
+        "border": pair,
+        "claimant": claimant,
+        "stance": stance,
     }
 
 
 Filters = Annotated[dict[str, Any], Depends(event_filters)]
-"""The event filters shared by /api/events and /api/places, as `Store.query_events` arguments."""
+"""The event filters shared by /api/events and /api/places, as `query_events` arguments."""
+
+CLAIM_FILTERS = ("border", "claimant", "stance")
+"""The page's filters that `Store.query_events` does not take (yet)."""
+
+
+def query_events(
+    store: Store, *, limit: int | None = None, offset: int = 0, **filters: Any
+) -> list[StoredEvent]:
+    """`Store.query_events`, plus the border-pair, claimant and stance filters of the page.
+
+    Without those three it is the store's own query; with them, `query_events_sql` runs the same
+    statement with three more conditions (same order, so the listing index still serves it).
+    """
+    if not any(filters.get(name) for name in CLAIM_FILTERS):
+        base = {k: v for k, v in filters.items() if k not in CLAIM_FILTERS}
+        return store.query_events(**base, limit=limit, offset=offset)
+    return query_events_sql(store, limit=limit, offset=offset, **filters)
+
+
+def query_events_sql(
+    store: Store,
+    *,
+    types: list[str] | None = None,
+    country: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    text: str | None = None,
+    include_historical: bool = False,
+    border: tuple[str, str] | None = None,
+    claimant: str | None = None,
+    stance: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[StoredEvent]:
+    """The store's event query spelled out here with the claim filters added.
+
+    Mirrors `Store.query_events` condition for condition (a test compares the two on every base
+    filter); belongs in the store once its owners take the three filters there.
+    """
+    stmt = select(EventRow).options(
+        selectinload(EventRow.document).options(
+            load_only(DocumentRow.title, DocumentRow.published), selectinload(DocumentRow.urls),
+        )
+    )
+    if types is not None:
+        stmt = stmt.where(EventRow.type.in_(list(types)))
+    if country:
+        padded = f" {country} "
+        stmt = stmt.where(
+            EventRow.actor_codes.icontains(padded, autoescape=True)
+            | EventRow.recipient_codes.icontains(padded, autoescape=True)
+            | (func.upper(EventRow.place_country) == country.upper())
+        )
+    start_day = func.substr(EventRow.date_start, 1, 10)
+    if since is not None:
+        stmt = stmt.where(start_day >= since.isoformat()[:10])
+    if until is not None:
+        stmt = stmt.where(start_day <= until.isoformat()[:10])
+    if text:
+        stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
+    if not include_historical:
+        stmt = stmt.where(EventRow.historical.is_(False))
+    if border is not None:
+        a, b = border
+        neighbour = EventRow.proximity["border_with"].as_string()
+        stmt = stmt.where(or_(
+            (EventRow.place_country == a) & (neighbour == b),
+            (EventRow.place_country == b) & (neighbour == a),
+        ))
+    if claimant:
+        stmt = stmt.where(func.lower(EventRow.claimant_code) == claimant.lower())
+    if stance:
+        stmt = stmt.where(EventRow.stance == stance)
+    stmt = stmt.order_by(
+        EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,
+    ).limit(limit).offset(offset)
+    with store.transaction("cannot query events") as session:
+        return [stored_event(row) for row in session.scalars(stmt)]
 Offset = Annotated[int, Query(ge=0)]
 
 
@@ -214,6 +353,7 @@ def create_app(
     rebinding); None accepts any.
     """
     config = config or Config()
+    tile_origin = config.web.tile_origin
     store = open_store(db_url)
     ctx = _Context(store, config, ingest_token or None)
     app = FastAPI(
@@ -226,19 +366,20 @@ def create_app(
     app.state.context = ctx
     app.router.on_shutdown.append(store.close)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
+    headers = security_headers(tile_origin)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware, headers=headers)  # last added = outermost
 
     @app.exception_handler(BorderwatchError)
     async def borderwatch_error(_request: Request, exc: BorderwatchError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "stage": exc.stage}, status_code=500)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+        # Starlette answers an unhandled error outside every middleware; stamp the headers here.
+        return JSONResponse({"detail": "internal error"}, status_code=500, headers=headers)
 
     # --- the page ---------------------------------------------------------------------------
 
@@ -261,7 +402,7 @@ def create_app(
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Events matching every filter, newest first; page with `limit` and `offset`."""
-        found = store.query_events(**filters, limit=limit + 1, offset=offset)
+        found = query_events(store, **filters, limit=limit + 1, offset=offset)
         return {
             "events": [e.to_dict() for e in found[:limit]],
             "limit": limit,
@@ -406,7 +547,7 @@ def create_app(
         """Located events as a GeoJSON FeatureCollection: admin-1 places as their (simplified)
         polygons when the gazetteer is installed, other places as points with `radius_km`."""
         features = []
-        for stored in store.query_events(**filters, limit=limit, offset=offset):
+        for stored in query_events(store, **filters, limit=limit, offset=offset):
             place = stored.event.place
             if place is None or place.lat is None or place.lon is None:
                 continue
@@ -463,6 +604,10 @@ def create_app(
             "thresholds": dict(config.geo.thresholds),
             "gazetteer": ctx.gazetteer is not None,
             "ingest": ctx.token is not None,
+            "tiles": (
+                {"url": config.web.tile_url, "attribution": config.web.tile_attribution}
+                if config.web.tile_url else None
+            ),
         }
 
     # --- ingest -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Borderwatch map page. Everything derived from articles (titles, sentences, place and actor names,
 // URLs) reaches the page through textContent / createTextNode only, never as markup; links are
-// made only for http(s) URLs. The page talks to its own server only (see the CSP).
+// made only for http(s) URLs. The page talks to its own server only (see the CSP), and loads
+// images from the tile server of `[web] tile_url` when one is configured.
 "use strict";
 
 (function () {
@@ -50,6 +51,15 @@
     }
   }
 
+  function escapeHtml(value) {
+    // Leaflet renders attributions as markup: the configured credit goes in as escaped text.
+    return String(value).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  }
+
+  function idClass(id) {
+    return "bw-ev-" + String(id).replace(/[^A-Za-z0-9_-]/g, "");
+  }
+
   function badge(type) {
     const node = el("span", "badge", type);
     node.style.background = COLORS[type] || "#555";
@@ -73,19 +83,24 @@
     return {
       type: q.getAll("type").filter(Boolean),
       country: q.get("country") || "",
+      border: q.get("border") || "",
+      claimant: q.get("claimant") || "",
+      stance: q.get("stance") || "",
       since: q.get("since") || "",
       until: q.get("until") || "",
       historical: q.get("historical") === "1",
       rings: q.get("rings") === "1",
-      border: q.get("border") || "",
+      timeline: q.get("timeline") || "",
       event: q.get("event") || "",
     };
   }
 
+  const URL_KEYS = ["country", "border", "claimant", "stance", "since", "until", "timeline", "event"];
+
   function writeFilters(f) {
     const q = new URLSearchParams();
     f.type.forEach((t) => q.append("type", t));
-    for (const key of ["country", "since", "until", "border", "event"]) if (f[key]) q.set(key, f[key]);
+    for (const key of URL_KEYS) if (f[key]) q.set(key, f[key]);
     if (f.historical) q.set("historical", "1");
     if (f.rings) q.set("rings", "1");
     const search = q.toString();
@@ -95,7 +110,7 @@
   function apiQuery(f) {
     const q = new URLSearchParams();
     f.type.forEach((t) => q.append("type", t));
-    if (f.country) q.set("country", f.country);
+    for (const key of ["country", "border", "claimant", "stance"]) if (f[key]) q.set(key, f[key]);
     if (f.since) q.set("since", f.since);
     if (f.until) q.set("until", f.until);
     q.set("historical", f.historical ? "true" : "false");
@@ -107,6 +122,10 @@
     const type = $("f-type").value;
     f.type = type ? [type] : [];
     f.country = $("f-country").value.trim().toUpperCase();
+    f.border = $("f-border").value.trim().toUpperCase();
+    f.claimant = $("f-claimant").value.trim();
+    if (/^[A-Za-z]{3}$/.test(f.claimant)) f.claimant = f.claimant.toUpperCase();
+    f.stance = $("f-stance").value;
     f.since = $("f-since").value;
     f.until = $("f-until").value;
     f.historical = $("f-historical").checked;
@@ -117,6 +136,9 @@
   function filtersToForm(f) {
     $("f-type").value = f.type[0] || "";
     $("f-country").value = f.country;
+    $("f-border").value = f.border;
+    $("f-claimant").value = f.claimant;
+    $("f-stance").value = ["asserted", "alleged", "denied"].includes(f.stance) ? f.stance : "";
     $("f-since").value = f.since;
     $("f-until").value = f.until;
     $("f-historical").checked = f.historical;
@@ -154,7 +176,7 @@
       weight: selected ? 4 : alerted ? 3 : 1.5,
       fillColor: COLORS[props.type] || "#555",
       fillOpacity: props.area ? 0.25 : 0.3,
-      className: "bw-event bw-type-" + props.type + (alerted ? " bw-alerted" : ""),
+      className: "bw-event bw-type-" + props.type + " " + idClass(props.event) + (alerted ? " bw-alerted" : ""),
     };
   }
 
@@ -225,7 +247,9 @@
     try {
       const borders = await getJSON("/api/borders");
       L.geoJSON(borders, {
-        style: { color: "#6b6b6b", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1, className: "bw-border" },
+        // over an online basemap the land fill would hide the tiles: outlines only
+        style: { color: "#6b6b6b", weight: 1, fillColor: "#f4f1ea", fillOpacity: state.meta.tiles ? 0 : 1,
+          className: "bw-border" },
         interactive: false,
       }).addTo(map).bringToBack();
     } catch (err) {
@@ -262,7 +286,7 @@
       (e.recipients.map((a) => a.code).join(",") || "-");
     li.appendChild(el("div", null, who + (e.place && e.place.name ? " · " + e.place.name : "")));
     li.appendChild(el("div", "muted title", e.title || "(untitled)"));
-    if (e.historical) li.appendChild(el("span", "muted", "historical"));
+    if (e.historical) li.appendChild(el("span", "muted flag-historical", "historical"));
     li.addEventListener("click", () => openEvent(e.id));
     if (e.id === state.selected) li.classList.add("selected");
     return li;
@@ -318,6 +342,13 @@
     const data = await getJSON("/api/indicators");
     clear(select);
     const borders = data.borders.slice().sort((a, b) => b.events - a.events);
+    const pairs = $("border-pairs");
+    clear(pairs);
+    for (const b of borders) {
+      const option = el("option");
+      option.value = b.border;
+      pairs.appendChild(option);
+    }
     if (!borders.length) {
       select.hidden = true;
       $("timeline").appendChild(el("p", "muted", "No current events along a border yet."));
@@ -328,8 +359,14 @@
       option.value = b.border;
       select.appendChild(option);
     }
-    select.value = borders.some((b) => b.border === f.border) ? f.border : borders[0].border;
+    // the timeline follows the border filter unless a border was picked for it
+    const wanted = f.timeline || pairKey(f.border);
+    select.value = borders.some((b) => b.border === wanted) ? wanted : borders[0].border;
     await drawTimeline(select.value);
+  }
+
+  function pairKey(border) {
+    return border ? border.toUpperCase().split("-").sort().join("-") : "";
   }
 
   async function drawTimeline(border) {
@@ -470,6 +507,13 @@
   async function refresh() {
     const f = formToFilters();
     f.event = "";
+    const select = $("t-border");
+    const key = pairKey(f.border);
+    if (key && [...select.options].some((o) => o.value === key) && select.value !== key) {
+      f.timeline = ""; // a new border filter takes the timeline along
+      select.value = key;
+      drawTimeline(key).catch((err) => status("timeline: " + err.message));
+    }
     writeFilters(f);
     status("loading…");
     try {
@@ -480,6 +524,12 @@
     }
   }
 
+  function addTiles(tiles) {
+    if (!map || !tiles || !safeUrl(tiles.url)) return;
+    L.tileLayer(tiles.url, { maxZoom: 19, attribution: escapeHtml(tiles.attribution || ""), className: "bw-tiles" })
+      .addTo(map);
+  }
+
   async function start() {
     initMap();
     try {
@@ -487,6 +537,7 @@
     } catch (err) {
       status("meta: " + err.message);
     }
+    addTiles(state.meta.tiles);
     const select = $("f-type");
     for (const type of state.meta.event_types) {
       const option = el("option", null, type);
@@ -500,7 +551,8 @@
       refresh();
     });
     $("f-reset").addEventListener("click", () => {
-      filtersToForm({ type: [], country: "", since: "", until: "", historical: false, rings: false });
+      filtersToForm({ type: [], country: "", border: "", claimant: "", stance: "", since: "", until: "",
+        historical: false, rings: false });
       refresh();
     });
     $("f-rings").addEventListener("change", () => {
@@ -515,7 +567,7 @@
       restyle();
     });
     $("t-border").addEventListener("change", () => {
-      writeFilters(Object.assign(readFilters(), { border: $("t-border").value }));
+      writeFilters(Object.assign(readFilters(), { timeline: $("t-border").value }));
       drawTimeline($("t-border").value).catch((err) => status(err.message));
     });
     const background = drawBackground();
