@@ -146,7 +146,7 @@ def test_open_creates_folder_schema_and_records_the_head_revision(tmp_path: Path
     assert path.is_file()
     assert {"documents", "document_urls", "events", "place_mentions", "alembic_version"} <= tables
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version == head == "0003"
+    assert version == head == "0004"
 
 
 def test_migrated_schema_matches_the_orm_models(store: Store) -> None:
@@ -191,6 +191,7 @@ def test_migration_renders_for_postgresql_offline() -> None:
     assert "historical BOOLEAN NOT NULL" in sql
     assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+    assert "ON events (date_start DESC NULLS LAST, doc_id, seq, historical)" in sql  # 0004
 
 
 # --- errors -------------------------------------------------------------------------------

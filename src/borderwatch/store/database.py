@@ -143,13 +143,19 @@ class Store:
         if analysis.error is not None:
             raise StoreError(f"{doc.source}: analysis failed, not saved: {analysis.error}",
                              source=self.url)
-        with self._translated(f"cannot save {doc.source}"):
+        action = f"cannot save {doc.source}"
+        with self._translated(action):
             try:
                 return self._save(analysis)
             except IntegrityError:
                 # Another writer stored the same document between our look-up and our insert;
                 # a second attempt finds it and records just the URL.
                 return self._save(analysis)
+            except (TypeError, ValueError) as exc:
+                # psycopg encodes JSON parameters itself, so a value it cannot encode escapes
+                # SQLAlchemy's error wrapping (on SQLite it is a StatementError); the transaction
+                # is rolled back all the same.
+                raise StoreError(f"{action}: {_reason(exc)}", source=self.url) from exc
 
     def _save(self, analysis: Analysis) -> SaveResult:
         doc = analysis.document

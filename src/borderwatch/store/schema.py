@@ -131,12 +131,13 @@ class EventRow(Base):
 
 Index(
     "ix_events_listing",
-    EventRow.date_start.desc(), EventRow.doc_id, EventRow.seq, EventRow.historical,
+    EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq, EventRow.historical,
 )
-"""The listing order of `Store.query_events` (newest first, undated last: SQLite's DESC puts NULLs
-last), with `historical` beside it, so a page is read in index order and stops after its rows
-instead of sorting every match (`bench/api_latency.py` measures it). PostgreSQL's DESC puts NULLs
-first, so there the order still sorts unless the index is recreated as DESC NULLS LAST."""
+"""The listing order of `Store.query_events` (newest first, undated last), with `historical` beside
+it, so a page is read in index order and stops after its rows instead of sorting every match
+(`bench/api_latency.py` measures it). On SQLite, migration 0003 builds it with a plain DESC, which
+already puts NULLs last there (SQLite's CREATE INDEX has no NULLS clause); PostgreSQL's DESC puts
+NULLs first, so migration 0004 rebuilds it there as DESC NULLS LAST."""
 
 
 class PlaceMentionRow(Base):
