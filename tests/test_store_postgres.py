@@ -34,6 +34,8 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from borderwatch.errors import StoreError
+from borderwatch.models import Analysis, Document, Event
 from borderwatch.store import Store, open_store
 from conftest import needs_gazetteer
 from test_cluster import (  # noqa: F401  (fixtures and tests collected again, on PostgreSQL)
@@ -287,6 +289,17 @@ def test_document_times_come_back_aware(filled: Store) -> None:
     assert len(created) == 2
     assert all(moment.utcoffset() is not None for moment in created)
     assert created == sorted(created)
+
+
+def test_a_nul_character_is_refused_with_the_reason_and_the_store_goes_on(store: Store) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite can): that document fails, by name, and nothing else."""
+    doc = Document(source="feed.jsonl:7", raw_text="Kyiv accused Minsk\x00 of massing troops.",
+                   clean_text="Kyiv accused Minsk\x00 of massing troops.")
+    with pytest.raises(StoreError, match=r"cannot save feed\.jsonl:7.*NUL") as caught:
+        store.save(Analysis(document=doc, events=[Event(type="ACCUSE")]))
+    assert caught.value.stage == "store"
+    assert store.counts().documents == 0
+    assert store.save(analysis_b()).new_document
 
 
 def test_two_stores_saving_the_same_documents_at_once_store_them_once(store_url: str) -> None:
