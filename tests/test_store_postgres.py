@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 
 from borderwatch.errors import StoreError
 from borderwatch.models import Analysis, Document, Event
-from borderwatch.store import Store, open_store
+from borderwatch.store import Store, open_store, safe_url
 from conftest import needs_gazetteer
 from test_cluster import (  # noqa: F401  (fixtures and tests collected again, on PostgreSQL)
     feed,
@@ -395,3 +395,21 @@ def test_every_store_command_answers_the_same_on_postgresql_as_on_sqlite(
     assert any("Mazyr" in e["text"] for a in on_postgresql["alerts"] for e in a["evidence"])
     for name, expected in on_sqlite.items():
         assert on_postgresql[name] == expected, name
+
+
+@needs_gazetteer
+def test_run_never_prints_the_database_password(cli: Cli, store_url: str) -> None:
+    url = make_url(store_url)
+    if url.password is None:
+        # The throwaway server trusts local connections: a password is carried, never checked.
+        url = url.set(password="s3cret-pw")
+    password = str(url.password)
+    with_password = url.render_as_string(hide_password=False)
+    ran = cli("run", "-", "--db", with_password, "--published", "2024-08-25",
+              input="Kyiv accused Minsk on Sunday of massing troops near the border.\n")
+    assert ran.exit_code == 0, ran.stderr
+    assert f"stored in {safe_url(with_password)}" in ran.stdout.replace("\n", "")
+    assert ":***@" in safe_url(with_password) and password not in ran.output
+    listed = cli("events", "--db", with_password, "--json", "--type", "ACCUSE").json()
+    assert [(event["actors"][0]["code"], event["recipients"][0]["code"]) for event in listed] == [
+        ("UKR", "BLR")]

@@ -152,7 +152,7 @@ def run(
     out.print(table)
     out.print(
         f"{len(items) - len(failures)} document(s) analysed, {new_docs} new, "
-        f"{new_events} new event(s) stored in {escape(_db_url(db, config))}"
+        f"{new_events} new event(s) stored in {escape(store.url)}"  # password hidden
     )
     _fail_list(failures)
     if failures:
@@ -716,7 +716,9 @@ def serve(
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
-    err.print(f"serving {escape(_db_url(db, config))} on http://{escape(host)}:{port}/"
+    from borderwatch.store import safe_url
+
+    err.print(f"serving {escape(safe_url(_db_url(db, config)))} on http://{escape(host)}:{port}/"
               + ("" if token else " (ingest disabled)"))
     # The models, gazetteer and app are long-lived: moving them out of the collector's reach
     # removes the full-collection pauses that otherwise put ~5% of queries over 100 ms.
