@@ -242,10 +242,14 @@ def filled(store: Store) -> Store:
 # --- what only PostgreSQL shows ----------------------------------------------------------------
 
 
-def test_the_server_is_postgresql(store: Store, pg_server: Server) -> None:
+def test_the_server_is_postgresql(store: Store, store_url: str, pg_server: Server) -> None:
     assert store.engine.dialect.name == "postgresql"
     assert store.engine.dialect.driver == "psycopg"
     assert pg_server.version.startswith("PostgreSQL ")
+    # SQLAlchemy 2.1 picks psycopg for a plain postgresql:// URL too.
+    plain = make_url(store_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with open_store(plain) as again:
+        assert again.engine.dialect.driver == "psycopg"
 
 
 def test_migrations_create_native_types_on_postgresql(store: Store) -> None:
