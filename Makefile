@@ -20,14 +20,23 @@ $(STAMP): pyproject.toml requirements/model.txt package.json package-lock.json
 
 install: $(STAMP)
 
-## Install, then run the main job on the bundled sample articles.
+# The team's seed article, read in place when ../shared is beside the checkout (never copied);
+# --published is its publication date (DESIGN §4), which `run` applies to every input named.
+SEED := $(wildcard ../shared/seed)
+SEED_PUBLISHED := 2024-08-25
+
+## Install, then run the main job on the bundled sample articles (and the seed article, if present).
 run: install
 	mkdir -p $(OUT) && rm -f $(OUT)/sample.sqlite
 	$(BIN)/borderwatch run samples/sample.input.jsonl samples/files --db $(OUT)/sample.sqlite
+	$(if $(SEED),$(BIN)/borderwatch run $(SEED) --published $(SEED_PUBLISHED) --db $(OUT)/sample.sqlite)
 	$(BIN)/borderwatch alerts --db $(OUT)/sample.sqlite
 	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format csv --out $(OUT)/events.csv
 	$(BIN)/borderwatch export --db $(OUT)/sample.sqlite --format geojson --out $(OUT)/events.geojson
 	$(BIN)/borderwatch eval samples/sample.gold.jsonl
+	@echo
+	@echo "Open the dashboard (offline): $(BIN)/borderwatch serve --db $(OUT)/sample.sqlite"
+	@echo "then browse to http://127.0.0.1:8000/"
 
 ## Install, then run the test suite and the linter.
 test: install

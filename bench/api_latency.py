@@ -1,12 +1,16 @@
 """Event query latency through the real server, on a store of 100,000 synthetic events.
 
 Builds a SQLite store (migrated by `open_store`, rows bulk-inserted with SQLAlchemy Core: 18 event
-types, ~40 countries, two years of dates, places with lat/lon/admin1, 20,000 documents with URLs,
-evidence sentences made up from templates), serves it with `create_app` under uvicorn on
-127.0.0.1, warms up, then times a shuffled mix of `/api/events` queries and `/api/events/{id}`
-look-ups with httpx over one keep-alive connection. Prints p50/p95/p99 per query kind and overall,
-and whether the overall p95 is under the 100 ms target. `--explain` also prints SQLite's query plan
-for the main statement of each kind. Not a test: numbers depend on the machine.
+types, ~40 countries, two years of dates, places with lat/lon/admin1 and a neighbour across the
+nearest border, claimants and stances, 20,000 documents with URLs, evidence sentences made up from
+templates), serves it, warms up, then times a shuffled mix of `/api/events` queries and
+`/api/events/{id}` look-ups with httpx over one keep-alive connection. Prints p50/p95/p99 per query
+kind and overall, and whether every p95 is under the 100 ms target.
+
+`--server cli` (the default) launches the real `borderwatch serve --db STORE --port N` command as a
+subprocess, exactly as a user starts it; `--server inprocess` runs `create_app` under uvicorn in a
+thread of this process (needed by `--explain`, which also prints SQLite's query plan for the main
+statement of each kind). Not a test: numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ import argparse
 import gc
 import hashlib
 import json
+import os
 import platform
 import random
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +53,10 @@ from borderwatch.store.schema import (
 from borderwatch.web.app import create_app
 
 TARGET_P95_MS = 100.0
+DATA_VERSION = 2
+"""Bumped when the synthetic rows change shape, so a kept `--db` store is rebuilt (2: proximity,
+stances)."""
+STANCES = ["asserted"] * 7 + ["alleged"] * 2 + ["denied"]
 
 # ISO3, centre lat, centre lon, a few admin-1 codes and place names (made up where it doesn't matter).
 COUNTRIES: list[tuple[str, float, float]] = [
@@ -133,6 +146,12 @@ def build_store(path: Path, n_events: int, n_docs: int, seed: int) -> dict[str, 
             historical = rng.random() < 0.08
             claimant = ({"code": actor, "sector": "GOV", "text": f"{actor} officials"}
                         if rng.random() < 0.5 else None)
+            stance = rng.choice(STANCES) if claimant else "asserted"
+            # most located events lie near a border with one of a few neighbours (border pairs)
+            neighbours = [c for c in codes[max(0, codes.index(place["country"]) - 2):][:5]
+                          if c != place["country"]] if place else []
+            proximity = ({"border_km": round(rng.uniform(0, 150), 1), "border_with": rng.choice(neighbours),
+                          "sites": []} if place and rng.random() < 0.8 else None)
             actors = [{"code": actor, "sector": rng.choice(SECTORS), "text": f"{actor} forces"}]
             recipients = [{"code": recipient, "sector": rng.choice(SECTORS), "text": f"{recipient} units"}]
             events.append({
@@ -146,9 +165,9 @@ def build_store(path: Path, n_events: int, n_docs: int, seed: int) -> dict[str, 
                 "place_admin1": place["admin1"] if place else None,
                 "date_start": start, "date_end": end_, "granularity": gran,
                 "historical": historical, "future": False, "hypothetical": False, "negated": False,
-                "claim": {"claimant": claimant, "stance": "asserted", "outlet_voice": claimant is None},
-                "stance": "asserted", "claimant_code": claimant["code"] if claimant else None,
-                "evidence": evidence, "evidence_text": sentence, "proximity": None,
+                "claim": {"claimant": claimant, "stance": stance, "outlet_voice": claimant is None},
+                "stance": stance, "claimant_code": claimant["code"] if claimant else None,
+                "evidence": evidence, "evidence_text": sentence, "proximity": proximity,
                 "confidence": round(rng.uniform(0.3, 0.99), 2),
             })
         body = "\n".join(sentences)
@@ -179,7 +198,10 @@ def build_store(path: Path, n_events: int, n_docs: int, seed: int) -> dict[str, 
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(table.__table__), rows[i:i + 5000])
     store.close()
-    return {"event_ids": [ev["id"] for ev in events], "codes": codes, "end": end}
+    pairs = sorted({"-".join(sorted((ev["place_country"], ev["proximity"]["border_with"])))
+                    for ev in events if ev["proximity"]})
+    return {"version": DATA_VERSION, "event_ids": [ev["id"] for ev in events], "codes": codes,
+            "pairs": pairs, "end": end}
 
 
 def free_port() -> int:
@@ -207,6 +229,12 @@ def requests_mix(info: dict[str, Any], n: int, rng: random.Random) -> list[tuple
                                              "country": rng.choice(info["codes"]),
                                              "since": window()[0], "historical": "true"}),
         "deep offset": lambda: ("/api/events", {"offset": rng.randrange(20_000, 80_000)}),
+        "border pair": lambda: ("/api/events", {"border": rng.choice(info["pairs"])}),
+        "claimant": lambda: ("/api/events", {"claimant": rng.choice(info["codes"])}),
+        "stance": lambda: ("/api/events", {"stance": rng.choice(["alleged", "denied"])}),
+        "page filters": lambda: ("/api/events", {"border": rng.choice(info["pairs"]),
+                                                 "stance": rng.choice(["asserted", "alleged", "denied"]),
+                                                 "since": window()[0]}),
         "by id": lambda: (f"/api/events/{rng.choice(info['event_ids'])}", {}),
     }
     kinds = list(makers)
@@ -217,6 +245,75 @@ def requests_mix(info: dict[str, Any], n: int, rng: random.Random) -> list[tuple
         out.append((kind, path, params))
     rng.shuffle(out)
     return out
+
+
+@contextmanager
+def inprocess_server(path: Path) -> Iterator[tuple[str, Any]]:
+    """`create_app` under uvicorn in a thread of this process; yields its URL and SQL engine."""
+    app = create_app(f"sqlite:///{path}")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the in-process server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.context.store.engine
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def borderwatch_command() -> str:
+    """The `borderwatch` script beside this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).with_name("borderwatch")
+    found = str(beside) if beside.exists() else shutil.which("borderwatch")
+    if found is None:
+        raise RuntimeError("the borderwatch command is not installed (pip install -e .)")
+    return found
+
+
+@contextmanager
+def cli_server(path: Path, startup: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The real `borderwatch serve` in its own process, as a user runs it; fills `startup` with
+    how long it took to answer and, at the end, the process's peak RSS."""
+    port = free_port()
+    command = [borderwatch_command(), "serve", "--db", str(path), "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                said = process.stderr.read() if process.stderr else ""
+                raise RuntimeError(f"borderwatch serve exited with {process.returncode}: {said}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("borderwatch serve did not answer within 120 s")
+            try:
+                if httpx.get(base + "/api/meta", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        startup["command"] = " ".join(["borderwatch", *command[1:]])
+        startup["ready_s"] = round(time.perf_counter() - t0, 2)
+        yield base, None
+    finally:
+        status = Path(f"/proc/{process.pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    startup["peak_rss_mib"] = round(int(line.split()[1]) / 1024)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -230,13 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--docs", type=int, default=20_000)
-    parser.add_argument("--requests", type=int, default=306, help="timed requests (default 306)")
+    parser.add_argument("--requests", type=int, default=650, help="timed requests (default 650)")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--db", type=Path, help="reuse (or create) the store here instead of a temp file")
-    parser.add_argument("--explain", action="store_true", help="print SQLite's plan per query kind")
+    parser.add_argument("--server", choices=["cli", "inprocess"], default="cli",
+                        help="launch `borderwatch serve` (default) or run create_app in this process")
+    parser.add_argument("--explain", action="store_true",
+                        help="print SQLite's plan per query kind (implies --server inprocess)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--gc-freeze", action="store_true",
-                        help="gc.freeze() after warm-up, to show how much of the tail is gen-2 GC pauses")
+                        help="in-process server: gc.freeze() after warm-up, to show how much of the tail "
+                             "is gen-2 GC pauses (`borderwatch serve` freezes at start)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
@@ -244,8 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     path = args.db or Path(tmp.name) / "store.sqlite"
     t0 = time.perf_counter()
     info_path = path.with_suffix(".bench.json")
-    if path.exists() and info_path.exists():
-        info = json.loads(info_path.read_text())
+    if args.explain:
+        args.server = "inprocess"
+    kept = json.loads(info_path.read_text()) if path.exists() and info_path.exists() else None
+    if kept is not None and kept.get("version") != DATA_VERSION:
+        print(f"rebuilding {path}: made by an older version of this benchmark", file=sys.stderr)
+        path.unlink()
+        kept = None
+    if kept is not None:
+        info = kept
         info["end"] = date.fromisoformat(info["end"])
         t0 = time.perf_counter()
         open_store(f"sqlite:///{path}").close()  # migrate a store built by an older schema
@@ -256,8 +364,6 @@ def main(argv: list[str] | None = None) -> int:
         built = f"built in {time.perf_counter() - t0:.1f} s"
     size_mb = path.stat().st_size / 2**20
 
-    app = create_app(f"sqlite:///{path}")
-    engine = app.state.context.store.engine
     statements: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     current: list[str] = [""]
 
@@ -265,22 +371,13 @@ def main(argv: list[str] | None = None) -> int:
         if current[0]:
             statements[current[0]].append((statement, parameters))
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            print("server did not start", file=sys.stderr)
-            return 1
-        time.sleep(0.05)
-
+    startup: dict[str, Any] = {}
+    serving = inprocess_server(path) if args.server == "inprocess" else cli_server(path, startup)
     rng = random.Random(args.seed + 1)
     timings: dict[str, list[float]] = defaultdict(list)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        with serving as (base, engine), httpx.Client(base_url=base, timeout=60) as client:
             for _kind, p, params in requests_mix(info, args.warmup, rng):
                 client.get(p, params=params).raise_for_status()
             if args.gc_freeze:
@@ -303,9 +400,9 @@ def main(argv: list[str] | None = None) -> int:
                     client.get(p, params=params).raise_for_status()
                 current[0] = ""
                 sa_event.remove(engine, "before_cursor_execute", record)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
     every = [t for ts in timings.values() for t in ts]
     rows = {kind: {"n": len(ts), "p50": percentile(ts, 0.5), "p95": percentile(ts, 0.95),
@@ -315,17 +412,24 @@ def main(argv: list[str] | None = None) -> int:
     worst = max((r["p95"], k) for k, r in rows.items() if k != "overall")
     meets = rows["overall"]["p95"] < TARGET_P95_MS and worst[0] < TARGET_P95_MS
     if args.json:
-        print(json.dumps({"events": args.events, "store_mb": round(size_mb, 1), "latency_ms": rows,
-                          "target_p95_ms": TARGET_P95_MS, "meets": meets}, indent=2))
+        print(json.dumps({"events": args.events, "store_mb": round(size_mb, 1), "server": args.server,
+                          **startup, "latency_ms": rows, "target_p95_ms": TARGET_P95_MS, "meets": meets},
+                         indent=2))
     else:
-        print(f"machine   {platform.machine()}, Python {platform.python_version()}, {platform.platform()}")
+        print(f"machine   {os.cpu_count()} CPUs ({platform.machine()}), Python {platform.python_version()}, "
+              f"{platform.platform()}, load average {load:.2f} at start")
         print(f"store     SQLite {path.name}: {args.events:,} events, {args.docs:,} documents, "
               f"{size_mb:.0f} MiB, {built}")
+        if args.server == "cli":
+            print(f"server    `{startup['command']}` in its own process: answered after "
+                  f"{startup['ready_s']} s, peak RSS {startup.get('peak_rss_mib', '?')} MiB")
+        else:
+            print("server    create_app under uvicorn in a thread of this process")
         print(f"requests  {len(every)} timed after {args.warmup} warm-up, one keep-alive httpx client, "
-              "uvicorn on 127.0.0.1, limit 100 per page\n")
-        print(f"{'kind':<12} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+              "127.0.0.1, limit 100 per page\n")
+        print(f"{'kind':<13} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for kind, r in sorted(rows.items(), key=lambda kv: kv[0] == "overall"):
-            print(f"{kind:<12} {r['n']:>4} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
+            print(f"{kind:<13} {r['n']:>4} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
                   f"{r['max']:>8.1f}")
         print(f"\np95 overall {rows['overall']['p95']:.1f} ms, "
               f"slowest kind {worst[1]} at p95 {worst[0]:.1f} ms: "

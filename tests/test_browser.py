@@ -349,6 +349,17 @@ def test_without_a_tile_url_the_page_requests_nothing_elsewhere(watched: Watched
 # --- the newcomer's path: make run, then borderwatch serve -----------------------------------
 
 
+def test_make_run_reads_the_seed_at_its_publication_date_and_says_how_to_serve() -> None:
+    """The store below is built as the Makefile's run recipe builds it; keep the two in step."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "$(wildcard ../shared/seed)" in makefile
+    assert f"SEED_PUBLISHED := {SEED_PUBLISHED}" in makefile
+    assert "borderwatch run samples/sample.input.jsonl samples/files --db $(OUT)/sample.sqlite" in recipe
+    assert "borderwatch run $(SEED) --published $(SEED_PUBLISHED) --db $(OUT)/sample.sqlite" in recipe
+    assert "borderwatch serve --db $(OUT)/sample.sqlite" in recipe
+
+
 @pytest.fixture(scope="module")
 def make_run_store(make_cli: Callable[[], Cli], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """out/sample.sqlite as `make run` builds it: the samples, then ../shared/seed at its date."""
