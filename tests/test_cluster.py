@@ -243,7 +243,7 @@ def test_a_second_store_object_sees_signatures_stored_by_the_first(
 ) -> None:
     original = _save(store, pipeline, Report(ORIGINAL, FIRST))
     mark_near_duplicates(store, original)
-    with open_store(store.engine.url.render_as_string()) as other:
+    with open_store(store.engine.url.render_as_string(hide_password=False)) as other:
         copy = _save(other, pipeline, Report(COPY_B, "2024-08-24T13:00:00+00:00"))
         assert mark_near_duplicates(other, copy).copy_of == original
     # ...and the first sees the second's signature once it re-reads the table.
