@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from borderwatch.cli import app
 from borderwatch.errors import GeoError
+from borderwatch.evaluate import haversine_km
 from borderwatch.geo.build import BuildReport, build, up_to_date
 from borderwatch.geo.gazetteer import GAZETTEER_VERSION, Gazetteer, distance_km, normalize_name
 
@@ -262,3 +263,15 @@ def test_data_info_and_install_commands(built: BuildReport, tmp_path: Path) -> N
     assert code == 0 and "up to date" in output
     code, output = run_cli(tmp_path, "data", "info")
     assert code == 0 and str(installed) in output and "world-atlas" in output and "N. Cyprus" in output
+
+
+def test_an_archipelagos_point_is_its_centre_of_area_and_its_radius_holds_the_islands(
+    gazetteer: Gazetteer,
+) -> None:
+    hawaii = gazetteer.get("a1:US-HI")
+    assert hawaii is not None
+    for island_town in ("Honolulu", "Hilo", "Kahului"):
+        (town,) = [e for e in gazetteer.lookup(island_town) if e.admin1 == "US-HI"][:1]
+        assert haversine_km(hawaii.lat, hawaii.lon, town.lat, town.lon) < hawaii.radius_km
+    # Between the islands, nearer Maui than the label on Oahu Natural Earth draws.
+    assert 19.5 < hawaii.lat < 21.0 and -157.0 < hawaii.lon < -155.5

@@ -129,3 +129,39 @@ def test_informal_region_is_the_union_of_its_oblasts(pipeline: Pipeline) -> None
     assert place.country == "UKR" and place.precision == 1
     assert 100 < place.radius_km < 400, "the region, not the whole country"
     assert 36.5 < place.lon < 40.5 and 47 < place.lat < 50
+
+
+def test_a_world_city_beats_a_namesake_the_article_only_shares_a_country_with(pipeline: Pipeline) -> None:
+    text = (
+        "Officials in Dayton, Columbus and Cincinnati met on Monday. "
+        "Later the delegation flew to London for talks."
+    )
+    assert mention(analyse(pipeline, text), "London").place.country == "GBR"
+
+
+def test_the_namesake_wins_when_the_article_names_its_region(pipeline: Pipeline) -> None:
+    text = "Flooding closed roads in Ohio on Monday. Residents of London, Ohio were evacuated."
+    place = mention(analyse(pipeline, text), "London").place
+    assert (place.country, place.admin1) == ("USA", "US-OH")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind_precision", "admin1"),
+    [("Montana", 2, "US-MT"), ("Quebec", 2, "CA-QC"), ("Donetsk", 4, "UA-14"), ("Gomel", 4, "BY-HO")],
+)
+def test_a_bare_region_name_is_its_city_only_when_the_city_is_a_large_part_of_it(
+    pipeline: Pipeline, name: str, kind_precision: int, admin1: str
+) -> None:
+    place = mention(analyse(pipeline, f"Reporters travelled to {name} last week."), name).place
+    assert (place.precision, place.admin1) == (kind_precision, admin1)
+
+
+def test_the_nations_of_the_united_kingdom_are_regions(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Storms hit England and Wales, and snow fell across Scotland.")
+    found = {m.text: m.place for m in result.places}
+    assert {name: (p.country, p.admin1, p.precision) for name, p in found.items()} == {
+        "England": ("GBR", "GB-ENG", 2),
+        "Wales": ("GBR", "GB-WLS", 2),
+        "Scotland": ("GBR", "GB-SCT", 2),
+    }
+    assert found["England"].radius_km > found["Wales"].radius_km > 50

@@ -11,14 +11,16 @@ Sources, every one a pinned package (nothing is downloaded here):
   does not tie are put in the region whose polygon holds them;
 - countries: Natural Earth 10m from npm `world-atlas` (never the 110m shapes, which move
   Chernobyl from ~10.5 km to 2.6 km from Belarus), its TopoJSON turned into GeoJSON by
-  `topojson-client`'s `topo2geo`; ISO 3166-1 codes and names from `pycountry`.
+  `topojson-client`'s `topo2geo`; ISO 3166-1 codes and names from `pycountry`;
+- parts of a country that Natural Earth files its admin-1 regions under (England, Scotland,
+  Flanders, Iraqi Kurdistan) become regions too, as the union of their admin-1 regions.
 
 Uncertainty radii (the `radius_km` of every entry):
 
 - a populated place: 2 km under 10k people, 5 km under 100k, 10 km under 1M, 20 km above;
-- an admin-1 region: the greatest geodesic distance from its label point to the outline of its
-  main body (its parts at least a tenth the size of the largest), so the circle holds the region
-  and a far-off islet does not inflate it;
+- an admin-1 region: the greatest geodesic distance from its point (the centre of area of its
+  main body) to the outline of that main body (its parts at least a tenth the
+  size of the largest), so the circle holds the region and a far-off islet does not inflate it;
 - a country: the radius of the circle of its geodesic area (an outline-based radius would be
   dominated by overseas territories).
 """
@@ -45,6 +47,7 @@ import numpy as np
 import pycountry
 import shapely
 import shapely.affinity
+from pyproj import Proj
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
@@ -104,6 +107,9 @@ class _Place:
     geometry: BaseGeometry | None = None
     gn_codes: set[str] = field(default_factory=set)
     """GeoNames admin-1 codes ("BY.02") Natural Earth ties to an admin-1 region."""
+    unit: str | None = None
+    """The part of a country Natural Earth files an admin-1 region under, when the country has
+    such parts ("England", "Flemish Region", "Iraqi Kurdistan")."""
 
 
 @dataclass
@@ -163,7 +169,8 @@ def build(node_modules: Path, path: Path) -> BuildReport:
     admin1 = _admin1_places(sources, countries)
     country_places, unmapped = _country_places(sources, countries)
     cities = _city_places(countries, admin1)
-    places = [*country_places, *admin1.values(), *cities]
+    units = _unit_places(admin1)
+    places = [*country_places, *admin1.values(), *units, *cities]
     neighbours = sorted(
         (record["iso3"], countries[code]["iso3"])
         for record in countries.values()
@@ -382,9 +389,7 @@ def _admin1_places(sources: _Sources, countries: dict[str, dict[str, Any]]) -> d
         main = max(range(len(group)), key=lambda i: parts[i].area)
         props = group[main]["properties"]
         geometry = shapely.union_all(parts) if len(parts) > 1 else parts[0]
-        label = Point(props["longitude"], props["latitude"]) if props.get("latitude") is not None else None
-        if label is None or not geometry.covers(label):
-            label = geometry.point_on_surface()
+        label = _centre_of_area(geometry)
         name = props.get("name_en") or props.get("name") or props.get("gn_name") or props["adm1_code"]
         code = key.removeprefix("a1:") if not key.startswith("a1:ne:") else None
         entry = GazetteerEntry(
@@ -402,8 +407,61 @@ def _admin1_places(sources: _Sources, countries: dict[str, dict[str, Any]]) -> d
         )
         names = set().union(*(_admin1_names(f["properties"]) for f in group))
         gn_codes = {f["properties"]["gn_a1_code"] for f in group if f["properties"].get("gn_a1_code")}
-        places[key] = _Place(entry, names, geometry, gn_codes)
+        unit = props.get("geonunit")
+        places[key] = _Place(entry, names, geometry, gn_codes, unit if unit != props.get("admin") else None)
     return places
+
+
+def _unit_places(admin1: dict[str, _Place]) -> list[_Place]:
+    """Regions made of several admin-1 regions of one country ("England", "Vojvodina"), each
+    with the ISO 3166-2 code of the same name when there is one (GB-ENG); a unit that merely
+    spells its country's name another way ("Tanzania" in Tanzania) is left out."""
+    groups: dict[tuple[str, str], list[_Place]] = defaultdict(list)
+    for place in admin1.values():
+        if place.unit and place.entry.country and place.geometry is not None:
+            groups[(place.entry.country, place.unit)].append(place)
+    places = []
+    for (iso3, unit), members in sorted(groups.items()):
+        if len(members) < 2 or _is_country_name(unit):
+            continue
+        code = _subdivision_code(iso3, unit)
+        if f"a1:{code}" in admin1:
+            continue  # Natural Earth already has it as one region
+        geometry = shapely.union_all([m.geometry for m in members])
+        label = _centre_of_area(geometry)
+        entry = GazetteerEntry(
+            key=f"a1:{code}" if code else f"a1:unit:{iso3}:{normalize_name(unit)}",
+            name=unit,
+            kind="admin1",
+            lat=label.y,
+            lon=label.x,
+            country=iso3,
+            admin1=code,
+            admin1_name=unit,
+            population=sum(m.entry.population for m in members),
+            radius_km=_outline_radius(label, geometry),
+        )
+        places.append(_Place(entry, _normalised([unit]), geometry))
+    return places
+
+
+def _is_country_name(name: str) -> bool:
+    try:
+        pycountry.countries.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _subdivision_code(iso3: str, unit: str) -> str | None:
+    """The top-level ISO 3166-2 subdivision named `unit` ("Wales [Cymru GB-CYM]" is Wales)."""
+    country = pycountry.countries.get(alpha_3=iso3)
+    subdivisions = pycountry.subdivisions.get(country_code=country.alpha_2) if country else None
+    key = normalize_name(unit)
+    for subdivision in subdivisions or ():
+        if subdivision.parent_code is None and normalize_name(subdivision.name).startswith(key):
+            return subdivision.code
+    return None
 
 
 def _admin1_names(props: dict[str, Any]) -> set[str]:
@@ -423,6 +481,22 @@ def _admin1_names(props: dict[str, Any]) -> set[str]:
     names |= cores
     names |= {f"{core} {t}" for core in cores for t in types}
     return {n for n in names if len(n) >= 2}
+
+
+def _centre_of_area(geometry: BaseGeometry) -> Point:
+    """The centre of area of the region's main body (its parts at least a tenth the size of the
+    largest), taken in an azimuthal-equidistant frame around it rather than in degrees: the point
+    nearest on average to wherever in the region an event happened. It may lie outside the region
+    (between Hawaii's islands): it is the centre of an uncertainty circle, not a pin."""
+    parts = _polygons(geometry)
+    largest = max(p.area for p in parts)
+    body = MultiPolygon([p for p in parts if p.area >= 0.1 * largest])
+    guess = body.centroid
+    frame = Proj(proj="aeqd", lat_0=guess.y, lon_0=guess.x, datum="WGS84")
+    projected = shapely.transform(body, lambda xy: np.column_stack(frame(xy[:, 0], xy[:, 1])))
+    centre = projected.centroid
+    lon, lat = frame(centre.x, centre.y, inverse=True)
+    return Point(lon, lat)
 
 
 def _outline_radius(label: Point, geometry: BaseGeometry) -> float:

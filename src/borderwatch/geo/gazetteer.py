@@ -26,7 +26,7 @@ from borderwatch.config import data_dir
 from borderwatch.errors import GeoError
 from borderwatch.geo.entries import GazetteerEntry
 
-GAZETTEER_VERSION = 1
+GAZETTEER_VERSION = 2
 """Format version of the index; a change gives a new file name, so `data install` rebuilds."""
 
 GEOD = pyproj.Geod(ellps="WGS84")

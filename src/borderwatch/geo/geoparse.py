@@ -70,6 +70,10 @@ DIRECTIONS = {
 GOVERNMENT = "names a government (the White House, the Kremlin), not a place"
 SITE_RADIUS_KM = 2.0
 """A plant's fenced area and exclusion buffer are a few km across."""
+EPONYMOUS_SHARE = 0.1
+"""A city holding this share of its region's people is what the region's bare name means."""
+WORLD_CITY = 100_000
+NAMESAKE_RATIO = 50
 _KIND_PRIOR = {"country": 3.0, "admin1": 2.0, "city": 0.0, "site": 1.0, "admin2": 0.5}
 _STRIP = re.compile(r"^(?:the\s+)|(?:['’]s)$", re.IGNORECASE)
 
@@ -343,6 +347,8 @@ class Geoparser:
                     votes[top.country] += 1
                 if top.admin1:
                     votes[top.admin1] += 1
+                if top.kind == "admin1" and top.admin1:
+                    votes[f"named:{top.admin1}"] += 1
         return votes
 
     def _resolve(
@@ -365,9 +371,18 @@ class Geoparser:
         ):
             return _place(max(capital, key=lambda e: e.population)), None
         if not m.admin_hint:
-            # A bare name shared by a region and its eponymous city ("Gomel", "Donetsk") is the city.
-            cities = {e.admin1 for e in entries if e.kind == "city"}
-            entries = [e for e in entries if not (e.kind == "admin1" and e.admin1 in cities)] or entries
+            # A bare name shared by a region and its eponymous city ("Gomel", "Donetsk") is the
+            # city, when the city is a sizeable part of the region; "Quebec" or "Montana" (whose
+            # namesakes are a twentieth of it or less) stays the region.
+            regions = {e.admin1: e for e in entries if e.kind == "admin1" and e.admin1}
+            eponymous = {
+                e.admin1
+                for e in entries
+                if e.kind == "city"
+                and e.admin1 in regions
+                and e.population >= EPONYMOUS_SHARE * regions[e.admin1].population
+            }
+            entries = [e for e in entries if not (e.kind == "admin1" and e.admin1 in eponymous)] or entries
 
         def score(e: GazetteerEntry) -> float:
             value = _KIND_PRIOR.get(e.kind, 0.0) + math.log10(max(e.population, 1)) / 2
@@ -377,7 +392,7 @@ class Geoparser:
                 value += 1.5
             return value
 
-        best = max(entries, key=score)
+        best = _world_city(max(entries, key=score), entries, context)
         if m.direction and best.kind == "country":
             return self._region_of_country(best, m.direction), None
         return _place(best), None
@@ -415,6 +430,17 @@ class Geoparser:
             precision=1,
             radius_km=round(radius, 1),
         )
+
+
+def _world_city(best: GazetteerEntry, entries: list[GazetteerEntry], context: Counter[str]) -> GazetteerEntry:
+    """A world city's name beats a namesake fifty times smaller ("London" in an article about
+    Ohio is still London) unless the article names the namesake's own region ("Ohio")."""
+    if best.kind != "city" or (best.admin1 and context[f"named:{best.admin1}"]):
+        return best
+    famous = max((e for e in entries if e.kind == "city"), key=lambda e: e.population)
+    if famous.population >= WORLD_CITY and famous.population >= NAMESAKE_RATIO * max(best.population, 1):
+        return famous
+    return best
 
 
 def _people(text: str, demonyms: dict[str, str]) -> bool:
