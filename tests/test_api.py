@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from borderwatch.ingest import document_from_record
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import open_store
 from borderwatch.web import create_app
-from borderwatch.web.app import CONTENT_SECURITY_POLICY, query_events_sql
+from borderwatch.web.app import CONTENT_SECURITY_POLICY
 from conftest import needs_gazetteer
 
 pytestmark = needs_gazetteer
@@ -211,24 +210,6 @@ def test_places_hide_historical_events_by_default(client: TestClient) -> None:
     everything = client.get("/api/places", params={"historical": "true"}).json()["features"]
     assert default and not any(f["properties"]["historical"] for f in default)
     assert any(f["properties"]["historical"] for f in everything)
-
-
-@pytest.mark.parametrize("filters", [
-    {}, {"types": ["MOBILIZE", "FIGHT"]}, {"country": "POL"}, {"include_historical": True},
-    {"text": "kupiansk"}, {"text": "100%_"}, {"limit": 2, "offset": 1},
-])
-def test_the_claim_filter_query_matches_the_store(
-    store_url: tuple[str, Config], filters: dict[str, Any]
-) -> None:
-    """The web layer's statement with the three extra filters must not drift from the store's."""
-    store = open_store(store_url[0])
-    try:
-        for since, until in ((None, None), (date(2024, 9, 3), date(2024, 9, 4))):
-            dated = {**filters, "since": since, "until": until}
-            mine = [e.id for e in query_events_sql(store, **dated)]
-            assert mine == [e.id for e in store.query_events(**dated)]
-    finally:
-        store.close()
 
 
 def test_pagination_walks_every_event_once(client: TestClient) -> None:

@@ -441,3 +441,55 @@ def test_text_search_is_case_insensitive_on_evidence(filled: Store) -> None:
 def test_filters_combine(filled: Store) -> None:
     assert ids(filled.query_events(types=["MOBILIZE"], country="BLR", since="2024-01-01",
                                    text="gomel")) == [MOBILIZE]
+
+
+def analysis_c() -> Analysis:
+    """An event on the Ukrainian side of the same border, denied by Belarus (Wagner's slug claims
+    nothing)."""
+    text = "Belarus denied shelling Chernihiv, near the border with Belarus, on Friday."
+    doc = Document(source="c.txt", raw_text=text, clean_text=text, url="https://example.org/c")
+    chernihiv = Place(name="Chernihiv", geonameid=710735, lat=51.5, lon=31.3, country="UKR",
+                      admin1="UA-74", precision=4, radius_km=10.0)
+    shelling = Event(type="ASSAULT", actors=[Actor("BLR", "MIL", "Belarus")], place=chernihiv,
+                     date=EventDate("2024-08-30", None, "day"),
+                     claim=Claim(claimant=BLR_GOV, stance="denied", outlet_voice=False),
+                     evidence=[Span(0, len(text))], trigger="shelling",
+                     proximity={"border_km": 60.0, "border_with": "BLR", "sites": []})
+    return Analysis(document=doc, events=[shelling])
+
+
+SHELLING = event_id(analysis_c().document.id, 0)
+
+
+def test_border_filter_pairs_the_place_country_with_its_neighbour_in_either_order(
+    filled: Store,
+) -> None:
+    filled.save(analysis_c())
+    # Gomel (BLR, border with UKR) and Chernihiv (UKR, border with BLR); Brest has no proximity
+    # and ACCUSE, between the same two countries, has no place.
+    for pair in ("BLR-UKR", "UKR-BLR", "ukr-blr"):
+        assert ids(filled.query_events(border=pair)) == [SHELLING, MOBILIZE], pair
+    assert ids(filled.query_events(border="BLR-UKR", types=["ASSAULT"])) == [SHELLING]
+    assert filled.query_events(border="BLR-POL") == []
+    assert filled.query_events(border="RUS-UKR", include_historical=True) == []
+    for bad in ("BLR", "BLR-BLR", "BLR-UKR-POL", "BY-UA", "B1R-UKR"):
+        with pytest.raises(StoreError, match="border pair"):
+            filled.query_events(border=bad)
+
+
+def test_claimant_and_stance_filter_on_the_claim(filled: Store) -> None:
+    filled.save(analysis_c())
+    assert ids(filled.query_events(claimant="UKR")) == [MOBILIZE]
+    assert ids(filled.query_events(claimant="ukr")) == [MOBILIZE]  # codes in any case
+    assert ids(filled.query_events(claimant="BLR")) == [SHELLING]  # BLR as an actor is no claimant
+    assert filled.query_events(claimant="wagner-group") == []
+    assert ids(filled.query_events(stance="alleged")) == [MOBILIZE]
+    assert ids(filled.query_events(stance="denied")) == [SHELLING]
+    assert ids(filled.query_events(stance="asserted")) == [PROTEST, ACCUSE, WAGNER]
+    assert ids(filled.query_events(stance="asserted", include_historical=True)) == [
+        PROTEST, ACCUSE, FIGHT, WAGNER]
+    assert ids(filled.query_events(border="UKR-BLR", claimant="UKR", stance="alleged",
+                                   since="2024-08-25", types=["MOBILIZE"])) == [MOBILIZE]
+    assert filled.query_events(claimant="UKR", stance="denied") == []
+    with pytest.raises(StoreError, match="not a stance"):
+        filled.query_events(stance="rumoured")  # type: ignore[arg-type]

@@ -54,6 +54,8 @@ from test_store import (  # noqa: F401  (fixtures and tests collected again, on 
     analysis_a,
     analysis_b,
     test_bad_since_date_is_a_store_error,
+    test_border_filter_pairs_the_place_country_with_its_neighbour_in_either_order,
+    test_claimant_and_stance_filter_on_the_claim,
     test_country_filter,
     test_database_from_a_newer_version_is_refused,
     test_date_range_filters_on_start_day_and_drops_undated,

@@ -10,16 +10,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from alembic.util import CommandError
-from sqlalchemy import URL, Engine, create_engine, event, func, select
+from sqlalchemy import URL, Engine, create_engine, event, func, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, load_only, selectinload, sessionmaker
 
 from borderwatch.errors import StoreError
-from borderwatch.models import Alert, AlertEvidence, Analysis, Cluster
+from borderwatch.models import Alert, AlertEvidence, Analysis, Cluster, Stance
 from borderwatch.store.migrate import upgrade
 from borderwatch.store.records import (
     Counts,
@@ -82,6 +82,15 @@ def _day(value: date | str, url: str) -> str:
         return date.fromisoformat(value[:10]).isoformat()
     except ValueError:
         raise StoreError(f"not an ISO date: {value!r}", source=url) from None
+
+
+def _border_pair(value: str, url: str) -> tuple[str, str]:
+    """"BLR-UKR" or "ukr-blr" as ("BLR", "UKR"): a border is the same pair in either order."""
+    codes = value.upper().split("-")
+    if len(codes) != 2 or not all(len(c) == 3 and c.isalpha() for c in codes) or codes[0] == codes[1]:
+        raise StoreError(f"not a border pair of two ISO3 codes: {value!r}", source=url)
+    first, second = sorted(codes)
+    return first, second
 
 
 def open_store(url: str) -> Store:
@@ -178,6 +187,9 @@ class Store:
         until: date | str | None = None,
         text: str | None = None,
         include_historical: bool = False,
+        border: str | None = None,
+        claimant: str | None = None,
+        stance: Stance | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[StoredEvent]:
@@ -185,7 +197,9 @@ class Store:
 
         `country` matches an actor, a recipient or the place's country; `since`/`until` bound
         the start day inclusively and drop undated events; `text` is a case-insensitive
-        substring of the evidence sentences.
+        substring of the evidence sentences. `border` ("BLR-UKR", either order) matches the
+        place's country with the neighbour across its nearest border (`proximity.border_with`);
+        `claimant` (ISO3 or slug, any case) and `stance` filter on the event's claim.
         """
         stmt = select(EventRow).options(
             selectinload(EventRow.document).options(
@@ -211,6 +225,20 @@ class Store:
             stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
         if not include_historical:
             stmt = stmt.where(EventRow.historical.is_(False))
+        if border:
+            a, b = _border_pair(border, self.url)
+            neighbour = EventRow.proximity["border_with"].as_string()
+            stmt = stmt.where(or_(
+                (EventRow.place_country == a) & (neighbour == b),
+                (EventRow.place_country == b) & (neighbour == a),
+            ))
+        if claimant:
+            stmt = stmt.where(func.lower(EventRow.claimant_code) == claimant.lower())
+        if stance is not None:
+            if stance not in get_args(Stance):
+                raise StoreError(f"not a stance: {stance!r} (asserted, alleged or denied)",
+                                 source=self.url)
+            stmt = stmt.where(EventRow.stance == stance)
         # Spelled as `ix_events_listing` is, so a page walks that index instead of sorting.
         stmt = stmt.order_by(
             EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,

@@ -23,8 +23,6 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import load_only, selectinload
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -142,8 +140,7 @@ def event_filters(
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
         raise HTTPException(422, f"unknown event type(s): {', '.join(unknown)}")
-    pair = tuple(sorted(border.upper().split("-"))) if border else None
-    if pair is not None and pair[0] == pair[1]:
+    if border and border[:3].upper() == border[4:].upper():
         raise HTTPException(422, "a border pair names two different countries")
     return {
         "types": types or None,
@@ -152,92 +149,15 @@ def event_filters(
         "until": until,
         "text": text or None,
         "include_historical": historical,
-        "border": pair,
+        "border": border,
         "claimant": claimant,
         "stance": stance,
     }
 
 
 Filters = Annotated[dict[str, Any], Depends(event_filters)]
-"""The event filters shared by /api/events and /api/places, as `query_events` arguments."""
+"""The event filters shared by /api/events and /api/places, as `Store.query_events` arguments."""
 
-CLAIM_FILTERS = ("border", "claimant", "stance")
-"""The page's filters that `Store.query_events` does not take (yet)."""
-
-
-def query_events(
-    store: Store, *, limit: int | None = None, offset: int = 0, **filters: Any
-) -> list[StoredEvent]:
-    """`Store.query_events`, plus the border-pair, claimant and stance filters of the page.
-
-    Without those three it is the store's own query; with them, `query_events_sql` runs the same
-    statement with three more conditions (same order, so the listing index still serves it).
-    """
-    if not any(filters.get(name) for name in CLAIM_FILTERS):
-        base = {k: v for k, v in filters.items() if k not in CLAIM_FILTERS}
-        return store.query_events(**base, limit=limit, offset=offset)
-    return query_events_sql(store, limit=limit, offset=offset, **filters)
-
-
-def query_events_sql(
-    store: Store,
-    *,
-    types: list[str] | None = None,
-    country: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    text: str | None = None,
-    include_historical: bool = False,
-    border: tuple[str, str] | None = None,
-    claimant: str | None = None,
-    stance: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[StoredEvent]:
-    """The store's event query spelled out here with the claim filters added.
-
-    Mirrors `Store.query_events` condition for condition (a test compares the two on every base
-    filter); belongs in the store once its owners take the three filters there.
-    """
-    stmt = select(EventRow).options(
-        selectinload(EventRow.document).options(
-            load_only(DocumentRow.title, DocumentRow.published), selectinload(DocumentRow.urls),
-        )
-    )
-    if types is not None:
-        stmt = stmt.where(EventRow.type.in_(list(types)))
-    if country:
-        padded = f" {country} "
-        stmt = stmt.where(
-            EventRow.actor_codes.icontains(padded, autoescape=True)
-            | EventRow.recipient_codes.icontains(padded, autoescape=True)
-            | (func.upper(EventRow.place_country) == country.upper())
-        )
-    start_day = func.substr(EventRow.date_start, 1, 10)
-    if since is not None:
-        stmt = stmt.where(start_day >= since.isoformat()[:10])
-    if until is not None:
-        stmt = stmt.where(start_day <= until.isoformat()[:10])
-    if text:
-        stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
-    if not include_historical:
-        stmt = stmt.where(EventRow.historical.is_(False))
-    if border is not None:
-        a, b = border
-        neighbour = EventRow.proximity["border_with"].as_string()
-        stmt = stmt.where(or_(
-            (EventRow.place_country == a) & (neighbour == b),
-            (EventRow.place_country == b) & (neighbour == a),
-        ))
-    if claimant:
-        stmt = stmt.where(func.lower(EventRow.claimant_code) == claimant.lower())
-    if stance:
-        stmt = stmt.where(EventRow.stance == stance)
-    stmt = stmt.order_by(
-        EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,
-    ).limit(limit).offset(offset)
-    with store.transaction("cannot query events") as session:
-        return [stored_event(row) for row in session.scalars(stmt)]
 Offset = Annotated[int, Query(ge=0)]
 
 
@@ -402,7 +322,7 @@ def create_app(
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Events matching every filter, newest first; page with `limit` and `offset`."""
-        found = query_events(store, **filters, limit=limit + 1, offset=offset)
+        found = store.query_events(**filters, limit=limit + 1, offset=offset)
         return {
             "events": [e.to_dict() for e in found[:limit]],
             "limit": limit,
@@ -547,7 +467,7 @@ def create_app(
         """Located events as a GeoJSON FeatureCollection: admin-1 places as their (simplified)
         polygons when the gazetteer is installed, other places as points with `radius_km`."""
         features = []
-        for stored in query_events(store, **filters, limit=limit, offset=offset):
+        for stored in store.query_events(**filters, limit=limit, offset=offset):
             place = stored.event.place
             if place is None or place.lat is None or place.lon is None:
                 continue
