@@ -594,6 +594,30 @@ def test_config_file_names_the_store(
     assert ids(result.json()) == ids(every_event)
 
 
+def border_pair(event: dict[str, Any]) -> str | None:
+    home = (event["place"] or {}).get("country")
+    other = (event["proximity"] or {}).get("border_with")
+    return "-".join(sorted((home, other))) if home and other else None
+
+
+def test_events_border_claimant_and_stance_filters(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
+    base = current(every_event)
+    kharkiv = [e for e in base if border_pair(e) == "RUS-UKR"]
+    selects(cli, news_db, "--border", "ukr-rus", base=base, expected=kharkiv)
+    alleged = [e for e in base if e["claim"]["stance"] == "alleged"]
+    selects(cli, news_db, "--stance", "alleged", base=base, expected=alleged)
+    by_ukraine = [e for e in base if (e["claim"]["claimant"] or {}).get("code") == "UKR"]
+    selects(cli, news_db, "--claimant", "ukr", base=base, expected=by_ukraine)
+    both = cli("events", "--db", news_db, "--json", "--claimant", "UKR", "--stance", "denied")
+    assert both.exit_code == 0 and both.json() == []
+    for option, bad, reason in (("--border", "UKR", "border pair"), ("--stance", "rumoured", "stance")):
+        refused = cli("events", "--db", news_db, option, bad)
+        assert refused.exit_code == 2, (option, refused.stdout)
+        assert reason in refused.stderr and bad in refused.stderr
+
+
 def test_events_bad_date_is_a_usage_error(cli: Cli, news_db: Path) -> None:
     result = cli("events", "--db", news_db, "--since", "last week")
     assert result.exit_code == 2
@@ -650,6 +674,21 @@ def test_export_applies_the_query_filters_and_defaults_to_stdout(
 
     assert result.exit_code == 0, result.stderr
     assert ids(result.jsonl()) == ids([e for e in every_event if e["type"] == "FIGHT"])
+
+
+def test_export_takes_the_border_claimant_and_stance_filters(
+    cli: Cli, news_db: Path, every_event: list[dict[str, Any]]
+) -> None:
+    result = cli("export", "--db", news_db, "--border", "RUS-UKR", "--stance", "asserted")
+
+    assert result.exit_code == 0, result.stderr
+    expected = [e for e in current(every_event)
+                if border_pair(e) == "RUS-UKR" and e["claim"]["stance"] == "asserted"]
+    assert expected and ids(result.jsonl()) == ids(expected)
+    claimed = cli("export", "--db", news_db, "--claimant", "UKR", "--format", "csv")
+    assert claimed.exit_code == 0, claimed.stderr
+    by_ukraine = [e for e in current(every_event) if (e["claim"]["claimant"] or {}).get("code") == "UKR"]
+    assert by_ukraine and f"exported {len(by_ukraine)} event(s)" in claimed.stderr
 
 
 def test_export_unknown_format_is_a_usage_error(cli: Cli, news_db: Path, tmp_path: Path) -> None:

@@ -356,30 +356,30 @@ UntilOpt = Annotated[str | None, typer.Option(help="Events starting on or before
 TextOpt = Annotated[str | None, typer.Option(help="Substring of the evidence text.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HistOpt = Annotated[bool, typer.Option("--historical/--no-historical", help="Include background events.")]
+BorderOpt = Annotated[str | None, typer.Option(
+    help="Border pair such as BLR-UKR (either order): the place's country and its nearest neighbour.")]
+ClaimantOpt = Annotated[str | None, typer.Option(help="Who claims the event: ISO3 code or group slug.")]
+StanceOpt = Annotated[str | None, typer.Option(help="How it is claimed: asserted, alleged or denied.")]
 
 
 def _query(
     db: str | None,
     config_file: Path | None,
+    *,
     type_: list[str] | None,
     country: str | None,
-    since: str | None,
-    until: str | None,
-    text: str | None,
-    historical: bool,
     limit: int | None,
+    **filters: Any,
 ) -> list[Any]:
+    """`Store.query_events` for the options `events` and `export` share (`filters` by its names)."""
     config = _config(config_file)
     store = _open_store_or_exit(db, config)
     try:
         return store.query_events(
             types=[t.upper() for t in type_] if type_ else None,
             country=country.upper() if country else None,
-            since=since,
-            until=until,
-            text=text,
-            include_historical=historical,
             limit=limit,
+            **filters,
         )
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -398,11 +398,16 @@ def events(
     until: UntilOpt = None,
     text: TextOpt = None,
     historical: HistOpt = False,
+    border: BorderOpt = None,
+    claimant: ClaimantOpt = None,
+    stance: StanceOpt = None,
     limit: Annotated[int, typer.Option(help="At most this many events.")] = 100,
     as_json: JsonOpt = False,
 ) -> None:
     """Query the events in the store."""
-    found = _query(db, config_file, type_, country, since, until, text, historical, limit)
+    found = _query(db, config_file, type_=type_, country=country, since=since, until=until, text=text,
+                   include_historical=historical, border=border, claimant=claimant, stance=stance,
+                   limit=limit)
     if as_json:
         _print_json([e.to_dict() for e in found])
         return
@@ -596,6 +601,9 @@ def export(
     until: UntilOpt = None,
     text: TextOpt = None,
     historical: HistOpt = False,
+    border: BorderOpt = None,
+    claimant: ClaimantOpt = None,
+    stance: StanceOpt = None,
 ) -> None:
     """Export events from the store as CSV, JSON Lines or GeoJSON."""
     from borderwatch.export import export_events
@@ -603,7 +611,9 @@ def export(
     if format not in ("csv", "jsonl", "geojson"):
         err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl or geojson")
         raise typer.Exit(2)
-    found = _query(db, config_file, type_, country, since, until, text, historical, None)
+    found = _query(db, config_file, type_=type_, country=country, since=since, until=until, text=text,
+                   include_historical=historical, border=border, claimant=claimant, stance=stance,
+                   limit=None)
     sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     geometry = _region_shapes() if format == "geojson" else None
     try:
