@@ -182,3 +182,31 @@ class TestSeedArticle:
         for event in seed.events:
             if any("never taken" in text[s.start:s.end] for s in event.evidence):
                 assert not event.is_current
+
+
+def test_headlines_glued_by_semicolons_are_read_one_by_one(pipeline: Pipeline) -> None:
+    result = analyse(
+        pipeline,
+        "Rebel commander killed near Luhansk - report;Rebels deny internal strife;'Shelling resumed'",
+    )
+    assert current(result, "ASSAULT"), "the first headline's killing is not lost in the next one's denial"
+    assert current(result, "REJECT")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Separatists violated the ceasefire 40 times overnight, the army said.",
+        "The army reported ceasefire violations near Avdiivka on Monday.",
+        "Both sides accused each other of breaching the truce.",
+    ],
+)
+def test_breaking_a_ceasefire_is_fighting(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text)
+    assert current(result, "FIGHT")
+    assert not current(result, "REJECT"), "violating a truce is not rejecting a proposal"
+
+
+def test_rejecting_a_ceasefire_proposal_is_still_a_rejection(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "The rebels rejected the ceasefire proposal on Sunday.")
+    assert current(result, "REJECT") and not current(result, "FIGHT")

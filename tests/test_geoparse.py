@@ -165,3 +165,24 @@ def test_the_nations_of_the_united_kingdom_are_regions(pipeline: Pipeline) -> No
         "Scotland": ("GBR", "GB-SCT", 2),
     }
     assert found["England"].radius_km > found["Wales"].radius_km > 50
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "place"),
+    [
+        ("Russians shelled Kharkiv overnight, one person died.", "FIGHT", "Kharkiv"),
+        ("Two people died during the shelling of Starobilsk by separatist forces.", "FIGHT", "Starobilsk"),
+        ("Russian forces destroyed 30 soldiers in the Kupiansk direction.", "FIGHT", "Kupyansk"),
+        ("Woman killed in Horlivka shelling - mayor's office", "ASSAULT", "Horlivka"),
+    ],
+)
+def test_an_attack_takes_its_place_from_its_target_or_its_direction(
+    pipeline: Pipeline, text: str, kind: str, place: str
+) -> None:
+    events = of_type(analyse(pipeline, text, published="2022-06-01"), kind)
+    assert [e.place.name for e in events if e.place] == [place] * len(events) and events
+
+
+def test_an_accused_capital_is_not_where_the_accusation_happened(pipeline: Pipeline) -> None:
+    (accuse,) = of_type(analyse(pipeline, "Kyiv accused Minsk of massing troops."), "ACCUSE")
+    assert accuse.place is None

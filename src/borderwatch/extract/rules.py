@@ -167,6 +167,8 @@ class RuleDetector:
             frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             out.add(token.head.lemma_.lower())
+        if token.pos_ == "NOUN":  # "ceasefire violations", "troop losses"
+            out.update(c.lemma_.lower() for c in token.children if c.dep_ == "compound")
         if token.pos_ == "VERB" and not any(c.dep_ == "dobj" for c in token.children):
             # Intransitive use: what moves is the subject ("battalions arrived", "troops deployed"),
             # the noun a participle describes ("trucks moving south"), or the subject of the verb

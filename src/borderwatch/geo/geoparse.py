@@ -161,7 +161,7 @@ class Geoparser:
             entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
             # place; elsewhere only regions, countries, sites and large cities qualify.
-            slot = span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
+            slot = _locative_argument(span.root) or _targeted(span.root)
             marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
             # "the Centre said": a lone capitalised word after "the" is an institution or a
             # common noun far more often than a place NER missed.
@@ -499,6 +499,13 @@ def _place(entry: GazetteerEntry) -> Place:
     )
 
 
+_TARGETED = {
+    "shelling", "bombing", "bombardment", "attack", "strike", "siege", "capture", "liberation",
+    "occupation", "assault", "storming", "encirclement", "defence", "defense", "battle", "fall",
+    "evacuation", "raid", "offensive",
+}
+"""Nouns whose "of"/"on" object is a place: "the shelling of Starobilsk", "an attack on Avdiivka"."""
+
 _LOCATIVE = {
     "in",
     "near",
@@ -522,9 +529,18 @@ _LOCATIVE = {
 }
 
 
-def rank_place(trigger: Token, sentence: Span, mention: PlaceMention) -> tuple[int, int, int] | None:
+def rank_place(
+    trigger: Token, sentence: Span, mention: PlaceMention, actor_texts: frozenset[str] = frozenset()
+) -> tuple[int, int, int] | None:
     """How well a resolved mention in the event's sentence serves as the event's place, or None
-    when it cannot: unresolved, outside the sentence, or naming an actor ("Kyiv accused")."""
+    when it cannot: unresolved, outside the sentence, or naming an actor ("Kyiv accused").
+
+    Best is a locative argument ("in the Gomel region", "in the Kupyansk direction", "in a
+    district of Donetsk") inside the trigger's own phrase; then one elsewhere in the sentence, a
+    modifier of the trigger ("Donetsk shelling") or its target ("shelled Kharkiv", "the shelling
+    of Starobilsk"); last, any town or region the sentence names that is not its subject, a
+    possessor or an agent (headlines parse badly: "Woman killed in Donetsk shelling - mayor").
+    """
     if mention.place is None or mention.place.lat is None:
         return None
     if not sentence.start_char <= mention.start < sentence.end_char:
@@ -533,9 +549,44 @@ def rank_place(trigger: Token, sentence: Span, mention: PlaceMention) -> tuple[i
     if span is None:
         return None
     root = span.root
-    locative = root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE
+    precision = mention.place.precision or 0
+    locative = _locative_argument(root)
     modifier = root.head == trigger and root.dep_ in ("compound", "nmod", "amod")  # "Donetsk shelling"
-    if not (locative or modifier) or (mention.place.precision == 1 and not locative):
-        return None
+    target = (root.head == trigger and root.dep_ == "dobj") or (
+        root.dep_ == "pobj" and root.head.lower_ in ("of", "on") and root.head.head == trigger
+    )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
-    return (int(locative) + int(mine), mention.place.precision or 0, -abs(root.i - trigger.i))
+    distance = -abs(root.i - trigger.i)
+    if locative:
+        return (1 + int(mine), precision, distance)
+    if precision == 1 or mention.text in actor_texts:
+        return None  # "Minsk" in "Kyiv accused Minsk" is who, not where
+    if modifier or target:
+        return (int(mine), precision, distance)
+    bystander = root.dep_ in ("nsubj", "nsubjpass", "poss", "appos") or (
+        root.dep_ == "pobj" and root.head.dep_ == "agent"
+    )
+    return None if bystander else (-1, precision, distance)
+
+
+def _locative(token: Token) -> bool:
+    return token.dep_ == "pobj" and token.head.lower_ in _LOCATIVE
+
+
+def _locative_argument(token: Token) -> bool:
+    """"in Donetsk", or inside a locative phrase: "in the Kupiansk direction", "in a district of
+    Donetsk"."""
+    return (
+        _locative(token)
+        or (token.dep_ in ("compound", "nmod", "amod") and _locative(token.head))
+        or (token.dep_ == "pobj" and token.head.lower_ == "of" and _locative(token.head.head))
+    )
+
+
+def _targeted(token: Token) -> bool:
+    """"the shelling of Starobilsk", "an attack on Avdiivka"."""
+    return (
+        token.dep_ == "pobj"
+        and token.head.lower_ in ("of", "on")
+        and token.head.head.lemma_.lower() in _TARGETED
+    )

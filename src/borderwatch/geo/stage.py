@@ -45,13 +45,15 @@ class GeoStage:
     def _place_of(self, doc: Doc, event: Event, analysis: Analysis) -> Place | None:
         """The best-placed mention across all of the event's evidence sentences."""
         best: tuple[tuple[int, int, int], Place] | None = None
+        actors = [*event.actors, *event.recipients, *([event.claim.claimant] if event.claim.claimant else [])]
+        actor_texts = frozenset(a.text for a in actors)
         for span, anchor in zip(event.evidence, event.anchors, strict=False):
             trigger = doc.char_span(anchor, anchor + 1, alignment_mode="expand")
             sentence = doc.char_span(span.start, span.end, alignment_mode="expand")
             if trigger is None or sentence is None:
                 continue
             for mention in analysis.places:
-                rank = rank_place(trigger.root, sentence, mention)
+                rank = rank_place(trigger.root, sentence, mention, actor_texts)
                 if rank is not None and mention.place is not None and (best is None or rank > best[0]):
                     best = (rank, mention.place)
         return best[1] if best else None
