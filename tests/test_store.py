@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from borderwatch.errors import StoreError
 from borderwatch.models import (
+    EVENT_TYPES,
     Actor,
     Analysis,
     Claim,
@@ -33,7 +37,7 @@ from borderwatch.models import (
 )
 from borderwatch.store import Counts, SaveResult, Store, StoredEvent, database, event_id, open_store
 from borderwatch.store.migrate import alembic_config
-from borderwatch.store.schema import Base, DocumentRow
+from borderwatch.store.schema import Base, DocumentRow, EventRow
 
 TEXT_A = (
     "Kyiv accused Minsk of massing troops in the Gomel region. "
@@ -146,7 +150,7 @@ def test_open_creates_folder_schema_and_records_the_head_revision(tmp_path: Path
     assert path.is_file()
     assert {"documents", "document_urls", "events", "place_mentions", "alembic_version"} <= tables
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version == head == "0004"
+    assert version == head == "0005"
 
 
 def test_migrated_schema_matches_the_orm_models(store: Store) -> None:
@@ -192,6 +196,7 @@ def test_migration_renders_for_postgresql_offline() -> None:
     assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
     assert "ON events (date_start DESC NULLS LAST, doc_id, seq, historical)" in sql  # 0004
+    assert "ON events (type, date_start DESC NULLS LAST, doc_id, seq, historical)" in sql  # 0005
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -493,3 +498,85 @@ def test_claimant_and_stance_filter_on_the_claim(filled: Store) -> None:
     assert filled.query_events(claimant="UKR", stance="denied") == []
     with pytest.raises(StoreError, match="not a stance"):
         filled.query_events(stance="rumoured")  # type: ignore[arg-type]
+
+
+# --- query plans --------------------------------------------------------------------------
+
+def add_copies(store: Store, n: int, start: int = 0) -> None:
+    """`n` more copies of document A's dated events, cycling through every event type."""
+    with store.engine.begin() as conn:
+        (template,) = [dict(row._mapping) for row in conn.execute(
+            select(EventRow.__table__).where(EventRow.id == ACCUSE))]
+        conn.execute(insert(EventRow.__table__), [
+            {**template, "id": f"copy-{i}", "seq": 100 + i, "type": EVENT_TYPES[i % len(EVENT_TYPES)],
+             "date_start": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+            for i in range(start, start + n)
+        ])
+
+
+def plan(store: Store, **filters: Any) -> str:
+    """SQLite's plan for the statement `query_events` runs with these filters."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    sa_event.listen(store.engine, "before_cursor_execute", record)
+    store.query_events(limit=100, **filters)
+    sa_event.remove(store.engine, "before_cursor_execute", record)
+    statement, parameters = statements[0]
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return "\n".join(row[-1] for row in rows)
+
+
+def analysed_events(url: str) -> int | None:
+    with open_store(url) as store, store.engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+            return None
+        stat = conn.scalar(text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_events_listing'"))
+        return int(stat.split()[0])
+
+
+def test_a_type_page_walks_the_type_listing_index_without_sorting(filled: Store) -> None:
+    add_copies(filled, 200)
+    assert "ix_events_type_listing" in plan(filled, types=["MOBILIZE"])
+    assert "TEMP B-TREE" not in plan(filled, types=["MOBILIZE"])
+    assert "TEMP B-TREE" not in plan(filled, types=["FIGHT"], include_historical=True)
+
+
+def test_sqlite_statistics_are_gathered_as_the_store_grows(tmp_path: Path) -> None:
+    """On 100,000 events they turn a two-type page from a sort of all its matches into a walk of
+    the listing index (`bench/api_latency.py`); here, that they are there and kept current."""
+    url = db_url(tmp_path / "store.sqlite")
+    with open_store(url) as store:
+        store.save(analysis_a())
+        add_copies(store, database.ANALYZE_FROM_EVENTS - 100)
+    assert analysed_events(url) is None  # too small to matter
+    with open_store(url) as store:
+        add_copies(store, 200, start=5000)
+        size = store.counts().events
+    assert analysed_events(url) == size
+    with open_store(url) as store:
+        add_copies(store, size - 1, start=10_000)
+    assert analysed_events(url) == size  # not yet doubled: analysed once is enough
+    with open_store(url) as store:
+        add_copies(store, 1, start=20_000)
+    assert analysed_events(url) == 2 * size
+
+
+def test_a_store_locked_by_a_writer_opens_and_is_analysed_later(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with open_store(db_url(path)) as store:
+        store.save(analysis_a())
+        add_copies(store, database.ANALYZE_FROM_EVENTS)
+        size = store.counts().events
+    writer = sqlite3.connect(path)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a save
+    try:
+        with open_store(f"{db_url(path)}?timeout=0.2") as store:
+            assert store.counts().events == size
+    finally:
+        writer.rollback()
+        writer.close()
+    assert analysed_events(db_url(path)) == size

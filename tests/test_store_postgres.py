@@ -261,7 +261,7 @@ def test_migrations_create_native_types_on_postgresql(store: Store) -> None:
             "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
             " WHERE table_schema = current_schema()"
         )).all())
-    assert version == "0004"
+    assert version == "0005"
     assert types["events.actors"] == "json"
     assert types["events.historical"] == "boolean"
     assert types["documents.created_at"] == "timestamp with time zone"
@@ -287,6 +287,22 @@ def test_event_pages_walk_the_listing_index_without_sorting(filled: Store) -> No
             " ORDER BY date_start DESC NULLS LAST, doc_id, seq LIMIT 50"
         )).scalars())
     assert "ix_events_listing" in plan
+    assert "Sort" not in plan
+
+
+def test_a_type_page_walks_the_type_listing_index_without_sorting(filled: Store) -> None:
+    with filled.engine.connect() as conn:
+        definition = conn.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_type_listing'"
+        )).scalar_one()
+        assert "(type, date_start DESC NULLS LAST, doc_id, seq, historical)" in definition
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(text(f"SET {setting} = off"))
+        plan = "\n".join(conn.execute(text(
+            "EXPLAIN SELECT id FROM events WHERE type = 'MOBILIZE' AND historical IS false"
+            " ORDER BY date_start DESC NULLS LAST, doc_id, seq LIMIT 50"
+        )).scalars())
+    assert "ix_events_type_listing" in plan
     assert "Sort" not in plan
 
 

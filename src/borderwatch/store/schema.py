@@ -95,7 +95,7 @@ class EventRow(Base):
     doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     """Position of the event in its document's analysis, for a stable order."""
-    type: Mapped[str] = mapped_column(String, index=True)
+    type: Mapped[str] = mapped_column(String)
     mode: Mapped[str | None] = mapped_column(String)
     context: Mapped[str | None] = mapped_column(String)
     trigger: Mapped[str] = mapped_column(Text)
@@ -138,6 +138,14 @@ it, so a page is read in index order and stops after its rows instead of sorting
 (`bench/api_latency.py` measures it). On SQLite, migration 0003 builds it with a plain DESC, which
 already puts NULLs last there (SQLite's CREATE INDEX has no NULLS clause); PostgreSQL's DESC puts
 NULLs first, so migration 0004 rebuilds it there as DESC NULLS LAST."""
+
+Index(
+    "ix_events_type_listing",
+    EventRow.type, EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,
+    EventRow.historical,
+)
+"""The listing order within one event type (migration 0005), so a type-filtered page is read in
+order too; SQLite would otherwise find a type's events by type alone and sort all of them."""
 
 
 class PlaceMentionRow(Base):
