@@ -21,7 +21,7 @@ from borderwatch.cli import app
 from borderwatch.errors import GeoError
 from borderwatch.evaluate import haversine_km
 from borderwatch.geo.build import BuildReport, build, up_to_date
-from borderwatch.geo.gazetteer import GAZETTEER_VERSION, Gazetteer, distance_km, normalize_name
+from borderwatch.geo.gazetteer import GAZETTEER_VERSION, Gazetteer, distance_km, normalize_name, spelling_key
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 CHERNOBYL_PLANT = (51.389, 30.099)
@@ -275,3 +275,21 @@ def test_an_archipelagos_point_is_its_centre_of_area_and_its_radius_holds_the_is
         assert haversine_km(hawaii.lat, hawaii.lon, town.lat, town.lon) < hawaii.radius_km
     # Between the islands, nearer Maui than the label on Oahu Natural Earth draws.
     assert 19.5 < hawaii.lat < 21.0 and -157.0 < hawaii.lon < -155.5
+
+
+@pytest.mark.parametrize(
+    ("variant", "known"),
+    [("Khoiniki", "Khoyniki"), ("Брагин", "Bragin"), ("Kup'yans'k", "Kupiansk"), ("Avdiivka", "Avdiyivka")],
+)
+def test_romanisations_of_one_name_share_a_spelling_key(variant: str, known: str) -> None:
+    assert spelling_key(variant) == spelling_key(known)
+
+
+def test_spelling_keys_keep_different_names_apart() -> None:
+    assert len({spelling_key(n) for n in ("Kharkiv", "Kherson", "Khmelnytskyi", "Kyiv", "Kiev")}) == 5
+
+
+def test_spelling_lookup_finds_what_the_exact_lookup_misses(gazetteer: Gazetteer) -> None:
+    assert gazetteer.lookup("Khoiniki") == []
+    assert [(e.name, e.admin1) for e in gazetteer.lookup_spelling("Khoiniki")] == [("Khoyniki", "BY-HO")]
+    assert gazetteer.lookup_spelling("Kyiv") == [], "keys this short tell too few places apart"

@@ -186,3 +186,20 @@ def test_an_attack_takes_its_place_from_its_target_or_its_direction(
 def test_an_accused_capital_is_not_where_the_accusation_happened(pipeline: Pipeline) -> None:
     (accuse,) = of_type(analyse(pipeline, "Kyiv accused Minsk of massing troops."), "ACCUSE")
     assert accuse.place is None
+
+
+def test_a_romanisation_the_gazetteer_lacks_resolves_within_the_articles_countries(
+    pipeline: Pipeline,
+) -> None:
+    result = analyse(
+        pipeline, "Belarusian units were seen near Khoiniki and Brahin in the Gomel region, Kyiv said."
+    )
+    for text, geonames_name in (("Khoiniki", "Khoyniki"), ("Brahin", "Bragin")):
+        place = mention(result, text).place
+        assert (place.name, place.country, place.admin1) == (geonames_name, "BLR", "BY-HO")
+
+
+def test_a_spelling_match_outside_the_articles_countries_stays_unresolved(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Fans waited in Chicago and near Khoiniki for the team bus.")
+    found = mention(result, "Khoiniki")
+    assert found.place is None and "outside the article's countries" in found.reason

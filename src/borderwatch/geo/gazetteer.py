@@ -9,6 +9,7 @@ are geodesic (WGS84) and computed on the full Natural Earth 10m shapes.
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import threading
 import unicodedata
@@ -26,7 +27,7 @@ from borderwatch.config import data_dir
 from borderwatch.errors import GeoError
 from borderwatch.geo.entries import GazetteerEntry
 
-GAZETTEER_VERSION = 2
+GAZETTEER_VERSION = 3
 """Format version of the index; a change gives a new file name, so `data install` rebuilds."""
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -57,6 +58,37 @@ def normalize_name(text: str) -> str:
     """The form names are indexed and looked up under: case, diacritics, apostrophes, dashes,
     dots and spacing do not tell places apart in news text, so they are folded away."""
     return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD).split())
+
+
+_CYRILLIC = str.maketrans(
+    {
+        **dict(zip("абвгґдезийклмнопрстуфхцыэ", "abvhgdeziiklmnoprstufhcie", strict=True)),
+        **dict(zip("єёїюяіў", "eoiuaiu", strict=True)),
+        **{"ж": "zh", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": None, "ь": None},
+    }
+)
+_SPELLING_RULES = (
+    (re.compile(r"shch|sch"), "sh"),
+    (re.compile(r"tch"), "ch"),
+    (re.compile(r"kh|g"), "h"),  # Kharkov/Harkiv, Gomel/Homel: Russian г is Ukrainian and Belarusian h
+    (re.compile(r"ts|tz"), "c"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"[jy]"), "i"),  # Khoyniki/Khoiniki, Kup'yansk/Kupiansk
+    (re.compile(r"i+(?=[aeou])"), ""),  # ya/ia/ja, ye/ie, yu/iu: the glide
+    (re.compile(r"([a-z])\1+"), r"\1"),  # doubled letters: Avdiivka/Avdiyivka, Zaporizhzhia
+)
+MIN_SPELLING_KEY = 5
+"""Shorter keys collide too often to be worth a guess."""
+
+
+def spelling_key(name: str) -> str:
+    """A coarse key under which the romanisations of one Slavic name meet: Bragin and Brahin,
+    Khoiniki and Khoyniki, Kupiansk and Kup'yansk, and Cyrillic spellings of them. It is only a
+    fallback for names the gazetteer does not know exactly, since unrelated names can share it."""
+    key = normalize_name(name).translate(_CYRILLIC)
+    for pattern, replacement in _SPELLING_RULES:
+        key = pattern.sub(replacement, key)
+    return key
 
 
 def default_path() -> Path:
@@ -175,6 +207,19 @@ class Gazetteer:
             f"SELECT {_ENTRY_COLUMNS} FROM names n JOIN entries e ON e.id = n.entry "
             "WHERE n.name = ? ORDER BY e.population DESC, e.key",
             (normalize_name(name),),
+        )
+        return [GazetteerEntry(*row) for row in rows]
+
+    def lookup_spelling(self, name: str) -> list[GazetteerEntry]:
+        """Places whose name is spelled like this one under `spelling_key` (see there), most
+        populous first; nothing for keys too short to tell places apart."""
+        key = spelling_key(name)
+        if len(key) < MIN_SPELLING_KEY:
+            return []
+        rows = self._rows(
+            f"SELECT {_ENTRY_COLUMNS} FROM spellings s JOIN entries e ON e.id = s.entry "
+            "WHERE s.key = ? ORDER BY e.population DESC, e.key",
+            (key,),
         )
         return [GazetteerEntry(*row) for row in rows]
 

@@ -92,6 +92,9 @@ class _Mention:
     site_hint: bool = False
     spread: bool = False
     """Found by NER as a place: its other occurrences in the article are places too."""
+    variant: bool = False
+    """Known only as a spelling variant (`Gazetteer.lookup_spelling`): resolved only to a place in
+    a country the article is about."""
 
 
 class Geoparser:
@@ -163,6 +166,8 @@ class Geoparser:
             # place; elsewhere only regions, countries, sites and large cities qualify.
             slot = _locative_argument(span.root) or _targeted(span.root)
             marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
+            if not entries and (slot or marked):
+                entries = self.gazetteer.lookup_spelling(span.text)  # "near Khoiniki"
             # "the Centre said": a lone capitalised word after "the" is an institution or a
             # common noun far more often than a place NER missed.
             institution = len(span) == 1 and token.i > 0 and doc[token.i - 1].lower_ == "the"
@@ -247,7 +252,7 @@ class Geoparser:
             candidates[id(extra)] = self._candidates(extra)
             mentions.append(extra)
         mentions.sort(key=lambda m: m.start)
-        context = self._context(candidates.values())
+        context = self._context(candidates[id(m)] for m in mentions if not m.variant)
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
@@ -331,6 +336,9 @@ class Geoparser:
         if not entries and m.admin_hint:
             words = name.split()
             entries = self.gazetteer.lookup(" ".join(words[:-1])) if len(words) > 1 else []
+        if not entries:
+            entries = self.gazetteer.lookup_spelling(name)
+            m.variant = bool(entries)
         if m.admin_hint:
             admin = [e for e in entries if e.kind == "admin1"]
             entries = admin or entries
@@ -356,6 +364,10 @@ class Geoparser:
     ) -> tuple[Place | None, str | None]:
         if not entries:
             return None, "not in the gazetteer"
+        if m.variant:
+            entries = [e for e in entries if e.country and context[e.country]]
+            if not entries:
+                return None, "not in the gazetteer; only spelled like places outside the article's countries"
         if _STRIP.sub("", m.name.strip()).lower() in self.capitals and not any(
             e.kind == "city" for e in entries
         ):
@@ -574,12 +586,13 @@ def _locative(token: Token) -> bool:
 
 
 def _locative_argument(token: Token) -> bool:
-    """"in Donetsk", or inside a locative phrase: "in the Kupiansk direction", "in a district of
-    Donetsk"."""
+    """"in Donetsk", or inside or beside one: "in the Kupiansk direction", "in a district of
+    Donetsk", "near Khoiniki and Brahin"."""
     return (
         _locative(token)
         or (token.dep_ in ("compound", "nmod", "amod") and _locative(token.head))
         or (token.dep_ == "pobj" and token.head.lower_ == "of" and _locative(token.head.head))
+        or (token.dep_ == "conj" and _locative(token.head))  # "near Khoiniki and Brahin"
     )
 
 
