@@ -203,3 +203,10 @@ def test_a_spelling_match_outside_the_articles_countries_stays_unresolved(pipeli
     result = analyse(pipeline, "Fans waited in Chicago and near Khoiniki for the team bus.")
     found = mention(result, "Khoiniki")
     assert found.place is None and "outside the article's countries" in found.reason
+
+
+def test_an_informal_region_is_measured_from_its_whole_outline(pipeline: Pipeline) -> None:
+    (mobilize,) = of_type(analyse(pipeline, "Russian forces massed troops in Donbas on Monday."), "MOBILIZE")
+    assert mobilize.place.name == "Donbas" and mobilize.place.radius_km > 100
+    # Donetsk and Luhansk oblasts touch Russia; a point inside them is 60+ km from it.
+    assert (mobilize.proximity["border_km"], mobilize.proximity["border_with"]) == (0.0, "RUS")

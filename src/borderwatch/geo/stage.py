@@ -68,7 +68,10 @@ class GeoStage:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one stage per pipeline; the cache lives as long as it
     def _proximity(self, place: Place) -> dict | None:
-        area = self.gazetteer.shape(f"a1:{place.admin1}") if place.precision == 2 and place.admin1 else None
+        if place.precision == 2 and place.admin1:
+            area = self.gazetteer.shape(f"a1:{place.admin1}")
+        else:
+            area = self.geoparser.area_of(place)
         if place.precision == 1 and place.radius_km is None:
             return None
         # Only sites that can be in range need a geodesic measurement.
