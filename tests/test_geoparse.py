@@ -210,3 +210,9 @@ def test_an_informal_region_is_measured_from_its_whole_outline(pipeline: Pipelin
     assert mobilize.place.name == "Donbas" and mobilize.place.radius_km > 100
     # Donetsk and Luhansk oblasts touch Russia; a point inside them is 60+ km from it.
     assert (mobilize.proximity["border_km"], mobilize.proximity["border_with"]) == (0.0, "RUS")
+
+
+def test_a_dateline_abbreviation_names_the_state_and_places_the_town(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "GLASGOW, Ky. (AP) — A man was arrested in Glasgow on Monday.")
+    assert mention(result, "Ky.").place.admin1 == "US-KY"
+    assert [m.place.admin1 for m in result.places if m.text.lower() == "glasgow"] == ["US-KY", "US-KY"]

@@ -476,7 +476,8 @@ def _admin1_names(props: dict[str, Any]) -> set[str]:
     "Gomel region", "Homyel'", "Гомельская область"."""
     alternates = (props.get("name_alt") or "").split("|")
     short = [props.get(k) for k in ("name", "name_en", "woe_name")] + alternates
-    full = [props.get(k) for k in ("gn_name", "name_ru", "name_uk", "name_local")]
+    # "abbrev" is the press abbreviation of datelines: "GLASGOW, Ky.", "Red Deer, Alta."
+    full = [props.get(k) for k in ("gn_name", "name_ru", "name_uk", "name_local", "abbrev")]
     types = {normalize_name(t) for k in ("type", "type_en") for t in (props.get(k) or "").split("|")} - {""}
     types |= {synonym for t in types for synonym in TYPE_SYNONYMS.get(t, ())}
     types |= set(GENERIC_TYPES)

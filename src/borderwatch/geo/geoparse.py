@@ -15,7 +15,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -255,7 +255,7 @@ class Geoparser:
             candidates[id(extra)] = self._candidates(extra)
             mentions.append(extra)
         mentions.sort(key=lambda m: m.start)
-        context = self._context(candidates[id(m)] for m in mentions if not m.variant)
+        context = self._context((m, candidates[id(m)]) for m in mentions if not m.variant)
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
@@ -345,9 +345,11 @@ class Geoparser:
             entry = self.gazetteer.get(f"c:{code}")
             return [entry] if entry else []
         entries = self.gazetteer.lookup(name)
-        if not entries and m.admin_hint:
-            words = name.split()
-            entries = self.gazetteer.lookup(" ".join(words[:-1])) if len(words) > 1 else []
+        if not entries and m.admin_hint and len(name.split()) > 1:
+            core = " ".join(name.split()[:-1])
+            code = self.countries.get(core.lower())  # "U.S. District Court": the country
+            country = self.gazetteer.get(f"c:{code}") if code else None
+            entries = [country] if country else self.gazetteer.lookup(core)
         if not entries:
             entries = self.gazetteer.lookup_spelling(name)
             m.variant = bool(entries)
@@ -357,18 +359,30 @@ class Geoparser:
         return entries
 
     @staticmethod
-    def _context(all_candidates: object) -> Counter[str]:
-        """Countries and regions the article is unambiguously about, weighted by mentions."""
+    def _context(mentions: Iterable[tuple[_Mention, list[GazetteerEntry]]]) -> Counter[str]:
+        """Countries and regions the article is unambiguously about, weighted by mentions: a name
+        with one candidate, a country, a phrase marked as a region ("Gomel region"), or a name
+        all of whose candidates lie in one country. "Glasgow" (a Scottish council area, and a
+        town in Kentucky) says nothing yet."""
         votes: Counter[str] = Counter()
-        for entries in all_candidates:  # type: ignore[attr-defined]
-            if len(entries) == 1 or (entries and entries[0].kind in ("country", "admin1")):
-                top = entries[0]
-                if top.country:
-                    votes[top.country] += 1
-                if top.admin1:
-                    votes[top.admin1] += 1
-                if top.kind == "admin1" and top.admin1:
-                    votes[f"named:{top.admin1}"] += 1
+        for m, entries in mentions:
+            if not entries:
+                continue
+            top = entries[0]
+            clear = (
+                len(entries) == 1
+                or top.kind == "country"
+                or (top.kind == "admin1" and m.admin_hint)
+                or len({e.country for e in entries}) == 1
+            )
+            if not clear:
+                continue
+            if top.country:
+                votes[top.country] += 1
+            if top.admin1:
+                votes[top.admin1] += 1
+            if top.kind == "admin1" and top.admin1:
+                votes[f"named:{top.admin1}"] += 1
         return votes
 
     def _resolve(
