@@ -291,15 +291,20 @@ def png(width: int = 256, height: int = 256) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body
 
 
+REFERERS: list[str | None] = []
+
+
 @pytest.fixture(scope="module")
 def tile_server() -> Iterator[tuple[str, list[str]]]:
-    """A real HTTP tile server on another loopback port (another origin); records the paths asked."""
+    """A real HTTP tile server on another loopback port (another origin); records the paths asked
+    and the Referer each request carried."""
     asked: list[str] = []
     tile = png()
 
     class Tiles(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
+            REFERERS.append(self.headers.get("Referer"))
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(tile)))
@@ -338,6 +343,8 @@ def test_a_configured_tile_server_is_drawn_and_allowed_by_the_policy(
         shot(page, "06-tile-layer")
         watched.assert_nothing_ran()
         assert {u.split("/")[2] for u in watched.requests} == {base.split("/")[2], tiles.split("/")[2]}
+        # Tile servers want a Referer (OpenStreetMap's refuses tiles without one): the origin only.
+        assert REFERERS and set(REFERERS) == {base + "/"}
 
 
 def test_without_a_tile_url_the_page_requests_nothing_elsewhere(watched: Watched, base_url: str) -> None:

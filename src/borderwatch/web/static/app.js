@@ -526,8 +526,14 @@
 
   function addTiles(tiles) {
     if (!map || !tiles || !safeUrl(tiles.url)) return;
-    L.tileLayer(tiles.url, { maxZoom: 19, attribution: escapeHtml(tiles.attribution || ""), className: "bw-tiles" })
-      .addTo(map);
+    // The page sends no Referer anywhere; tile servers such as OpenStreetMap's refuse requests
+    // without one, so tiles (and only tiles) send the dashboard's origin, never a full URL.
+    L.tileLayer(tiles.url, {
+      maxZoom: 19,
+      attribution: escapeHtml(tiles.attribution || ""),
+      className: "bw-tiles",
+      referrerPolicy: "strict-origin",
+    }).addTo(map);
   }
 
   async function start() {
