@@ -155,3 +155,16 @@ def test_without_a_gazetteer_the_html_notes_the_missing_map(
     assert "No map: gazetteer not installed" in page
     assert not (tmp_path / "out" / "map.png").exists()
     assert (tmp_path / "out" / "timeline.png").read_bytes()[:8] == PNG
+
+
+@needs_gazetteer
+def test_the_map_frames_the_shared_border_not_both_countries_whole() -> None:
+    from borderwatch.geo.gazetteer import Gazetteer
+    from borderwatch.report import map_extent
+
+    with Gazetteer.open() as gazetteer:
+        russia, ukraine = gazetteer.country_shape("RUS"), gazetteer.country_shape("UKR")
+    x0, y0, x1, y1 = map_extent([russia, ukraine], [])
+    # The RUS-UKR land border runs from about 31.8°E to 40.2°E, 45.7°N to 52.4°N (Crimea included).
+    assert 28 < x0 < 32 and 40 < x1 < 43, "not Russia from the Baltic to the Pacific"
+    assert 43 < y0 < 46 and 52 < y1 < 55

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from borderwatch.assess import assessor, subjects
-from borderwatch.assess.indicators import border_pair, daily_indicators, event_day
+from borderwatch.assess.indicators import daily_indicators, event_day
 from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError, ConfigError
 from borderwatch.geo.sites import Site, load_sites
@@ -68,8 +68,7 @@ class Briefing:
 def gather(store: Store, config: Config, border: str, since: date, until: date | None) -> Briefing:
     """Events, alerts and daily counts for the border; `until` defaults to the latest event's day."""
     start = since - timedelta(days=BASELINE_DAYS)
-    found = [e for e in store.query_events(since=start, until=until, include_historical=False)
-             if border_pair(e.event) == border]
+    found = store.query_events(since=start, until=until, border=border, include_historical=False)
     days = [d for e in found if (d := event_day(e.event)) is not None]
     end = until or max([since, *days])
     in_period = [e for e in found if (d := event_day(e.event)) is not None and since <= d <= end]
@@ -130,7 +129,7 @@ def draw_map(briefing: Briefing, config: Config, colours: dict[str, str], path: 
     Returns None when drawn, or the reason the map is missing (no gazetteer installed)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Ellipse
-    from shapely.ops import unary_union
+    from shapely.geometry import box
 
     from borderwatch.geo.gazetteer import Gazetteer
 
@@ -146,8 +145,7 @@ def draw_map(briefing: Briefing, config: Config, colours: dict[str, str], path: 
             return f"the gazetteer has no shapes for {briefing.border}"
         others = sorted({n for c in codes for n in gazetteer.neighbours(c)} - set(codes))
         neighbours = {c: s for c in others if (s := gazetteer.country_shape(c)) is not None}
-    x0, y0, x1, y1 = unary_union(list(main.values())).bounds
-    x0, y0, x1, y1 = x0 - 1.5, y0 - 1.0, x1 + 1.5, y1 + 1.0
+    x0, y0, x1, y1 = map_extent(list(main.values()), briefing.events)
     mid = (y0 + y1) / 2
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 8), dpi=110)
@@ -161,8 +159,10 @@ def draw_map(briefing: Briefing, config: Config, colours: dict[str, str], path: 
     for code, shape in main.items():
         for polygon in _rings(shape):
             ax.fill(*polygon.exterior.xy, facecolor="#fdf6e3", edgecolor="#333333", linewidth=1.0)
-        centre = shape.representative_point()
-        ax.text(centre.x, centre.y, code, color="#555555", fontsize=12, ha="center", weight="bold")
+        shown = shape.intersection(box(x0, y0, x1, y1))  # label the part in view, not Siberia
+        if not shown.is_empty:
+            centre = max(getattr(shown, "geoms", [shown]), key=lambda part: part.area).representative_point()
+            ax.text(centre.x, centre.y, code, color="#555555", fontsize=12, ha="center", weight="bold")
     for stored in reversed(briefing.events):
         place = stored.event.place
         if place is None or place.lat is None or place.lon is None:
@@ -195,6 +195,36 @@ def draw_map(briefing: Briefing, config: Config, colours: dict[str, str], path: 
     fig.savefig(path)
     plt.close(fig)
     return None
+
+
+VIEW_MARGIN_DEG = 1.5
+"""Degrees of land shown around the border and the events: enough to read where they are."""
+
+
+def map_extent(shapes: list[Any], events: list[StoredEvent]) -> tuple[float, float, float, float]:
+    """The map's extent: the land border the two countries share and the circles of the events
+    located more closely than a country, with a margin, rather than both countries whole (Russia
+    would shrink Ukraine's border to a line). Without either, the two countries."""
+    from shapely.geometry import box
+    from shapely.ops import unary_union
+
+    parts = []
+    if len(shapes) == 2:
+        shared = shapes[0].boundary.intersection(shapes[1].buffer(0.01))
+        if not shared.is_empty:
+            parts.append(shared)
+    for stored in events:
+        place = stored.event.place
+        # A country-wide event ("fighting in Ukraine") is drawn, but does not set the view.
+        if place is not None and place.lat is not None and place.lon is not None and place.precision != 1:
+            dy = max(place.radius_km or 0.0, 4.0) / _KM_PER_DEGREE
+            dx = dy / max(0.1, _cos(place.lat))
+            parts.append(box(place.lon - dx, place.lat - dy, place.lon + dx, place.lat + dy))
+    margin = VIEW_MARGIN_DEG if parts else 0.0
+    x0, y0, x1, y1 = unary_union(parts or shapes).bounds
+    whole = box(*unary_union(shapes).bounds).buffer(VIEW_MARGIN_DEG, join_style="mitre")
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    return tuple(box(x0, y0, x1, y1).intersection(whole).bounds)  # type: ignore[return-value]
 
 
 def _cos(lat: float) -> float:
