@@ -210,3 +210,31 @@ def test_breaking_a_ceasefire_is_fighting(pipeline: Pipeline, text: str) -> None
 def test_rejecting_a_ceasefire_proposal_is_still_a_rejection(pipeline: Pipeline) -> None:
     result = analyse(pipeline, "The rebels rejected the ceasefire proposal on Sunday.")
     assert current(result, "REJECT") and not current(result, "FIGHT")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A tsunami after the eruption killed 222 people along the coast on Saturday.",
+        "Nineteen people were killed when their bus plunged off a bridge into a river.",
+        "A boiler at a chemical plant exploded on Thursday, killing two workers.",
+        "Flash floods killed at least 77 people in the eastern province, officials said.",
+    ],
+)
+def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text)
+    assert not current(result, "ASSAULT") and not current(result, "FIGHT")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Explosions hit an ammunition depot in Crimea overnight.",
+        "A drone attack set a refinery ablaze and killed two workers, the governor said.",
+        "Two people were killed when a Russian mine blew up in a field near Kherson.",
+        "Militants stormed the factory and killed three guards.",
+    ],
+)
+def test_blasts_with_an_armed_hand_or_at_military_sites_stay_conflict(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text)
+    assert current(result, "ASSAULT") or current(result, "FIGHT")

@@ -60,6 +60,9 @@ class Cues:
     commitment_markers: frozenset[str]
     commitment_types: frozenset[str]
     intent_types: frozenset[str]
+    disaster_words: frozenset[str]
+    facility_words: frozenset[str]
+    armed_words: frozenset[str]
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,10 @@ class DocContext:
     recent: list[Actor] = field(default_factory=list)
 
 
+_VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+_BLASTS = frozenset({"explosion", "blast", "explode", "blow"})
+
+
 class RuleDetector:
     """Finds events in sentences with the trigger lexicon and the dependency parse."""
 
@@ -235,7 +239,19 @@ class RuleDetector:
             cand.token = span.root
             covered.update(range(span.start, span.end))
             found.append(cand)
+        if self._accidental(sent):
+            found = [c for c in found if c.rule.type not in _VIOLENT]
         return found
+
+    def _accidental(self, sent: Span) -> bool:
+        """Whether the sentence reports a disaster or an accident and names no armed hand: "a
+        tsunami killed 222", "a boiler at the plant exploded, killing two" (cues.toml)."""
+        lemmas = {t.lemma_.lower() for t in sent}
+        if lemmas & self.cues.armed_words:
+            return False
+        return bool(lemmas & self.cues.disaster_words) or bool(
+            lemmas & self.cues.facility_words and lemmas & _BLASTS
+        )
 
     # ---- 2. which triggers head their own event -------------------------------------------
 
