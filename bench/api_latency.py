@@ -139,8 +139,8 @@ def build_store(path: Path, n_events: int, n_docs: int, seed: int) -> dict[str, 
             day = published - timedelta(days=rng.randrange(3))
             if roll < 0.03:
                 start, end_, gran = None, None, "unknown"
-            elif roll < 0.10:
-                start, end_, gran = day.isoformat()[:7], None, "month"
+            elif roll < 0.10:  # a month is stored by its first day, as the extractor stores it
+                start, end_, gran = day.replace(day=1).isoformat(), None, "month"
             else:
                 start, end_, gran = day.isoformat(), day.isoformat(), "day"
             historical = rng.random() < 0.08

@@ -238,3 +238,8 @@ def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, t
 def test_blasts_with_an_armed_hand_or_at_military_sites_stay_conflict(pipeline: Pipeline, text: str) -> None:
     result = analyse(pipeline, text)
     assert current(result, "ASSAULT") or current(result, "FIGHT")
+
+
+def test_expelling_diplomats_is_a_sanction_and_expelling_people_is_coercion(pipeline: Pipeline) -> None:
+    assert current(analyse(pipeline, "Germany expelled four Russian diplomats on Monday."), "SANCTION")
+    assert current(analyse(pipeline, "Police expelled the protesters from the square."), "COERCE")

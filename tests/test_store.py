@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -435,6 +435,53 @@ def test_date_range_filters_on_start_day_and_drops_undated(filled: Store) -> Non
     assert ids(filled.query_events(until="2022-12-31", include_historical=True)) == [FIGHT]
 
 
+STARTS = [
+    "2023-12-31T23:00:00-05:00", "2024-01-01",  # a year's first day: how "in 2024" is stored
+    "2024-07-31", "2024-08-01", "2024-08-01T00:00:00Z", "2024-08-01T23:59:59.5+02:00",
+    "2024-08-01 06:00", "2024-08-31T23:59:59", "2024-09-01", "2024-12-31", None,
+]
+"""Starts as the store holds them: ISO days (a month or year by its first day), some with a time."""
+
+
+def add_starts(store: Store) -> None:
+    """One more event per start in `STARTS`, copied from document A's ACCUSE."""
+    with store.engine.begin() as conn:
+        (template,) = [dict(row._mapping) for row in conn.execute(
+            select(EventRow.__table__).where(EventRow.id == ACCUSE))]
+        conn.execute(insert(EventRow.__table__), [
+            {**template, "id": f"start-{i}", "seq": 100 + i, "date_start": start}
+            for i, start in enumerate(STARTS)
+        ])
+
+
+@pytest.mark.parametrize(("since", "until"), [
+    ("2024-08-01", "2024-08-01"),
+    ("2024-08-01", "2024-08-31"),
+    (None, "2024-07-31"),
+    ("2024-09-01", None),
+    ("2024-01-01", "2024-01-01"),
+    (None, "2023-12-31"),
+    ("2023-12-31", "2024-12-31"),
+    ("2024-08-02", "2024-08-30"),
+    (date(2024, 8, 31), datetime(2024, 8, 31, 12, 0)),
+    ("2024-08-31T08:00:00", "2024-09-01T08:00:00"),
+    (date.min, date.max),
+])
+def test_date_bounds_select_the_events_whose_start_day_lies_within_them(
+    filled: Store, since: date | str | None, until: date | str | None,
+) -> None:
+    """The bounds compare whole stored strings, so an index serves them; a start's first ten
+    characters decide, as when the query compared `substr(date_start, 1, 10)`."""
+    add_starts(filled)
+    low = str(since)[:10] if since is not None else "0000"
+    high = str(until)[:10] if until is not None else "9999-99"
+    every = filled.query_events()
+    assert len(every) == len(STARTS) + 4
+    expected = [stored.id for stored in every  # in the listing order
+                if stored.event.date.start and low <= stored.event.date.start[:10] <= high]
+    assert ids(filled.query_events(since=since, until=until)) == expected
+
+
 def test_text_search_is_case_insensitive_on_evidence(filled: Store) -> None:
     assert ids(filled.query_events(text="EQUIPMENT")) == [MOBILIZE]
     assert ids(filled.query_events(text="minsk")) == [PROTEST, ACCUSE, MOBILIZE]
@@ -543,6 +590,15 @@ def test_a_type_page_walks_the_type_listing_index_without_sorting(filled: Store)
     assert "ix_events_type_listing" in plan(filled, types=["MOBILIZE"])
     assert "TEMP B-TREE" not in plan(filled, types=["MOBILIZE"])
     assert "TEMP B-TREE" not in plan(filled, types=["FIGHT"], include_historical=True)
+
+
+def test_a_date_range_page_reads_only_its_days_from_the_listing_index(filled: Store) -> None:
+    add_copies(filled, 200)
+    assert "ix_events_listing (date_start>? AND date_start<?)" in plan(
+        filled, since="2024-03-01", until="2024-03-31")
+    assert "ix_events_type_listing (type=? AND date_start>? AND date_start<?)" in plan(
+        filled, since="2024-03-01", until="2024-03-31", types=["MOBILIZE"])
+    assert "TEMP B-TREE" not in plan(filled, since="2024-03-01", until="2024-03-31")
 
 
 def test_sqlite_statistics_are_gathered_as_the_store_grows(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import URL, Engine, create_engine, inspect, text
+from sqlalchemy import URL, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from borderwatch.errors import StoreError
@@ -51,6 +51,7 @@ from test_cluster import (  # noqa: F401  (fixtures and tests collected again, o
     test_status_follows_allegation_report_corroboration_denial,
 )
 from test_store import (  # noqa: F401  (fixtures and tests collected again, on PostgreSQL)
+    add_copies,
     analysis_a,
     analysis_b,
     test_bad_since_date_is_a_store_error,
@@ -58,6 +59,7 @@ from test_store import (  # noqa: F401  (fixtures and tests collected again, on 
     test_claimant_and_stance_filter_on_the_claim,
     test_country_filter,
     test_database_from_a_newer_version_is_refused,
+    test_date_bounds_select_the_events_whose_start_day_lies_within_them,
     test_date_range_filters_on_start_day_and_drops_undated,
     test_default_order_is_newest_first_with_undated_last,
     test_document_without_url_records_none,
@@ -303,6 +305,27 @@ def test_a_type_page_walks_the_type_listing_index_without_sorting(filled: Store)
             " ORDER BY date_start DESC NULLS LAST, doc_id, seq LIMIT 50"
         )).scalars())
     assert "ix_events_type_listing" in plan
+    assert "Sort" not in plan
+
+
+def test_a_date_range_page_reads_only_its_days_from_the_listing_index(filled: Store) -> None:
+    """The bounds of `query_events` are index conditions, not a filter on every row walked."""
+    add_copies(filled, 200)
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(filled.engine, "before_cursor_execute", record)
+    filled.query_events(since="2024-03-01", until="2024-03-31", limit=100)
+    event.remove(filled.engine, "before_cursor_execute", record)
+    statement, parameters = statements[0]
+    with filled.engine.connect() as conn:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(text(f"SET {setting} = off"))
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
+    assert "Index Scan using ix_events_listing" in plan
+    assert re.search(r"Index Cond: .*date_start.* >= .*date_start.* < ", plan), plan
     assert "Sort" not in plan
 
 

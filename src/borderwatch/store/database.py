@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -111,12 +111,14 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _day(value: date | str, url: str) -> str:
-    """An ISO day for comparing with the first ten characters of a stored date."""
+def _day(value: date | str, url: str) -> date:
+    """The day of a date, or of an ISO date or datetime string (its first ten characters)."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
-        return value.isoformat()[:10]
+        return value
     try:
-        return date.fromisoformat(value[:10]).isoformat()
+        return date.fromisoformat(value[:10])
     except ValueError:
         raise StoreError(f"not an ISO date: {value!r}", source=url) from None
 
@@ -259,11 +261,17 @@ class Store:
                 | EventRow.recipient_codes.icontains(padded, autoescape=True)
                 | (func.upper(EventRow.place_country) == country.upper())
             )
-        start_day = func.substr(EventRow.date_start, 1, 10)
+        # Stored starts are ISO days, some followed by a time ("2024-09-02T10:30:00+02:00"), so
+        # plain range bounds select by start day and an index serves them; a bound on
+        # substr(date_start, 1, 10) could not use one. ISO digits and '-' sort alike bytewise
+        # (SQLite) and under PostgreSQL's linguistic collations, and a longer string after its
+        # prefix in both, so the backends agree.
         if since is not None:
-            stmt = stmt.where(start_day >= _day(since, self.url))
+            stmt = stmt.where(EventRow.date_start >= _day(since, self.url).isoformat())
         if until is not None:
-            stmt = stmt.where(start_day <= _day(until, self.url))
+            last = _day(until, self.url)
+            stmt = stmt.where(EventRow.date_start < (last + timedelta(days=1)).isoformat()
+                              if last < date.max else EventRow.date_start.is_not(None))
         if text:
             stmt = stmt.where(EventRow.evidence_text.icontains(text, autoescape=True))
         if not include_historical:
