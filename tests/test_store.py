@@ -621,6 +621,46 @@ def test_sqlite_statistics_are_gathered_as_the_store_grows(tmp_path: Path) -> No
     assert analysed_events(url) == 2 * size
 
 
+def many_events(n: int, tag: str) -> Analysis:
+    """A document of `n` dated events, so one save grows the store by that many."""
+    text = f"Kyiv accused Minsk of massing troops ({tag})."
+    doc = Document(source=f"{tag}.txt", raw_text=text, clean_text=text)
+    return Analysis(document=doc, events=[
+        Event(type="ACCUSE", date=EventDate("2024-08-25", None, "day"), evidence=[Span(0, len(text))])
+        for _ in range(n)
+    ])
+
+
+def analysed_on_disk(path: Path) -> int | None:
+    """The event count of the last ANALYZE, read without opening a store (which may analyse)."""
+    conn = sqlite3.connect(path)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            return None
+        (stat,) = conn.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_events_listing'").fetchone()
+        return int(stat.split()[0])
+    finally:
+        conn.close()
+
+
+def test_a_long_lived_store_gathers_statistics_as_its_own_saves_double_it(tmp_path: Path) -> None:
+    """`watch` and `serve` hold one store open while it grows: the check at open is not enough."""
+    path = tmp_path / "store.sqlite"
+    with open_store(db_url(path)) as store:
+        store.save(analysis_a())
+        assert analysed_on_disk(path) is None
+        store.save(many_events(database.ANALYZE_FROM_EVENTS, "first"))
+        size = store.counts().events
+        assert analysed_on_disk(path) == size
+        store.save(analysis_b())
+        store.save(many_events(size - 3, "second"))
+        assert store.counts().events == 2 * size - 1
+        assert analysed_on_disk(path) == size  # not yet doubled
+        store.save(analysis_c())
+        assert analysed_on_disk(path) == 2 * size
+
+
 def test_a_store_locked_by_a_writer_opens_and_is_analysed_later(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     with open_store(db_url(path)) as store:

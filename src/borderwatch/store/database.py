@@ -76,7 +76,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _refresh_sqlite_statistics(engine: Engine) -> None:
+def _refresh_sqlite_statistics(engine: Engine) -> tuple[int, int]:
     """ANALYZE when the events table was never analysed or has doubled since it last was.
 
     Without statistics SQLite's planner takes any indexed equality to match a handful of rows, so
@@ -84,24 +84,26 @@ def _refresh_sqlite_statistics(engine: Engine) -> None:
     listing index (`bench/api_latency.py`: 31 ms against 12 ms on 100,000 events). `PRAGMA
     optimize` is no substitute before SQLite 3.46: it analyses only tables the closing connection
     itself queried. A store that cannot be written now (read-only, or locked by a writer) is left
-    as it is: statistics only speed queries up.
+    as it is: statistics only speed queries up. Returns the event count and the count at which the
+    next ANALYZE is due.
     """
     with engine.connect() as conn:
         events = conn.scalar(text("SELECT count(*) FROM events")) or 0
-        if events < ANALYZE_FROM_EVENTS:
-            return
         analysed = 0
         if conn.scalar(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")):
             stat = conn.scalar(text(
                 "SELECT stat FROM sqlite_stat1 WHERE tbl = 'events' AND idx = 'ix_events_listing'"))
             analysed = int(stat.split()[0]) if stat else 0
-        if events < 2 * analysed:
-            return
+        due = max(ANALYZE_FROM_EVENTS, 2 * analysed)
+        if events < due:
+            return events, due
         try:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
         except OperationalError:
             conn.rollback()
+            return events, due
+        return events, max(ANALYZE_FROM_EVENTS, 2 * events)
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -154,23 +156,30 @@ def open_store(url: str) -> Store:
     except (SQLAlchemyError, CommandError) as exc:
         engine.dispose()
         raise StoreError(f"cannot migrate the store: {_reason(exc)}", source=safe) from exc
-    if is_sqlite:
-        try:
-            _refresh_sqlite_statistics(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreError(f"cannot read the store: {_reason(exc)}", source=safe) from exc
-    return Store(engine, safe)
+    if not is_sqlite:
+        return Store(engine, safe)
+    try:
+        events, analyse_at = _refresh_sqlite_statistics(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot read the store: {_reason(exc)}", source=safe) from exc
+    return Store(engine, safe, events=events, analyse_at=analyse_at)
 
 
 class Store:
     """Documents, their URLs, events and place mentions in one SQL database."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, *, events: int = 0,
+                 analyse_at: int | None = None) -> None:
         self.engine = engine
         self.url = url
         """The database URL with any password hidden."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._events = events
+        """The events counted at the last statistics check, plus those this object saved since."""
+        self._analyse_at = analyse_at
+        """The event count at which SQLite statistics are due again; None where the server keeps
+        its own (PostgreSQL's autovacuum)."""
 
     def __enter__(self) -> Store:
         return self
@@ -200,16 +209,33 @@ class Store:
         action = f"cannot save {doc.source}"
         with self._translated(action):
             try:
-                return self._save(analysis)
+                result = self._save(analysis)
             except IntegrityError:
                 # Another writer stored the same document between our look-up and our insert;
                 # a second attempt finds it and records just the URL.
-                return self._save(analysis)
+                result = self._save(analysis)
             except (TypeError, ValueError) as exc:
                 # psycopg encodes JSON parameters itself, so a value it cannot encode escapes
                 # SQLAlchemy's error wrapping (on SQLite it is a StatementError); the transaction
                 # is rolled back all the same.
                 raise StoreError(f"{action}: {_reason(exc)}", source=self.url) from exc
+        self._keep_statistics_current(result.events_added)
+        return result
+
+    def _keep_statistics_current(self, added: int) -> None:
+        """Refresh SQLite's statistics once this object's saves have doubled the store.
+
+        `borderwatch watch` and `serve` keep one store open for days, so the check at open alone
+        would leave a store that grew from 1,000 to 100,000 events planned as if it were small.
+        Counting in memory keeps the check free; the refresh itself counts again, so events other
+        processes wrote are included then.
+        """
+        if self._analyse_at is None or not added:
+            return
+        self._events += added
+        if self._events >= self._analyse_at:
+            with self._translated("cannot gather statistics"):
+                self._events, self._analyse_at = _refresh_sqlite_statistics(self.engine)
 
     def _save(self, analysis: Analysis) -> SaveResult:
         doc = analysis.document
