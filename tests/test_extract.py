@@ -243,3 +243,11 @@ def test_blasts_with_an_armed_hand_or_at_military_sites_stay_conflict(pipeline: 
 def test_expelling_diplomats_is_a_sanction_and_expelling_people_is_coercion(pipeline: Pipeline) -> None:
     assert current(analyse(pipeline, "Germany expelled four Russian diplomats on Monday."), "SANCTION")
     assert current(analyse(pipeline, "Police expelled the protesters from the square."), "COERCE")
+
+
+def test_a_failed_assault_is_still_fighting_not_a_rejection(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Russian troops failed to capture Kyiv in the spring.", published="2022-06-01")
+    (fight,) = current(result, "FIGHT")
+    assert fight.place is not None and fight.place.name == "Kyiv", "the ground fought over"
+    assert not current(result, "REJECT")
+    assert not analyse(pipeline, "Kyiv failed to pay the debt on time.").events

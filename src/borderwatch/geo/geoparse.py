@@ -544,6 +544,12 @@ _TARGETED = {
 }
 """Nouns whose "of"/"on" object is a place: "the shelling of Starobilsk", "an attack on Avdiivka"."""
 
+_TAKEN = {
+    "capture", "seize", "retake", "recapture", "liberate", "occupy", "storm", "besiege", "encircle",
+    "surround", "shell", "bomb", "strike", "hit", "attack", "enter", "take", "overrun", "raid",
+}
+"""Verbs whose object is ground, even when the name also stands for its people: "captured Kyiv"."""
+
 _LOCATIVE = {
     "in",
     "near",
@@ -595,7 +601,7 @@ def rank_place(
     )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
     distance = -abs(root.i - trigger.i)
-    if locative:
+    if locative or (target and precision > 1 and trigger.lemma_.lower() in _TAKEN):
         return (1 + int(mine), precision, distance)
     if precision == 1 or mention.text in actor_texts:
         return None  # "Minsk" in "Kyiv accused Minsk" is who, not where
