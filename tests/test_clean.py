@@ -503,3 +503,13 @@ def test_seed_donation_appeal_is_removed_and_article_kept() -> None:
     assert (span.start, span.end) == (len(article), len(text))
     assert span.reason == "donation-appeal"
     assert_consistent(text, doc.clean_text, doc.removed)
+
+
+def test_control_characters_are_cut_out_with_their_offsets_in_the_input() -> None:
+    """Hostile or broken text: a terminal escape that would clear an analyst's screen, a NUL that
+    PostgreSQL would refuse. The rest of each line is kept exactly."""
+    text = "Troops massed near Gomel\x1b[2J on Sunday.\x00\nBelarus denied it.\x07\n"
+    clean, removed = strip_boilerplate(text)
+    assert clean == "Troops massed near Gomel on Sunday.\nBelarus denied it."
+    assert [text[s.start:s.end] for s in removed] == ["\x1b[2J", "\x00", "\x07"]
+    assert {s.reason for s in removed} == {"control characters"}

@@ -307,8 +307,8 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
     """Remove appeals, UI fragments and stray boilerplate paragraphs from plain text.
 
     Returns the clean text and the removed spans (sorted, disjoint offsets into ``text``, each
-    covering whole lines); the clean text is ``text`` with those spans cut out and trailing
-    whitespace trimmed, so every kept line is unchanged.
+    covering whole lines, or a run of control characters); the clean text is ``text`` with those
+    spans cut out and trailing whitespace trimmed, so every kept line is otherwise unchanged.
     """
     lines = _split_lines(text)
     reasons = [_line_reason(line.body, RULES) for line in lines]
@@ -320,8 +320,25 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
         reasons[first:] = [reason] * (len(lines) - first)
     else:
         _mark_trailing_fragments(lines, reasons, RULES)
-    spans = _spans(lines, reasons)
+    spans = _with_controls(text, _spans(lines, reasons))
     return _cut(text, spans), spans
+
+
+_CONTROLS = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f])+")
+"""Terminal escape sequences, C0 controls and DEL (not tab or line breaks): invisible in an
+article, able to rewrite an analyst's terminal, and NUL is refused by PostgreSQL text columns
+(JSON input can carry "\u0000" where a file could not)."""
+
+
+def _with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
+    """`spans` plus every run of control characters outside them, sorted."""
+    inside = [(s.start, s.end) for s in spans]
+    controls = [
+        RemovedSpan(m.start(), m.end(), "control characters")
+        for m in _CONTROLS.finditer(text)
+        if not any(start <= m.start() < end for start, end in inside)
+    ]
+    return sorted([*spans, *controls], key=lambda span: span.start) if controls else spans
 
 
 def extract_main_text(html: str, source: str) -> str:
