@@ -425,3 +425,10 @@ def test_jsonl_line_exactly_at_the_limit_with_crlf_is_accepted(tmp_path: Path) -
     items = ingest(path, config=config)
     assert [(item.source, type(item)) for item in items] == [
         (f"{path}:1", Document), (f"{path}:2", Document)]
+
+
+def test_titles_and_urls_lose_terminal_escapes_and_control_characters() -> None:
+    record = {"id": "x", "text": "Troops massed near Gomel.", "title": "Alert\x1b[2J\x1b[31m now\x00",
+              "url": "https://example.org/a\x07b"}
+    doc = document_from_record(record, "feed.jsonl:1", IngestConfig())
+    assert (doc.title, doc.url) == ("Alert now", "https://example.org/ab")

@@ -17,7 +17,7 @@ from typing import Any
 import trafilatura
 
 from borderwatch.errors import CleanError, ConfigError
-from borderwatch.models import Document, RemovedSpan
+from borderwatch.models import CONTROL_CHARACTERS, Document, RemovedSpan
 
 _RULE_KINDS = ("block_starter", "ui_fragment", "paragraph", "list_heading")
 _LIMIT_TYPES: dict[str, type] = {
@@ -324,18 +324,12 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
     return _cut(text, spans), spans
 
 
-_CONTROLS = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f])+")
-"""Terminal escape sequences, C0 controls and DEL (not tab or line breaks): invisible in an
-article, able to rewrite an analyst's terminal, and NUL is refused by PostgreSQL text columns
-(JSON input can carry "\u0000" where a file could not)."""
-
-
 def _with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
     """`spans` plus every run of control characters outside them, sorted."""
     inside = [(s.start, s.end) for s in spans]
     controls = [
         RemovedSpan(m.start(), m.end(), "control characters")
-        for m in _CONTROLS.finditer(text)
+        for m in CONTROL_CHARACTERS.finditer(text)
         if not any(start <= m.start() < end for start, end in inside)
     ]
     return sorted([*spans, *controls], key=lambda span: span.start) if controls else spans

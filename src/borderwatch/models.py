@@ -8,6 +8,7 @@ can be traced to the sentence that supports it (the spaCy idea, applied to our r
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -55,6 +56,12 @@ class RemovedSpan:
         return {"start": self.start, "end": self.end, "reason": self.reason}
 
 
+CONTROL_CHARACTERS = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f])+")
+"""Terminal escape sequences, C0 controls and DEL (not tab or line breaks): invisible in an
+article, able to rewrite an analyst's terminal, and NUL is refused by PostgreSQL text columns
+(a JSON string can carry an escaped NUL where a file could not)."""
+
+
 @dataclass
 class Document:
     """One article as ingested: raw input, cleaned text and provenance."""
@@ -73,6 +80,11 @@ class Document:
     """ISO 8601 date or datetime, as given; None when unknown."""
     fetched_at: str | None = None
     is_html: bool = False
+
+    def __post_init__(self) -> None:
+        # Titles and URLs come from outside and are printed to terminals: no control characters.
+        self.title = CONTROL_CHARACTERS.sub("", self.title) if self.title else self.title
+        self.url = CONTROL_CHARACTERS.sub("", self.url) if self.url else self.url
 
     @property
     def id(self) -> str:
