@@ -53,9 +53,9 @@ from borderwatch.store.schema import (
 from borderwatch.web.app import create_app
 
 TARGET_P95_MS = 100.0
-DATA_VERSION = 2
+DATA_VERSION = 3
 """Bumped when the synthetic rows change shape, so a kept `--db` store is rebuilt (2: proximity,
-stances)."""
+stances; 3: a month's start stored as its first day)."""
 STANCES = ["asserted"] * 7 + ["alleged"] * 2 + ["denied"]
 
 # ISO3, centre lat, centre lon, a few admin-1 codes and place names (made up where it doesn't matter).

@@ -601,6 +601,26 @@ def test_a_date_range_page_reads_only_its_days_from_the_listing_index(filled: St
     assert "TEMP B-TREE" not in plan(filled, since="2024-03-01", until="2024-03-31")
 
 
+def test_a_border_page_since_a_day_looks_up_its_two_countries(filled: Store) -> None:
+    """With statistics, SQLite took a lower date bound to keep a quarter of the rows and walked
+    the listing index down to it, reading most of the store for a rare border pair."""
+    codes = [f"X{a}{b}" for a in "ABCDEFGH" for b in "ABCDE"]
+    with filled.engine.begin() as conn:
+        (template,) = [dict(row._mapping) for row in conn.execute(
+            select(EventRow.__table__).where(EventRow.id == MOBILIZE))]
+        conn.execute(insert(EventRow.__table__), [
+            {**template, "id": f"spread-{i}", "seq": 100 + i, "place_country": codes[i % 40],
+             "proximity": {"border_km": 1.0, "border_with": codes[(i + 1) % 40], "sites": []},
+             "date_start": f"{2023 + i % 2}-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+            for i in range(2000)
+        ])
+        conn.exec_driver_sql("ANALYZE")
+    assert "ix_events_place_country" in plan(filled, border="XAB-XAC", since="2023-03-01")
+    # Where no narrower index exists, the bound still limits the walk.
+    assert "ix_events_type_listing (type=? AND date_start>?)" in plan(
+        filled, types=["MOBILIZE"], since="2023-03-01")
+
+
 def test_sqlite_statistics_are_gathered_as_the_store_grows(tmp_path: Path) -> None:
     """On 100,000 events they turn a two-type page from a sort of all its matches into a walk of
     the listing index (`bench/api_latency.py`); here, that they are there and kept current."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from alembic.util import CommandError
-from sqlalchemy import URL, Engine, create_engine, event, func, or_, select, text
+from sqlalchemy import URL, Engine, create_engine, event, func, literal_column, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -293,7 +293,15 @@ class Store:
         # (SQLite) and under PostgreSQL's linguistic collations, and a longer string after its
         # prefix in both, so the backends agree.
         if since is not None:
-            stmt = stmt.where(EventRow.date_start >= _day(since, self.url).isoformat())
+            lower = EventRow.date_start >= _day(since, self.url).isoformat()
+            if until is None and self.engine.dialect.name == "sqlite":
+                # Without histograms SQLite takes any range to keep a quarter of the rows, and
+                # walked the listing index from the newest event down to `since` for a border
+                # pair (p95 114 ms on 100,000 events) rather than look up its two countries
+                # (20 ms). A lower bound alone reaches the newest event, so it is told it keeps
+                # most; the index still serves it where nothing narrower does (`combined`).
+                lower = func.likelihood(lower, literal_column("0.9"))
+            stmt = stmt.where(lower)
         if until is not None:
             last = _day(until, self.url)
             stmt = stmt.where(EventRow.date_start < (last + timedelta(days=1)).isoformat()
