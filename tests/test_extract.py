@@ -251,3 +251,24 @@ def test_a_failed_assault_is_still_fighting_not_a_rejection(pipeline: Pipeline) 
     assert fight.place is not None and fight.place.name == "Kyiv", "the ground fought over"
     assert not current(result, "REJECT")
     assert not analyse(pipeline, "Kyiv failed to pay the debt on time.").events
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Security forces killed 40 rebels in the north on Sunday.", "FIGHT"),
+        ("A roadside bomb killed two soldiers near the border on Sunday.", "ASSAULT"),
+        ("Gunmen killed 14 villagers at the market on Sunday.", "ASSAULT"),
+    ],
+)
+def test_killing_fighters_is_fighting_unless_by_bomb_and_killing_civilians_is_assault(
+    pipeline: Pipeline, text: str, kind: str
+) -> None:
+    result = analyse(pipeline, text)
+    assert {e.type for e in result.events if e.is_current} & {"FIGHT", "ASSAULT"} == {kind}
+
+
+def test_setting_up_a_military_post_is_a_deployment(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Turkish forces set up an observation post near the Syrian border on Monday.")
+    assert current(result, "MOBILIZE")
+    assert not current(analyse(pipeline, "The bank will open a new branch on Monday."), "MOBILIZE")

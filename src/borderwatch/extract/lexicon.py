@@ -42,6 +42,8 @@ class TriggerRule:
     nouns: frozenset[str]
     phrases: tuple[tuple[str, ...], ...]
     objects: frozenset[str]
+    unless: frozenset[str]
+    """Word classes whose presence anywhere in the sentence turns the rule off."""
     weight: float
     order: int
 
@@ -91,7 +93,7 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
     rules = []
     for order, entry in enumerate(raw.get("trigger", [])):
         where = f"trigger #{order + 1}"
-        unknown = set(entry) - {"type", "mode", "verbs", "nouns", "phrases", "objects", "weight"}
+        unknown = set(entry) - {"type", "mode", "verbs", "nouns", "phrases", "objects", "unless", "weight"}
         if unknown:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", source="data/triggers.toml")
         if entry.get("type") not in EVENT_TYPES:
@@ -99,9 +101,11 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
                 f"{where}: type {entry.get('type')!r} is not a PLOVER type", source="data/triggers.toml"
             )
         objects = _words(entry.get("objects", []), f"{where}.objects")
-        if not objects <= set(classes):
+        unless = _words(entry.get("unless", []), f"{where}.unless")
+        if not objects | unless <= set(classes):
             raise ConfigError(
-                f"{where}: unknown word classes {sorted(objects - set(classes))}", source="data/triggers.toml"
+                f"{where}: unknown word classes {sorted((objects | unless) - set(classes))}",
+                source="data/triggers.toml",
             )
         phrases = entry.get("phrases", [])
         if not all(isinstance(p, list) and len(p) >= 2 for p in phrases):
@@ -119,6 +123,7 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
                 nouns=_words(entry.get("nouns", []), f"{where}.nouns"),
                 phrases=tuple(tuple(w.lower() for w in p) for p in phrases),
                 objects=objects,
+                unless=unless,
                 weight=weight,
                 order=order,
             )

@@ -189,6 +189,10 @@ class RuleDetector:
         return out
 
     def _fits(self, rule: TriggerRule, token: Token) -> bool:
+        if rule.unless and any(
+            t.lemma_.lower() in self.lex.classes[c] for c in rule.unless for t in token.sent
+        ):
+            return False
         if not rule.objects:
             return True
         objects = self._objects(token)
