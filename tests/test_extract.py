@@ -272,3 +272,20 @@ def test_setting_up_a_military_post_is_a_deployment(pipeline: Pipeline) -> None:
     result = analyse(pipeline, "Turkish forces set up an observation post near the Syrian border on Monday.")
     assert current(result, "MOBILIZE")
     assert not current(analyse(pipeline, "The bank will open a new branch on Monday."), "MOBILIZE")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Demonstrators clashed with security forces during an opposition rally on Sunday.",
+        "Thousands of protesters marched through the capital on Sunday.",
+        "Anti-government protesters shut down roads and government offices on Sunday.",
+    ],
+)
+def test_what_a_crowd_of_protesters_does_is_a_protest(pipeline: Pipeline, text: str) -> None:
+    assert current(analyse(pipeline, text), "PROTEST")
+
+
+def test_troops_gathering_is_a_deployment_not_a_protest(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Russian troops gathered near the border on Sunday.")
+    assert current(result, "MOBILIZE") and not current(result, "PROTEST")

@@ -78,9 +78,8 @@ def test_no_word_is_listed_twice_in_one_entry(index: int) -> None:
 
 def test_every_object_class_exists() -> None:
     classes = set(TRIGGERS["classes"])
-    used = {
-        name for entry in TRIGGERS["trigger"] for key in ("objects", "unless") for name in entry.get(key, [])
-    }
+    keys = ("objects", "subjects", "unless")
+    used = {name for entry in TRIGGERS["trigger"] for key in keys for name in entry.get(key, [])}
     assert used and used <= classes, f"unknown classes {sorted(used - classes)}"
     for name, words in TRIGGERS["classes"].items():
         assert words and all(isinstance(w, str) and w == w.strip().lower() for w in words), name
@@ -215,6 +214,7 @@ def test_the_validator_accepts_a_good_minimal_file(monkeypatch: pytest.MonkeyPat
     ({"verb": ["mass"]}, "unknown keys ['verb']"),
     ({"objects": ["weapons"]}, "unknown word classes ['weapons']"),
     ({"unless": ["weapons"]}, "unknown word classes ['weapons']"),
+    ({"subjects": ["weapons"]}, "unknown word classes ['weapons']"),
     ({"phrases": [["build"]]}, "phrases must be lists of two or more lemmas"),
     ({"phrases": ["build up"]}, "phrases must be lists of two or more lemmas"),
     ({"weight": 0}, "weight must be in (0, 1]"),
@@ -222,7 +222,8 @@ def test_the_validator_accepts_a_good_minimal_file(monkeypatch: pytest.MonkeyPat
     ({"verbs": "mass"}, "verbs must be a list of non-empty strings"),
     ({"nouns": ["buildup", ""]}, "nouns must be a list of non-empty strings"),
     ({"nouns": [3]}, "nouns must be a list of non-empty strings"),
-], ids=["unknown-type", "no-type", "unknown-key", "unknown-class", "unknown-unless-class", "one-word-phrase",
+], ids=["unknown-type", "no-type", "unknown-key", "unknown-class", "unknown-unless-class",
+        "unknown-subjects-class", "one-word-phrase",
         "phrase-not-a-list", "zero-weight", "weight-above-1", "verbs-not-a-list", "empty-noun",
         "noun-not-a-string"])
 def test_a_malformed_trigger_is_a_config_error_naming_the_entry(

@@ -42,6 +42,8 @@ class TriggerRule:
     nouns: frozenset[str]
     phrases: tuple[tuple[str, ...], ...]
     objects: frozenset[str]
+    subjects: frozenset[str]
+    """Word classes one of which must name who acts (the subject, or the agent of a passive)."""
     unless: frozenset[str]
     """Word classes whose presence anywhere in the sentence turns the rule off."""
     weight: float
@@ -93,7 +95,8 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
     rules = []
     for order, entry in enumerate(raw.get("trigger", [])):
         where = f"trigger #{order + 1}"
-        unknown = set(entry) - {"type", "mode", "verbs", "nouns", "phrases", "objects", "unless", "weight"}
+        keys = {"type", "mode", "verbs", "nouns", "phrases", "objects", "subjects", "unless", "weight"}
+        unknown = set(entry) - keys
         if unknown:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", source="data/triggers.toml")
         if entry.get("type") not in EVENT_TYPES:
@@ -101,11 +104,12 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
                 f"{where}: type {entry.get('type')!r} is not a PLOVER type", source="data/triggers.toml"
             )
         objects = _words(entry.get("objects", []), f"{where}.objects")
+        subjects = _words(entry.get("subjects", []), f"{where}.subjects")
         unless = _words(entry.get("unless", []), f"{where}.unless")
-        if not objects | unless <= set(classes):
+        named = objects | subjects | unless
+        if not named <= set(classes):
             raise ConfigError(
-                f"{where}: unknown word classes {sorted((objects | unless) - set(classes))}",
-                source="data/triggers.toml",
+                f"{where}: unknown word classes {sorted(named - set(classes))}", source="data/triggers.toml"
             )
         phrases = entry.get("phrases", [])
         if not all(isinstance(p, list) and len(p) >= 2 for p in phrases):
@@ -123,6 +127,7 @@ def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]
                 nouns=_words(entry.get("nouns", []), f"{where}.nouns"),
                 phrases=tuple(tuple(w.lower() for w in p) for p in phrases),
                 objects=objects,
+                subjects=subjects,
                 unless=unless,
                 weight=weight,
                 order=order,

@@ -123,6 +123,24 @@ class DocContext:
     recent: list[Actor] = field(default_factory=list)
 
 
+def _doers(token: Token) -> set[str]:
+    """Lemmas of who performs a verb: its subject (and what is conjoined to it), the agent of its
+    passive, or the noun it describes ("protesters throwing stones"); a conjoined verb shares the
+    subject of the first ("gathered and chanted")."""
+    verb = token
+    while verb.dep_ == "conj" and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+        verb = verb.head
+    doers = [c for c in verb.children if c.dep_ == "nsubj"]
+    doers += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+    if verb.dep_ == "acl":
+        doers.append(verb.head)
+    doers += [c for d in doers for c in d.children if c.dep_ == "conj"]
+    # "Groups of youths", "thousands of protesters": who they are follows "of".
+    doers += [g for d in doers for c in d.children if c.lower_ == "of" for g in c.children
+              if g.dep_ == "pobj"]
+    return {d.lemma_.lower() for d in doers}
+
+
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _BLASTS = frozenset({"explosion", "blast", "explode", "blow"})
 
@@ -148,8 +166,8 @@ class RuleDetector:
                 self._phrases.setdefault(phrase[0], []).append((phrase, rule))
         for table in (self._by_verb, self._by_noun):
             for rules in table.values():
-                # Object-constrained rules are more specific: try them first.
-                rules.sort(key=lambda r: (not r.objects, r.order))
+                # Rules constrained by object or subject are more specific: try them first.
+                rules.sort(key=lambda r: (not (r.objects or r.subjects), r.order))
         for entries in self._phrases.values():
             entries.sort(key=lambda pr: (-len(pr[0]), pr[1].order))
 
@@ -192,6 +210,8 @@ class RuleDetector:
         if rule.unless and any(
             t.lemma_.lower() in self.lex.classes[c] for c in rule.unless for t in token.sent
         ):
+            return False
+        if rule.subjects and not any(_doers(token) & self.lex.classes[c] for c in rule.subjects):
             return False
         if not rule.objects:
             return True
