@@ -297,9 +297,10 @@ class Store:
             if until is None and self.engine.dialect.name == "sqlite":
                 # Without histograms SQLite takes any range to keep a quarter of the rows, and
                 # walked the listing index from the newest event down to `since` for a border
-                # pair (p95 114 ms on 100,000 events) rather than look up its two countries
-                # (20 ms). A lower bound alone reaches the newest event, so it is told it keeps
-                # most; the index still serves it where nothing narrower does (`combined`).
+                # pair rather than look up its two countries (`bench/api_latency.py` page
+                # filters: p95 114 ms against 34-59 ms). A lower bound alone reaches the newest
+                # event, so it is told it keeps most; the index still serves it where nothing
+                # narrower does (`combined`).
                 lower = func.likelihood(lower, literal_column("0.9"))
             stmt = stmt.where(lower)
         if until is not None:
