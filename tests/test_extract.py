@@ -219,6 +219,7 @@ def test_rejecting_a_ceasefire_proposal_is_still_a_rejection(pipeline: Pipeline)
         "Nineteen people were killed when their bus plunged off a bridge into a river.",
         "A boiler at a chemical plant exploded on Thursday, killing two workers.",
         "Flash floods killed at least 77 people in the eastern province, officials said.",
+        "Police said 19 people were killed when their bus plunged off a bridge.",
     ],
 )
 def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, text: str) -> None:
@@ -233,6 +234,8 @@ def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, t
         "A drone attack set a refinery ablaze and killed two workers, the governor said.",
         "Two people were killed when a Russian mine blew up in a field near Kherson.",
         "Militants stormed the factory and killed three guards.",
+        "Bandits stormed a village in the north, killing 20 people.",
+        "Police opened fire on protesters after the collapse of talks, killing three.",
     ],
 )
 def test_blasts_with_an_armed_hand_or_at_military_sites_stay_conflict(pipeline: Pipeline, text: str) -> None:
@@ -268,10 +271,28 @@ def test_killing_fighters_is_fighting_unless_by_bomb_and_killing_civilians_is_as
     assert {e.type for e in result.events if e.is_current} & {"FIGHT", "ASSAULT"} == {kind}
 
 
-def test_setting_up_a_military_post_is_a_deployment(pipeline: Pipeline) -> None:
-    result = analyse(pipeline, "Turkish forces set up an observation post near the Syrian border on Monday.")
-    assert current(result, "MOBILIZE")
-    assert not current(analyse(pipeline, "The bank will open a new branch on Monday."), "MOBILIZE")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Turkish forces set up an observation post near the Syrian border on Monday.",
+        "US forces have set up a new base near the border on Monday.",
+        "Russia set up a new military base in Belarus on Monday.",
+    ],
+)
+def test_setting_up_a_military_post_is_a_deployment(pipeline: Pipeline, text: str) -> None:
+    assert current(analyse(pipeline, text), "MOBILIZE")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Poland set up a camp for Ukrainian refugees near the border on Monday.",
+        "The bank opened a new headquarters in Kyiv on Monday.",
+        "The foreign ministry established its position on the talks on Monday.",
+    ],
+)
+def test_a_camp_a_headquarters_or_a_position_is_not_a_deployment(pipeline: Pipeline, text: str) -> None:
+    assert not current(analyse(pipeline, text), "MOBILIZE")
 
 
 @pytest.mark.parametrize(

@@ -65,8 +65,10 @@ class Cues:
     commitment_types: frozenset[str]
     intent_types: frozenset[str]
     disaster_words: frozenset[str]
+    accident_verbs: frozenset[str]
     facility_words: frozenset[str]
     armed_words: frozenset[str]
+    armed_verbs: frozenset[str]
 
 
 @dataclass(frozen=True)

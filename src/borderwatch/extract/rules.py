@@ -231,7 +231,7 @@ class RuleDetector:
                 and self._fits(rule, token)
             ):
                 return Candidate(rule, token, end)
-            if len(phrase) == 2 and token.pos_ == "VERB":
+            if len(phrase) == 2 and token.pos_ == "VERB" and self._fits(rule, token):
                 for child in token.children:
                     if child.lemma_.lower() == phrase[1] and child.dep_ in ("prt", "prep", "dobj", "advmod"):
                         return Candidate(rule, token, token.i + 1)
@@ -270,12 +270,24 @@ class RuleDetector:
     def _accidental(self, sent: Span) -> bool:
         """Whether the sentence reports a disaster or an accident and names no armed hand: "a
         tsunami killed 222", "a boiler at the plant exploded, killing two" (cues.toml)."""
-        lemmas = {t.lemma_.lower() for t in sent}
-        if lemmas & self.cues.armed_words:
+        if any(self._armed(t) for t in sent):
             return False
-        return bool(lemmas & self.cues.disaster_words) or bool(
-            lemmas & self.cues.facility_words and lemmas & _BLASTS
+        lemmas = {t.lemma_.lower() for t in sent}
+        disaster = any(
+            (t.pos_ in ("NOUN", "PROPN") and t.lemma_.lower() in self.cues.disaster_words)
+            or (t.pos_ == "VERB" and t.lemma_.lower() in self.cues.accident_verbs)
+            for t in sent
         )
+        return disaster or bool(lemmas & self.cues.facility_words and lemmas & _BLASTS)
+
+    def _armed(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        if token.pos_ == "VERB" and lemma in self.cues.armed_verbs:
+            return True
+        if lemma not in self.cues.armed_words:
+            return False
+        # "Police said ...": the teller of the story, not a hand in it.
+        return not (token.dep_ == "nsubj" and token.head.lemma_.lower() in self.cues.reporting_verbs)
 
     # ---- 2. which triggers head their own event -------------------------------------------
 
