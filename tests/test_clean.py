@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -513,3 +514,12 @@ def test_control_characters_are_cut_out_with_their_offsets_in_the_input() -> Non
     assert clean == "Troops massed near Gomel on Sunday.\nBelarus denied it."
     assert [text[s.start:s.end] for s in removed] == ["\x1b[2J", "\x00", "\x07"]
     assert {s.reason for s in removed} == {"control characters"}
+
+
+def test_a_control_run_beside_a_removed_line_is_cut_and_spans_stay_disjoint() -> None:
+    """Form feeds and file separators break lines like newlines: an escape right after one is on
+    the next line, and is cut from there; no two removed spans overlap."""
+    text = "Troops massed near Gomel.\nRemind me later\x0c\x1b[31mBelarus denied it.\x00\nKyiv said so.\n"
+    clean, removed = strip_boilerplate(text)
+    assert clean == "Troops massed near Gomel.\nBelarus denied it.\nKyiv said so."
+    assert all(a.end <= b.start for a, b in itertools.pairwise(removed))

@@ -431,4 +431,10 @@ def test_titles_and_urls_lose_terminal_escapes_and_control_characters() -> None:
     record = {"id": "x", "text": "Troops massed near Gomel.", "title": "Alert\x1b[2J\x1b[31m now\x00",
               "url": "https://example.org/a\x07b"}
     doc = document_from_record(record, "feed.jsonl:1", IngestConfig())
-    assert (doc.title, doc.url) == ("Alert now", "https://example.org/ab")
+    assert (doc.title, doc.url) == ("Alert now", "https://example.org/a%07b"), "the address is kept"
+
+
+def test_every_line_of_metadata_loses_bidi_overrides_and_c1_controls() -> None:
+    record = {"id": "x\u202e1", "text": "Troops massed near Gomel.", "title": "Kyiv\u202eliar\x9b2J\nsays"}
+    doc = document_from_record(record, "feed.jsonl:1", IngestConfig())
+    assert (doc.title, doc.input_id) == ("Kyiv liar 2J says", "x 1")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -325,13 +326,14 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
 
 
 def _with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
-    """`spans` plus every run of control characters outside them, sorted."""
-    inside = [(s.start, s.end) for s in spans]
-    controls = [
-        RemovedSpan(m.start(), m.end(), "control characters")
-        for m in CONTROL_CHARACTERS.finditer(text)
-        if not any(start <= m.start() < end for start, end in inside)
-    ]
+    """`spans` plus every run of control characters on a kept line, sorted. A run never crosses a
+    line and spans cover whole lines, so each run is wholly inside a span or wholly outside."""
+    starts = [span.start for span in spans]
+    controls = []
+    for match in CONTROL_CHARACTERS.finditer(text):
+        before = bisect_right(starts, match.start()) - 1
+        if before < 0 or match.start() >= spans[before].end:
+            controls.append(RemovedSpan(match.start(), match.end(), "control characters"))
     return sorted([*spans, *controls], key=lambda span: span.start) if controls else spans
 
 

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 EVENT_TYPES: tuple[str, ...] = (
     "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST", "ACCUSE",
@@ -56,10 +57,21 @@ class RemovedSpan:
         return {"start": self.start, "end": self.end, "reason": self.reason}
 
 
-CONTROL_CHARACTERS = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f])+")
-"""Terminal escape sequences, C0 controls and DEL (not tab or line breaks): invisible in an
-article, able to rewrite an analyst's terminal, and NUL is refused by PostgreSQL text columns
-(a JSON string can carry an escaped NUL where a file could not)."""
+_ESCAPE_SEQUENCE = r"\x1b\[[0-?]*[ -/]*[@-~]"
+_FORMATTING = "\x00-\x08\x0e-\x1b\x1f\x7f\x80-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARACTERS = re.compile(rf"(?:{_ESCAPE_SEQUENCE}|[{_FORMATTING}])+")
+"""Terminal escape sequences, C0 and C1 controls, DEL and bidirectional overrides, but none of the
+characters `str.splitlines` breaks lines at (so a run never crosses a line): invisible in an
+article, able to rewrite an analyst's terminal or reorder what it shows, and NUL is refused by
+PostgreSQL text columns (a JSON string can carry an escaped NUL where a file could not)."""
+LINE_CONTROLS = re.compile(
+    rf"(?:{_ESCAPE_SEQUENCE}|[{_FORMATTING}\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029])+"
+)
+"""The same, and line breaks: a title, an outlet or an id is one line."""
+
+
+def _one_line(value: str | None) -> str | None:
+    return " ".join(LINE_CONTROLS.sub(" ", value).split()) if value else value
 
 
 @dataclass
@@ -82,9 +94,12 @@ class Document:
     is_html: bool = False
 
     def __post_init__(self) -> None:
-        # Titles and URLs come from outside and are printed to terminals: no control characters.
-        self.title = CONTROL_CHARACTERS.sub("", self.title) if self.title else self.title
-        self.url = CONTROL_CHARACTERS.sub("", self.url) if self.url else self.url
+        # Metadata comes from outside and is printed to terminals: one line, no control characters.
+        # In a URL they are percent-encoded rather than dropped, so the address is kept.
+        self.title, self.outlet = _one_line(self.title), _one_line(self.outlet)
+        self.language, self.input_id = _one_line(self.language), _one_line(self.input_id)
+        if self.url:
+            self.url = LINE_CONTROLS.sub(lambda m: quote(m.group(), safe=""), self.url)
 
     @property
     def id(self) -> str:
