@@ -293,3 +293,14 @@ def test_spelling_lookup_finds_what_the_exact_lookup_misses(gazetteer: Gazetteer
     assert gazetteer.lookup("Khoiniki") == []
     assert [(e.name, e.admin1) for e in gazetteer.lookup_spelling("Khoiniki")] == [("Khoyniki", "BY-HO")]
     assert gazetteer.lookup_spelling("Kyiv") == [], "keys this short tell too few places apart"
+
+
+def test_a_country_is_not_also_a_region_of_itself(gazetteer: Gazetteer) -> None:
+    """Natural Earth files all of the Republic of the Congo under one unit name: not a region."""
+    assert [e.key for e in gazetteer.lookup("Republic of Congo") if e.kind == "admin1"] == []
+
+
+def test_press_abbreviations_need_their_full_stop(gazetteer: Gazetteer) -> None:
+    assert [e.admin1 for e in gazetteer.lookup_abbreviation("Ky.")] == ["US-KY"]
+    assert gazetteer.lookup_abbreviation("Ky") == []
+    assert not [e for e in gazetteer.lookup("Miss") if e.kind == "admin1"]

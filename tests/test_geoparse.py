@@ -216,3 +216,23 @@ def test_a_dateline_abbreviation_names_the_state_and_places_the_town(pipeline: P
     result = analyse(pipeline, "GLASGOW, Ky. (AP) — A man was arrested in Glasgow on Monday.")
     assert mention(result, "Ky.").place.admin1 == "US-KY"
     assert [m.place.admin1 for m in result.places if m.text.lower() == "glasgow"] == ["US-KY", "US-KY"]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("Miss Ukraine visited Kharkiv on Monday.", "Miss"), ("A Mass was held in Kharkiv on Monday.", "Mass")],
+)
+def test_a_press_abbreviation_counts_only_with_its_full_stop(
+    pipeline: Pipeline, text: str, word: str
+) -> None:
+    result = analyse(pipeline, text)
+    assert all(m.place is None or m.place.country != "USA" for m in result.places)
+    assert word not in {m.text for m in result.places}
+
+
+def test_a_region_made_of_regions_is_measured_from_its_outline(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Serbian troops massed in Republic Srpska on Monday.")
+    (mobilize,) = of_type(result, "MOBILIZE")
+    assert mobilize.place.precision == 2 and mobilize.place.admin1 is None
+    # Republika Srpska runs along the Drina, the border with Serbia; its centre is ~80 km from it.
+    assert (mobilize.proximity["border_km"], mobilize.proximity["border_with"]) == (0.0, "SRB")

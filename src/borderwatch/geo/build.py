@@ -91,6 +91,9 @@ GENERIC_TYPES = ("region", "province")
 CITY_RADII = ((10_000, 2.0), (100_000, 5.0), (1_000_000, 10.0))
 CITY_RADIUS_MAX = 20.0
 
+ABBREVIATION_MAX = 6
+"""Characters, full stop included, of the longest press abbreviation of a region ("Calif.")."""
+
 POLYGON_SLACK_DEG = 0.05
 """How far (degrees, ~5 km) outside a region's outline a place may lie and still be given to it."""
 
@@ -117,6 +120,8 @@ class _Place:
     unit: str | None = None
     """The part of a country Natural Earth files an admin-1 region under, when the country has
     such parts ("England", "Flemish Region", "Iraqi Kurdistan")."""
+    abbreviations: set[str] = field(default_factory=set)
+    """Press abbreviations ("Ky."), found only as written with their full stop."""
 
 
 @dataclass
@@ -413,9 +418,12 @@ def _admin1_places(sources: _Sources, countries: dict[str, dict[str, Any]]) -> d
             geonameid=props["gn_id"] if (props.get("gn_id") or 0) > 0 else None,
         )
         names = set().union(*(_admin1_names(f["properties"]) for f in group))
+        abbreviations = set().union(*(_admin1_abbreviations(f["properties"]) for f in group))
         gn_codes = {f["properties"]["gn_a1_code"] for f in group if f["properties"].get("gn_a1_code")}
         unit = props.get("geonunit")
-        places[key] = _Place(entry, names, geometry, gn_codes, unit if unit != props.get("admin") else None)
+        places[key] = _Place(
+            entry, names, geometry, gn_codes, unit if unit != props.get("admin") else None, abbreviations
+        )
     return places
 
 
@@ -424,13 +432,15 @@ def _unit_places(admin1: dict[str, _Place]) -> list[_Place]:
     with the ISO 3166-2 code of the same name when there is one (GB-ENG); a unit that merely
     spells its country's name another way ("Tanzania" in Tanzania) is left out."""
     groups: dict[tuple[str, str], list[_Place]] = defaultdict(list)
+    regions_of: dict[str, int] = defaultdict(int)
     for place in admin1.values():
+        regions_of[place.entry.country or ""] += 1
         if place.unit and place.entry.country and place.geometry is not None:
             groups[(place.entry.country, place.unit)].append(place)
     places = []
     for (iso3, unit), members in sorted(groups.items()):
-        if len(members) < 2 or _is_country_name(unit):
-            continue
+        if len(members) < 2 or len(members) == regions_of[iso3] or _is_country_name(unit):
+            continue  # not a part: the whole country under another name ("Republic of Congo")
         code = _subdivision_code(iso3, unit)
         if f"a1:{code}" in admin1:
             continue  # Natural Earth already has it as one region
@@ -474,10 +484,9 @@ def _subdivision_code(iso3: str, unit: str) -> str | None:
 def _admin1_names(props: dict[str, Any]) -> set[str]:
     """A region's names, bare and with the type words news uses: "Gomel", "Gomel Oblast",
     "Gomel region", "Homyel'", "Гомельская область"."""
-    alternates = (props.get("name_alt") or "").split("|")
+    alternates = [a for a in (props.get("name_alt") or "").split("|") if not _is_abbreviation(a)]
     short = [props.get(k) for k in ("name", "name_en", "woe_name")] + alternates
-    # "abbrev" is the press abbreviation of datelines: "GLASGOW, Ky.", "Red Deer, Alta."
-    full = [props.get(k) for k in ("gn_name", "name_ru", "name_uk", "name_local", "abbrev")]
+    full = [props.get(k) for k in ("gn_name", "name_ru", "name_uk", "name_local")]
     types = {normalize_name(t) for k in ("type", "type_en") for t in (props.get(k) or "").split("|")} - {""}
     types |= {synonym for t in types for synonym in TYPE_SYNONYMS.get(t, ())}
     types |= set(GENERIC_TYPES)
@@ -489,6 +498,17 @@ def _admin1_names(props: dict[str, Any]) -> set[str]:
     names |= cores
     names |= {f"{core} {t}" for core in cores for t in types}
     return {n for n in names if len(n) >= 2}
+
+
+def _is_abbreviation(name: str) -> bool:
+    return name.endswith(".") and len(name) <= ABBREVIATION_MAX
+
+
+def _admin1_abbreviations(props: dict[str, Any]) -> set[str]:
+    """Press abbreviations of a region ("Ky.", "Wash.", "Alta."), kept apart from its names:
+    folded, "Miss." and "Mass." would be the words "miss" and "mass"."""
+    found = [props.get("abbrev") or "", *(props.get("name_alt") or "").split("|")]
+    return _normalised(a for a in found if _is_abbreviation(a))
 
 
 def _centre_of_area(geometry: BaseGeometry) -> Point:
@@ -602,6 +622,8 @@ CREATE TABLE entries (
 );
 CREATE TABLE names (name TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (name, entry)) WITHOUT ROWID;
 CREATE TABLE spellings (key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)) WITHOUT ROWID;
+CREATE TABLE abbreviations (name TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (name, entry))
+    WITHOUT ROWID;
 CREATE VIRTUAL TABLE places_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE TABLE shapes (entry INTEGER PRIMARY KEY, wkb BLOB NOT NULL);
 CREATE TABLE neighbours (country TEXT NOT NULL, neighbour TEXT NOT NULL, PRIMARY KEY (country, neighbour))
@@ -643,6 +665,10 @@ def _write(
             sorted((name, i) for i, place in enumerate(places, 1) for name in place.names),
         )
         db.executemany("INSERT INTO spellings VALUES (?, ?)", sorted(_spelling_rows(places)))
+        db.executemany(
+            "INSERT INTO abbreviations VALUES (?, ?)",
+            sorted((name, i) for i, place in enumerate(places, 1) for name in place.abbreviations),
+        )
         db.executemany("INSERT INTO places_rtree VALUES (?, ?, ?, ?, ?)", _rtree_rows(places))
         db.executemany(
             "INSERT INTO shapes VALUES (?, ?)",

@@ -27,7 +27,7 @@ from borderwatch.config import data_dir
 from borderwatch.errors import GeoError
 from borderwatch.geo.entries import GazetteerEntry
 
-GAZETTEER_VERSION = 3
+GAZETTEER_VERSION = 4
 """Format version of the index; a change gives a new file name, so `data install` rebuilds."""
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -207,6 +207,18 @@ class Gazetteer:
             f"SELECT {_ENTRY_COLUMNS} FROM names n JOIN entries e ON e.id = n.entry "
             "WHERE n.name = ? ORDER BY e.population DESC, e.key",
             (normalize_name(name),),
+        )
+        return [GazetteerEntry(*row) for row in rows]
+
+    def lookup_abbreviation(self, text: str) -> list[GazetteerEntry]:
+        """Regions whose press abbreviation this is ("Ky." is Kentucky); only as written, with
+        its full stop, so "Miss Ukraine" and "a Mass" stay words."""
+        if not text.strip().endswith("."):
+            return []
+        rows = self._rows(
+            f"SELECT {_ENTRY_COLUMNS} FROM abbreviations a JOIN entries e ON e.id = a.entry "
+            "WHERE a.name = ? ORDER BY e.population DESC, e.key",
+            (normalize_name(text),),
         )
         return [GazetteerEntry(*row) for row in rows]
 

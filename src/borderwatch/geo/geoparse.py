@@ -351,6 +351,8 @@ class Geoparser:
             country = self.gazetteer.get(f"c:{code}") if code else None
             entries = [country] if country else self.gazetteer.lookup(core)
         if not entries:
+            entries = self.gazetteer.lookup_abbreviation(m.name)
+        if not entries:
             entries = self.gazetteer.lookup_spelling(name)
             m.variant = bool(entries)
         if m.admin_hint:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from spacy.tokens import Doc
 
 from borderwatch.config import GeoConfig
@@ -58,6 +59,20 @@ class GeoStage:
                     best = (rank, mention.place)
         return best[1] if best else None
 
+    def _area(self, place: Place) -> BaseGeometry | None:
+        """The outline distances are measured from: an admin-1 region's, a region made of several
+        (England, Republika Srpska: no ISO code of their own, found by name and point), or an
+        informal region's (Donbas)."""
+        if place.precision == 2 and place.admin1:
+            return self.gazetteer.shape(f"a1:{place.admin1}")
+        if place.precision == 2 and place.name:
+            same = [
+                e for e in self.gazetteer.lookup(place.name)
+                if e.kind == "admin1" and (e.lat, e.lon) == (place.lat, place.lon)
+            ]
+            return self.gazetteer.shape(same[0].key) if same else None
+        return self.geoparser.area_of(place)
+
     def proximity(self, place: Place) -> dict | None:
         """Distances from a located place to the nearest border and to critical sites.
 
@@ -68,10 +83,7 @@ class GeoStage:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one stage per pipeline; the cache lives as long as it
     def _proximity(self, place: Place) -> dict | None:
-        if place.precision == 2 and place.admin1:
-            area = self.gazetteer.shape(f"a1:{place.admin1}")
-        else:
-            area = self.geoparser.area_of(place)
+        area = self._area(place)
         if place.precision == 1 and place.radius_km is None:
             return None
         # Only sites that can be in range need a geodesic measurement.
