@@ -168,3 +168,22 @@ def test_the_map_frames_the_shared_border_not_both_countries_whole() -> None:
     # The RUS-UKR land border runs from about 31.8°E to 40.2°E, 45.7°N to 52.4°N (Crimea included).
     assert 28 < x0 < 32 and 40 < x1 < 43, "not Russia from the Baltic to the Pacific"
     assert 43 < y0 < 46 and 52 < y1 < 55
+
+
+@needs_gazetteer
+def test_the_map_widens_to_take_in_located_events_but_not_country_wide_ones() -> None:
+    from borderwatch.geo.gazetteer import Gazetteer
+    from borderwatch.models import Event, Place
+    from borderwatch.report import map_extent
+    from borderwatch.store import StoredEvent
+
+    def at(place: Place) -> StoredEvent:
+        return StoredEvent("e", "d", None, None, [], Event(type="MOBILIZE", place=place), [])
+
+    with Gazetteer.open() as gazetteer:
+        shapes = [gazetteer.country_shape("RUS"), gazetteer.country_shape("UKR")]
+    bare = map_extent(shapes, [])
+    yelnya = at(Place(name="Yelnya", lat=54.58, lon=33.17, country="RUS", precision=4, radius_km=5.0))
+    russia = at(Place(name="Russia", lat=61.5, lon=98.0, country="RUS", precision=1, radius_km=2300.0))
+    assert map_extent(shapes, [yelnya])[3] > bare[3], "a town north of the border widens the view"
+    assert map_extent(shapes, [russia]) == bare, "a country-wide event does not"

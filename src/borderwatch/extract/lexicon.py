@@ -67,6 +67,7 @@ class Cues:
     disaster_words: frozenset[str]
     accident_verbs: frozenset[str]
     facility_words: frozenset[str]
+    blast_words: frozenset[str]
     armed_words: frozenset[str]
     armed_verbs: frozenset[str]
 

@@ -142,7 +142,6 @@ def _doers(token: Token) -> set[str]:
 
 
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
-_BLASTS = frozenset({"explosion", "blast", "explode", "blow"})
 
 
 class RuleDetector:
@@ -278,7 +277,7 @@ class RuleDetector:
             or (t.pos_ == "VERB" and t.lemma_.lower() in self.cues.accident_verbs)
             for t in sent
         )
-        return disaster or bool(lemmas & self.cues.facility_words and lemmas & _BLASTS)
+        return disaster or bool(lemmas & self.cues.facility_words and lemmas & self.cues.blast_words)
 
     def _armed(self, token: Token) -> bool:
         lemma = token.lemma_.lower()

@@ -74,7 +74,9 @@ SITE_RADIUS_KM = 2.0
 EPONYMOUS_SHARE = 0.1
 """A city holding this share of its region's people is what the region's bare name means."""
 WORLD_CITY = 100_000
+"""People in a city whose name others borrow ("London", "Boston"): below it, namesakes compete."""
 NAMESAKE_RATIO = 50
+"""How many times larger a world city must be than the namesake context favours to win anyway."""
 _KIND_PRIOR = {"country": 3.0, "admin1": 2.0, "city": 0.0, "site": 1.0, "admin2": 0.5}
 _STRIP = re.compile(r"^(?:the\s+)|(?:['’]s)$", re.IGNORECASE)
 

@@ -59,8 +59,6 @@ def security_headers(tile_origin: str | None = None) -> dict[str, str]:
     }
 
 
-
-
 class SecurityHeadersMiddleware:
     """Plain ASGI middleware that stamps the headers on every response start.
 
