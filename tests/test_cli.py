@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -622,6 +623,37 @@ def test_events_bad_date_is_a_usage_error(cli: Cli, news_db: Path) -> None:
     result = cli("events", "--db", news_db, "--since", "last week")
     assert result.exit_code == 2
     assert "last week" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["events", "export"])
+@pytest.mark.parametrize(("option", "bad", "reason"), [
+    ("--border", "BLR-BLR", "border pair"),
+    ("--stance", "rumoured", "stance"),
+    ("--since", "last week", "ISO date"),
+    ("--until", "2024-13-01", "ISO date"),
+])
+def test_a_bad_filter_is_a_usage_error_before_the_store_is_opened(
+    cli: Cli, tmp_path: Path, command: str, option: str, bad: str, reason: str
+) -> None:
+    db = tmp_path / "store.sqlite"
+    result = cli(command, "--db", db, option, bad)
+    assert result.exit_code == 2, result.output
+    assert reason in result.stderr and bad in result.stderr
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("command", ["events", "export"])
+def test_a_store_failing_to_answer_the_query_is_a_failure_not_a_usage_error(
+    cli: Cli, tmp_path: Path, command: str
+) -> None:
+    db = tmp_path / "store.sqlite"
+    assert cli("events", "--db", db).exit_code == 0  # creates and migrates it
+    # Damaged behind the store's back: it still opens, but no event can be read.
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE events RENAME COLUMN claimant_code TO claimant_lost")
+    result = cli(command, "--db", db, "--stance", "alleged")
+    assert result.exit_code == 1, result.output
+    assert "cannot query events" in result.stderr and "claimant_code" in result.stderr
 
 
 def test_export_csv_parses_back_with_the_documented_columns(

@@ -1,6 +1,7 @@
 """One event from many sources: near-duplicate documents, clusters, claims and cluster status.
 
-Articles are written here; each goes through the real pipeline into a real SQLite store, then
+Articles are written here; each goes through the real pipeline into a real store (SQLite; the tests
+taking a store fixture run again on PostgreSQL in test_store_postgres.py), then
 `assign_clusters`. Meaning is compared with the real sentence embedder when it is installed, and
 with a plain word-overlap similarity otherwise (both run where the embedder exists).
 """
@@ -11,15 +12,17 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from borderwatch.assess.cluster import (
     Assignment,
     ClusterSettings,
     Similarity,
+    _date_prefilter,
     assign_clusters,
     claims_of,
     dates_compatible,
@@ -27,7 +30,7 @@ from borderwatch.assess.cluster import (
     places_compatible,
 )
 from borderwatch.assess.dedupe import mark_near_duplicates, shingles, similarity
-from borderwatch.models import Alert, AlertEvidence, Cluster, Document
+from borderwatch.models import Alert, AlertEvidence, Analysis, Cluster, Document, Event, EventDate
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import Store, StoredEvent, open_store
 from borderwatch.store.schema import ClaimRow, ClusterMemberRow, ClusterRow, EventRow, MinHashRow
@@ -136,8 +139,14 @@ def meaning(request: pytest.FixtureRequest) -> Meaning:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'store.sqlite'}") as opened:
+def store_url(tmp_path: Path) -> str:
+    """SQLite here; test_store_postgres.py points it at PostgreSQL and runs these tests again."""
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
         yield opened
 
 
@@ -456,6 +465,49 @@ def test_dates_compatible(first: EventRow, second: EventRow, expected: bool) -> 
     settings = ClusterSettings()
     assert dates_compatible(first, second, settings) is expected
     assert dates_compatible(second, first, settings) is expected
+
+
+STORED_DATES = [
+    ("2024-08-01", None), ("2024-08-01T23:59:59+02:00", None), ("2024-07-12", None),
+    ("2024-07-13T00:00:00Z", None), ("2024-07-01", "2024-07-12T23:00:00-05:00"),
+    ("2024-07-01", "2024-07-13"), ("2024-06-01", "2024-06-30"), ("2024-09-13", None),
+    ("2024-09-13T23:59:59.5+02:00", None), ("2024-09-14", None), ("2024-09-14T00:00:00Z", None),
+    ("2023-01-01", "2025-01-01"), ("2024-08-10", ""), ("2024-08-20 06:00", "2024-08-19"),
+    (None, None), (None, "2024-08-01"),
+]
+"""Dates as the store holds them (ISO days, some with a time; open, closed, empty and reversed
+ends) around the candidate window of 2024-08-13 (2024-07-13 to 2024-09-13)."""
+
+
+@pytest.mark.parametrize("span", [
+    (date(2024, 8, 13), date(2024, 8, 13)), (date(2024, 8, 1), date(2024, 8, 31)),
+    (date(2024, 6, 12), date(2024, 6, 12)), (date(2024, 10, 15), date(2024, 10, 15)),
+])
+def test_the_date_prefilter_selects_what_comparing_days_selected(
+    store: Store, span: tuple[date, date]
+) -> None:
+    """Whole-string bounds (an index can serve them) pick the same candidates as comparing the
+    first ten characters did, on either backend."""
+    text = "Belarus moved troops to the border."
+    store.save(Analysis(document=Document(source="d", raw_text=text, clean_text=text), events=[
+        Event(type="MOBILIZE", date=EventDate(start, end, "day")) for start, end in STORED_DATES]))
+    settings = ClusterSettings()
+    reach = int(max(settings.window_days, settings.open_window_days)) + 1
+    low = (span[0] - timedelta(days=reach)).isoformat()
+    high = (span[1] + timedelta(days=reach)).isoformat()
+    start = func.substr(EventRow.date_start, 1, 10)
+    end = func.coalesce(func.substr(EventRow.date_end, 1, 10), start)
+    by_day = EventRow.date_start.is_(None) | ((start <= high) & (end >= low))
+
+    prefilter = _date_prefilter(span, settings)
+    assert "substr" not in str(prefilter.compile(store.engine)).lower()
+    with store.transaction("read") as session:
+        def chosen(condition: ColumnElement[bool]) -> list[int]:
+            return list(session.scalars(select(EventRow.seq).where(condition).order_by(EventRow.seq)))
+
+        expected = chosen(by_day)
+        assert chosen(prefilter) == expected
+    assert 3 <= len(expected) < len(STORED_DATES)  # the window leaves some in and some out
 
 
 # --- alerts are recorded once and again only when they escalate ----------------------------------

@@ -6,13 +6,15 @@ root, since PostgreSQL refuses to run as root) and removes it afterwards. Set
 ``BORDERWATCH_TEST_PG_URL`` to a server's URL instead (a user allowed to create databases, PostgreSQL
 13 or later). Each test gets a database of its own. Without either, every test here skips, saying why.
 
-The backend-neutral tests of test_store.py and test_cluster.py are imported and collected here a
-second time: they open their store through the `store_url` fixture, which this module points at
-PostgreSQL, so both backends answer to the very same assertions.
+Every test of test_store.py and test_cluster.py that takes one of the store fixtures
+(`STORE_FIXTURES`, all opened through `store_url`, which this module points at PostgreSQL) is
+collected here a second time, unless marked `sqlite_only`: both backends answer to the very same
+assertions, and a new test joins without being listed.
 """
 
 from __future__ import annotations
 
+import inspect as pyinspect
 import json
 import os
 import pwd
@@ -28,59 +30,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import URL, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
+import test_cluster
+import test_store
 from borderwatch.errors import StoreError
 from borderwatch.models import Analysis, Document, Event
 from borderwatch.store import Store, open_store, safe_url
 from conftest import needs_gazetteer
-from test_cluster import (  # noqa: F401  (fixtures and tests collected again, on PostgreSQL)
-    feed,
-    meaning,
-    test_a_second_store_object_sees_signatures_stored_by_the_first,
-    test_alert_is_saved_once_and_again_only_when_it_escalates,
-    test_copies_point_at_the_earliest_published_even_when_it_arrives_last,
-    test_denial_makes_the_cluster_disputed,
-    test_five_outlets_one_build_up_three_independent_outlets,
-    test_order_of_arrival_does_not_change_the_picture,
-    test_processing_again_adds_nothing,
-    test_status_follows_allegation_report_corroboration_denial,
-)
-from test_store import (  # noqa: F401  (fixtures and tests collected again, on PostgreSQL)
-    add_copies,
-    analysis_a,
-    analysis_b,
-    test_bad_since_date_is_a_store_error,
-    test_border_filter_pairs_the_place_country_with_its_neighbour_in_either_order,
-    test_claimant_and_stance_filter_on_the_claim,
-    test_country_filter,
-    test_database_from_a_newer_version_is_refused,
-    test_date_bounds_select_the_events_whose_start_day_lies_within_them,
-    test_date_range_filters_on_start_day_and_drops_undated,
-    test_default_order_is_newest_first_with_undated_last,
-    test_document_without_url_records_none,
-    test_documents_iterates_the_stored_documents,
-    test_downgrade_to_base_removes_every_table,
-    test_events_come_back_equal_to_what_was_saved,
-    test_failed_analysis_is_refused,
-    test_failure_midway_leaves_no_trace_of_that_document,
-    test_filters_combine,
-    test_historical_events_only_on_request,
-    test_killed_process_leaves_no_half_written_document,
-    test_limit_and_offset_page_through_the_same_order,
-    test_losing_a_race_to_another_writer_records_just_the_url,
-    test_migrated_schema_matches_the_orm_models,
-    test_reopening_keeps_data_and_does_not_migrate_again,
-    test_same_text_from_a_second_url_records_only_the_url,
-    test_save_writes_document_urls_events_and_mentions,
-    test_saving_again_adds_nothing,
-    test_text_search_is_case_insensitive_on_evidence,
-    test_type_filter,
-)
+from test_cluster import feed, meaning  # noqa: F401  (fixtures of the cluster tests collected below)
+from test_store import add_copies, analysis_a, analysis_b
 
 if TYPE_CHECKING:
     from conftest import Cli
@@ -458,3 +422,28 @@ def test_run_never_prints_the_database_password(cli: Cli, store_url: str) -> Non
     listed = cli("events", "--db", with_password, "--json", "--type", "ACCUSE").json()
     assert [(event["actors"][0]["code"], event["recipients"][0]["code"]) for event in listed] == [
         ("UKR", "BLR")]
+
+
+# --- the backend-neutral tests of test_store.py and test_cluster.py, on PostgreSQL ---------------
+
+STORE_FIXTURES = frozenset({"store_url", "store", "filled", "feed"})
+"""The fixtures that open the database `store_url` names (this module's own, on PostgreSQL)."""
+
+
+def backend_neutral(module: ModuleType) -> dict[str, Callable[..., None]]:
+    """The module's tests that take a store fixture and are not marked `sqlite_only`."""
+    found = {}
+    for name, test in vars(module).items():
+        if not name.startswith("test_") or getattr(test, "__module__", None) != module.__name__:
+            continue
+        marks = {mark.name for mark in getattr(test, "pytestmark", [])}
+        if "sqlite_only" not in marks and STORE_FIXTURES & set(pyinspect.signature(test).parameters):
+            found[name] = test
+    return found
+
+
+for _name, _test in {**backend_neutral(test_store), **backend_neutral(test_cluster)}.items():
+    if _name in globals():
+        raise RuntimeError(f"{_name} is both a PostgreSQL test and one of {_test.__module__}: rename "
+                           "one, or mark that one sqlite_only")
+    globals()[_name] = _test

@@ -10,7 +10,7 @@ import gc
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
@@ -371,7 +371,12 @@ def _query(
     limit: int | None,
     **filters: Any,
 ) -> list[Any]:
-    """`Store.query_events` for the options `events` and `export` share (`filters` by its names)."""
+    """`Store.query_events` for the options `events` and `export` share (`filters` by its names).
+
+    The filters are checked before the store is opened, so a bad one is a usage error (exit 2)
+    and whatever the query itself raises is the store failing (exit 1).
+    """
+    _check_filters(**filters)
     config = _config(config_file)
     store = _open_store_or_exit(db, config)
     try:
@@ -383,9 +388,30 @@ def _query(
         )
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        raise typer.Exit(1) from exc
     finally:
         store.close()
+
+
+def _check_filters(*, since: str | None = None, until: str | None = None, border: str | None = None,
+                   stance: str | None = None, **_others: Any) -> None:
+    """Refuse a malformed filter with exit 2, by the store's own rules (`Store.query_events`)."""
+    from borderwatch.models import Stance
+    from borderwatch.store.database import border_pair, start_day
+
+    try:
+        for day in (since, until):
+            if day is not None:
+                start_day(day)
+        if border is not None:
+            border_pair(border)
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    stances = get_args(Stance)
+    if stance is not None and stance not in stances:
+        err.print(f"[red]error:[/red] not a stance: {escape(repr(stance))} ({', '.join(stances)})")
+        raise typer.Exit(2)
 
 
 @app.command()

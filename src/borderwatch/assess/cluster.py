@@ -294,13 +294,19 @@ def claim_id(event_id: str, cluster_id: str | None) -> str:
 
 
 def _date_prefilter(span: tuple[date, date], settings: ClusterSettings) -> ColumnElement[bool]:
-    """SQL: the stored event is undated or its dates come within the widest window of `span`."""
+    """SQL: the stored event is undated or its dates come within the widest window of `span`.
+
+    Stored dates are ISO days, some followed by a time, so whole-string bounds select by day as
+    `substr(date, 1, 10)` did while leaving the columns bare for an index, as in
+    `Store.query_events`: a start on or before `high` sorts before the day after it, and an end
+    on or after `low` sorts at or after it (a string sorts after its prefix).
+    """
     reach = int(max(settings.window_days, settings.open_window_days)) + 1
     low = date.fromordinal(span[0].toordinal() - reach).isoformat()
-    high = date.fromordinal(span[1].toordinal() + reach).isoformat()
-    start = func.substr(EventRow.date_start, 1, 10)
-    end = func.coalesce(func.substr(EventRow.date_end, 1, 10), start)
-    return EventRow.date_start.is_(None) | ((start <= high) & (end >= low))
+    after_high = date.fromordinal(span[1].toordinal() + reach + 1).isoformat()
+    starts_by_high = EventRow.date_start < after_high
+    ends_from_low = func.coalesce(EventRow.date_end, EventRow.date_start) >= low
+    return EventRow.date_start.is_(None) | (starts_by_high & ends_from_low)
 
 
 def _candidates(

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
 from alembic.util import CommandError
@@ -97,12 +98,19 @@ def _refresh_sqlite_statistics(engine: Engine) -> tuple[int, int]:
         due = max(ANALYZE_FROM_EVENTS, 2 * analysed)
         if events < due:
             return events, due
+        # The attempt must not wait: a reader (`events`, `export`, `serve`) opening beside a
+        # writer would otherwise sit out the whole busy timeout (5 s by default) for an
+        # optimisation. The connection goes back to the pool, so its timeout is restored.
+        waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
         try:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
         except OperationalError:
             conn.rollback()
             return events, due
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
         return events, max(ANALYZE_FROM_EVENTS, 2 * events)
 
 
@@ -113,8 +121,11 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _day(value: date | str, url: str) -> date:
-    """The day of a date, or of an ISO date or datetime string (its first ten characters)."""
+def start_day(value: date | str, source: str | None = None) -> date:
+    """The day of a date, or of an ISO date or datetime string (its first ten characters).
+
+    Public so the CLI refuses a bad `--since` as a usage error before it opens the store.
+    """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -122,16 +133,36 @@ def _day(value: date | str, url: str) -> date:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise StoreError(f"not an ISO date: {value!r}", source=url) from None
+        raise StoreError(f"not an ISO date: {value!r}", source=source) from None
 
 
-def _border_pair(value: str, url: str) -> tuple[str, str]:
-    """"BLR-UKR" or "ukr-blr" as ("BLR", "UKR"): a border is the same pair in either order."""
+def border_pair(value: str, source: str | None = None) -> tuple[str, str]:
+    """"BLR-UKR" or "ukr-blr" as ("BLR", "UKR"): a border is the same pair in either order.
+
+    Public so the CLI refuses a bad `--border` as a usage error before it opens the store.
+    """
     codes = value.upper().split("-")
     if len(codes) != 2 or not all(len(c) == 3 and c.isalpha() for c in codes) or codes[0] == codes[1]:
-        raise StoreError(f"not a border pair of two ISO3 codes: {value!r}", source=url)
+        raise StoreError(f"not a border pair of two ISO3 codes: {value!r}", source=source)
     first, second = sorted(codes)
     return first, second
+
+
+def _encoding_error(exc: BaseException) -> bool:
+    """Whether `exc` is psycopg failing to encode a parameter through the json module.
+
+    psycopg dumps JSON parameters itself, so such a failure escapes SQLAlchemy's error wrapping
+    (on SQLite it is a StatementError). Any other TypeError or ValueError is a bug and must
+    surface as one, not pass for a document the store could not hold.
+    """
+    if not isinstance(exc, TypeError | ValueError) or exc.__traceback__ is None:
+        return False
+    modules = []
+    trace: TracebackType | None = exc.__traceback__
+    while trace is not None:
+        modules.append(str(trace.tb_frame.f_globals.get("__name__", "")).partition(".")[0])
+        trace = trace.tb_next
+    return modules[-1] == "json" and "psycopg" in modules
 
 
 def open_store(url: str) -> Store:
@@ -209,15 +240,16 @@ class Store:
         action = f"cannot save {doc.source}"
         with self._translated(action):
             try:
-                result = self._save(analysis)
-            except IntegrityError:
-                # Another writer stored the same document between our look-up and our insert;
-                # a second attempt finds it and records just the URL.
-                result = self._save(analysis)
+                try:
+                    result = self._save(analysis)
+                except IntegrityError:
+                    # Another writer stored the same document between our look-up and our
+                    # insert; a second attempt finds it and records just the URL.
+                    result = self._save(analysis)
             except (TypeError, ValueError) as exc:
-                # psycopg encodes JSON parameters itself, so a value it cannot encode escapes
-                # SQLAlchemy's error wrapping (on SQLite it is a StatementError); the transaction
-                # is rolled back all the same.
+                # Either attempt's transaction is rolled back all the same.
+                if not _encoding_error(exc):
+                    raise
                 raise StoreError(f"{action}: {_reason(exc)}", source=self.url) from exc
         self._keep_statistics_current(result.events_added)
         return result
@@ -293,7 +325,7 @@ class Store:
         # (SQLite) and under PostgreSQL's linguistic collations, and a longer string after its
         # prefix in both, so the backends agree.
         if since is not None:
-            lower = EventRow.date_start >= _day(since, self.url).isoformat()
+            lower = EventRow.date_start >= start_day(since, self.url).isoformat()
             if until is None and self.engine.dialect.name == "sqlite":
                 # Without histograms SQLite takes any range to keep a quarter of the rows, and
                 # walked the listing index from the newest event down to `since` for a border
@@ -304,7 +336,7 @@ class Store:
                 lower = func.likelihood(lower, literal_column("0.9"))
             stmt = stmt.where(lower)
         if until is not None:
-            last = _day(until, self.url)
+            last = start_day(until, self.url)
             stmt = stmt.where(EventRow.date_start < (last + timedelta(days=1)).isoformat()
                               if last < date.max else EventRow.date_start.is_not(None))
         if text:
@@ -312,7 +344,7 @@ class Store:
         if not include_historical:
             stmt = stmt.where(EventRow.historical.is_(False))
         if border:
-            a, b = _border_pair(border, self.url)
+            a, b = border_pair(border, self.url)
             neighbour = EventRow.proximity["border_with"].as_string()
             stmt = stmt.where(or_(
                 (EventRow.place_country == a) & (neighbour == b),
