@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from borderwatch.config import Config, default_db_url, load_config
-from borderwatch.errors import BorderwatchError, IngestError
+from borderwatch.errors import BorderwatchError, ConfigError, IngestError
 from borderwatch.ingest import Metadata, document_from_record, iter_inputs
 
 app = typer.Typer(
@@ -786,7 +786,8 @@ def report(
         index = write_report(store, config, border, since, until, output)
     except BorderwatchError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        # A bad --since/--until is a usage error; a store or drawing failure is a failure.
+        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from exc
     finally:
         store.close()
     err.print(f"briefing written: {escape(str(index))}")
