@@ -237,38 +237,36 @@ def test_migrations_create_native_types_on_postgresql(store: Store) -> None:
         inspect(store.engine).get_table_names())
 
 
-def test_event_pages_walk_the_listing_index_without_sorting(filled: Store) -> None:
-    """Undated events come last (NULLS LAST); the index must be built in that order to be used."""
+@pytest.mark.parametrize(
+    ("index", "columns", "where"),
+    [
+        ("ix_events_listing", "date_start DESC NULLS LAST", "historical IS false"),
+        (
+            "ix_events_type_listing",
+            "(type, date_start DESC NULLS LAST, doc_id, seq, historical)",
+            "type = 'MOBILIZE' AND historical IS false",
+        ),
+    ],
+    ids=["all-events", "one-type"],
+)
+def test_event_pages_walk_their_listing_index_without_sorting(
+    filled: Store, index: str, columns: str, where: str
+) -> None:
+    """Undated events come last (NULLS LAST); an index must be built in that order to be used."""
     with filled.engine.connect() as conn:
-        definition = conn.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_listing'"
-        )).scalar_one()
-        assert "date_start DESC NULLS LAST" in definition
+        definition = conn.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": index}
+        ).scalar_one()
+        assert columns in definition
         # The table is tiny, so steer the planner off what it would rightly prefer here (scan all,
         # then sort): a Sort left in the plan means the index cannot give the query's order.
         for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
             conn.execute(text(f"SET {setting} = off"))
         plan = "\n".join(conn.execute(text(
-            "EXPLAIN SELECT id FROM events WHERE historical IS false"
+            f"EXPLAIN SELECT id FROM events WHERE {where}"
             " ORDER BY date_start DESC NULLS LAST, doc_id, seq LIMIT 50"
         )).scalars())
-    assert "ix_events_listing" in plan
-    assert "Sort" not in plan
-
-
-def test_a_type_page_walks_the_type_listing_index_without_sorting(filled: Store) -> None:
-    with filled.engine.connect() as conn:
-        definition = conn.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_type_listing'"
-        )).scalar_one()
-        assert "(type, date_start DESC NULLS LAST, doc_id, seq, historical)" in definition
-        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-            conn.execute(text(f"SET {setting} = off"))
-        plan = "\n".join(conn.execute(text(
-            "EXPLAIN SELECT id FROM events WHERE type = 'MOBILIZE' AND historical IS false"
-            " ORDER BY date_start DESC NULLS LAST, doc_id, seq LIMIT 50"
-        )).scalars())
-    assert "ix_events_type_listing" in plan
+    assert index in plan
     assert "Sort" not in plan
 
 

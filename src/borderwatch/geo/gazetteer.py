@@ -203,24 +203,14 @@ class Gazetteer:
 
     def lookup(self, name: str) -> list[GazetteerEntry]:
         """Every place known by this name (after `normalize_name`), most populous first."""
-        rows = self._rows(
-            f"SELECT {_ENTRY_COLUMNS} FROM names n JOIN entries e ON e.id = n.entry "
-            "WHERE n.name = ? ORDER BY e.population DESC, e.key",
-            (normalize_name(name),),
-        )
-        return [GazetteerEntry(*row) for row in rows]
+        return self._entries("names", "name", normalize_name(name))
 
     def lookup_abbreviation(self, text: str) -> list[GazetteerEntry]:
         """Regions whose press abbreviation this is ("Ky." is Kentucky); only as written, with
         its full stop, so "Miss Ukraine" and "a Mass" stay words."""
         if not text.strip().endswith("."):
             return []
-        rows = self._rows(
-            f"SELECT {_ENTRY_COLUMNS} FROM abbreviations a JOIN entries e ON e.id = a.entry "
-            "WHERE a.name = ? ORDER BY e.population DESC, e.key",
-            (normalize_name(text),),
-        )
-        return [GazetteerEntry(*row) for row in rows]
+        return self._entries("abbreviations", "name", normalize_name(text))
 
     def lookup_spelling(self, name: str) -> list[GazetteerEntry]:
         """Places whose name is spelled like this one under `spelling_key` (see there), most
@@ -228,10 +218,15 @@ class Gazetteer:
         key = spelling_key(name)
         if len(key) < MIN_SPELLING_KEY:
             return []
+        return self._entries("spellings", "key", key)
+
+    def _entries(self, table: str, column: str, value: str) -> list[GazetteerEntry]:
+        """The entries a name table (names, abbreviations, spellings) files under `value`, most
+        populous first. `table` and `column` are this module's own constants, never input."""
         rows = self._rows(
-            f"SELECT {_ENTRY_COLUMNS} FROM spellings s JOIN entries e ON e.id = s.entry "
-            "WHERE s.key = ? ORDER BY e.population DESC, e.key",
-            (key,),
+            f"SELECT {_ENTRY_COLUMNS} FROM {table} t JOIN entries e ON e.id = t.entry "
+            f"WHERE t.{column} = ? ORDER BY e.population DESC, e.key",
+            (value,),
         )
         return [GazetteerEntry(*row) for row in rows]
 
