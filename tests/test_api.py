@@ -377,8 +377,11 @@ def test_web_table_is_read_from_the_configuration(tmp_path: Path) -> None:
 
 def test_without_a_tile_url_the_policy_allows_nothing_external(client: TestClient) -> None:
     assert client.get("/api/meta").json()["tiles"] is None
-    assert "img-src 'self' data:;" in CONTENT_SECURITY_POLICY
-    assert "http" not in CONTENT_SECURITY_POLICY and "*" not in CONTENT_SECURITY_POLICY
+    for path in ("/", "/api/events", "/static/app.js"):
+        policy = client.get(path).headers["content-security-policy"]
+        assert policy == CONTENT_SECURITY_POLICY, path
+        assert "img-src 'self' data:;" in policy
+        assert "http" not in policy and "*" not in policy
 
 
 def test_a_tile_url_allows_exactly_its_origin(store_url: tuple[str, Config]) -> None:
