@@ -236,3 +236,40 @@ def test_a_region_made_of_regions_is_measured_from_its_outline(pipeline: Pipelin
     assert mobilize.place.precision == 2 and mobilize.place.admin1 is None
     # Republika Srpska runs along the Drina, the border with Serbia; its centre is ~80 km from it.
     assert (mobilize.proximity["border_km"], mobilize.proximity["border_with"]) == (0.0, "SRB")
+
+
+def _groups() -> dict[str, dict]:
+    import tomllib
+    from importlib import resources
+
+    text = (resources.files("borderwatch") / "data" / "regions.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["group"]
+
+
+@pytest.mark.parametrize("slug", sorted(_groups()))
+def test_every_group_of_countries_resolves_with_a_radius_holding_its_members(
+    pipeline: Pipeline, slug: str
+) -> None:
+    from borderwatch.evaluate import haversine_km
+
+    spec = _groups()[slug]
+    geoparser = pipeline.geo.geoparser
+    for name in spec["names"]:
+        entry = geoparser.regions[geoparser_key(name)]
+        assert entry.key == f"group:{slug}" and entry.precision == 1
+    for code in spec["countries"]:
+        member = geoparser.gazetteer.get(f"c:{code}")
+        assert haversine_km(entry.lat, entry.lon, member.lat, member.lon) < entry.radius_km, code
+
+
+def geoparser_key(name: str) -> str:
+    from borderwatch.geo.gazetteer import normalize_name
+
+    return normalize_name(name.removeprefix("the "))
+
+
+def test_the_baltics_are_a_region_the_sites_are_measured_from(pipeline: Pipeline) -> None:
+    (mobilize,) = of_type(analyse(pipeline, "NATO moved troops into the Baltics on Monday."), "MOBILIZE")
+    assert mobilize.place.name == "Baltic states" and mobilize.place.precision == 1
+    assert mobilize.proximity["border_with"] is None, "many borders: none is the nearest of one country"
+    assert "npp-ignalina" in {s["id"] for s in mobilize.proximity["sites"]}

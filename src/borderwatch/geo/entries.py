@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FeatureKind = Literal["site", "city", "admin2", "admin1", "country", "region-of-country", "continent"]
+FeatureKind = Literal[
+    "site", "city", "admin2", "admin1", "country", "region-of-country", "world-region", "continent"
+]
 
 PRECISION: dict[str, int] = {
     "site": 5, "city": 4, "admin2": 3, "admin1": 2, "region-of-country": 1, "country": 1,
-    "continent": 1,
+    "world-region": 1, "continent": 1,
 }
 """PLOVER resolution levels (DESIGN §1): 5 sub-city/site … 1 country."""
 

@@ -122,6 +122,8 @@ class Geoparser:
         """Normalised site name variants ("chernobyl", "chornobyl") → site."""
         self.region_shapes: dict[str, BaseGeometry] = {}
         """Informal regions' outlines (unions of their admin-1 regions), by entry key."""
+        self._group_members: dict[str, list[str]] = {}
+        """Groups of countries ("the Baltics") by entry key: their members' ISO3 codes."""
         self.regions = self._regions()
         """Informal regions ("Donbas", "Crimea") from data/regions.toml, as unions of admin-1."""
         for site in sites:
@@ -175,7 +177,10 @@ class Geoparser:
                 entries = self.gazetteer.lookup_spelling(span.text)  # "near Khoiniki"
             # "the Centre said": a lone capitalised word after "the" is an institution or a
             # common noun far more often than a place NER missed.
-            institution = len(span) == 1 and token.i > 0 and doc[token.i - 1].lower_ == "the"
+            # ("the Sahel", "the Baltics" are how regions are named, though.)
+            institution = (
+                len(span) == 1 and token.i > 0 and doc[token.i - 1].lower_ == "the" and region is None
+            )
             # A capitalised first word of a sentence says little; a region or country name does.
             opening = token.i in starts and not any(e.kind in ("admin1", "country") for e in entries)
             if (
@@ -212,11 +217,17 @@ class Geoparser:
 
     @staticmethod
     def _strong(entry: GazetteerEntry) -> bool:
-        return entry.kind in ("admin1", "country", "site", "region-of-country") or entry.population >= 500_000
+        return (
+            entry.kind in ("admin1", "country", "site", "region-of-country", "world-region")
+            or entry.population >= 500_000
+        )
 
     @staticmethod
     def _widen(doc: Doc, span: Span) -> _Mention:
         end = span.end
+        # NER sometimes runs on into a preposition ("the Sahel on Monday" as "Sahel on").
+        while end - 1 > span.start and doc[end - 1].pos_ in ("ADP", "DET", "CCONJ", "PART", "PUNCT"):
+            end -= 1
         admin = site = False
         if end < len(doc) and doc[end].lower_ in ADMIN_WORDS:
             end += 1
@@ -303,7 +314,39 @@ class Geoparser:
             )
             for name in spec["names"]:
                 out[normalize_name(_STRIP.sub("", name))] = entry
+        for slug, spec in raw.get("group", {}).items():
+            entry = self._group(slug, spec)
+            for name in spec["names"]:
+                out[normalize_name(_STRIP.sub("", name))] = entry
         return out
+
+    def _group(self, slug: str, spec: dict) -> GazetteerEntry:
+        """A group of countries ("the Baltics"): its point is the area-weighted mean of theirs and
+        its radius reaches the far side of every member; the outline is only united when a
+        distance is asked for (`area_of`), since uniting 10m shapes costs seconds."""
+        members = [self.gazetteer.get(f"c:{code}") for code in spec.get("countries", [])]
+        if not members or None in members or not spec.get("names"):
+            raise ConfigError(
+                f"group {slug!r}: needs names and known ISO3 country codes", source="data/regions.toml"
+            )
+        weights = [max(m.radius_km, 1.0) ** 2 for m in members if m]
+        total = sum(weights)
+        lat = sum(w * m.lat for w, m in zip(weights, members, strict=True) if m) / total
+        lon = sum(w * m.lon for w, m in zip(weights, members, strict=True) if m) / total
+        radius = max(haversine_km(lat, lon, m.lat, m.lon) + m.radius_km for m in members if m)
+        self._group_members[f"group:{slug}"] = [m.country for m in members if m and m.country]
+        return GazetteerEntry(
+            key=f"group:{slug}",
+            name=spec["names"][0],
+            kind="world-region",
+            lat=round(lat, 5),
+            lon=round(lon, 5),
+            country=None,
+            admin1=None,
+            admin1_name=None,
+            population=0,
+            radius_km=round(radius, 1),
+        )
 
     def area_of(self, place: Place) -> BaseGeometry | None:
         """The outline of an informal region ("Donbas"), so distances are measured from all of
@@ -311,6 +354,9 @@ class Geoparser:
         entry = self.regions.get(normalize_name(place.name or ""))
         if entry is None or (entry.lat, entry.lon) != (place.lat, place.lon):
             return None
+        if entry.key not in self.region_shapes and entry.key in self._group_members:
+            shapes = [self.gazetteer.country_shape(c) for c in self._group_members[entry.key]]
+            self.region_shapes[entry.key] = unary_union([s for s in shapes if s is not None])
         return self.region_shapes.get(entry.key)
 
     def _candidates(self, m: _Mention) -> list[GazetteerEntry]:
