@@ -36,6 +36,8 @@ class GazetteerEntry:
     radius_km: float
     """Honest uncertainty radius: a city's few km, an oblast's from its polygon area."""
     geonameid: int | None = None
+    spelled_like: bool = False
+    """Found only by a spelling key (`Gazetteer.lookup_spelling`), not by any of its names."""
 
     @property
     def precision(self) -> int:

@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -95,9 +95,6 @@ class _Mention:
     site_hint: bool = False
     spread: bool = False
     """Found by NER as a place: its other occurrences in the article are places too."""
-    variant: bool = False
-    """Known only as a spelling variant (`Gazetteer.lookup_spelling`): resolved only to a place in
-    a country the article is about."""
 
 
 class Geoparser:
@@ -268,7 +265,10 @@ class Geoparser:
             candidates[id(extra)] = self._candidates(extra)
             mentions.append(extra)
         mentions.sort(key=lambda m: m.start)
-        context = self._context((m, candidates[id(m)]) for m in mentions if not m.variant)
+        # Names known only by their spelling do not say what the article is about.
+        context = self._context(
+            (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
+        )
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
@@ -359,6 +359,11 @@ class Geoparser:
             self.region_shapes[entry.key] = unary_union([s for s in shapes if s is not None])
         return self.region_shapes.get(entry.key)
 
+    def _spelled_like(self, name: str) -> list[GazetteerEntry]:
+        """Last resort: places spelled like `name` (`Gazetteer.lookup_spelling`), marked as such
+        so `_resolve` keeps only those in the article's countries."""
+        return [replace(e, spelled_like=True) for e in self.gazetteer.lookup_spelling(name)]
+
     def _candidates(self, m: _Mention) -> list[GazetteerEntry]:
         name = _STRIP.sub("", m.name.strip())
         if m.direction:
@@ -401,8 +406,7 @@ class Geoparser:
         if not entries:
             entries = self.gazetteer.lookup_abbreviation(m.name)
         if not entries:
-            entries = self.gazetteer.lookup_spelling(name)
-            m.variant = bool(entries)
+            return self._spelled_like(name)
         if m.admin_hint:
             admin = [e for e in entries if e.kind == "admin1"]
             entries = admin or entries
@@ -440,7 +444,7 @@ class Geoparser:
     ) -> tuple[Place | None, str | None]:
         if not entries:
             return None, "not in the gazetteer"
-        if m.variant:
+        if any(e.spelled_like for e in entries):
             entries = [e for e in entries if e.country and context[e.country]]
             if not entries:
                 return None, "not in the gazetteer; only spelled like places outside the article's countries"
