@@ -226,3 +226,14 @@ def test_nuclear_rule_only_counts_nuclear_sites(pipeline: Pipeline, tmp_path: Pa
         assert "armed-activity-near-nuclear-plant" not in rules
     finally:
         store.close()
+
+
+@needs_gazetteer
+def test_troops_placed_only_at_a_whole_country_are_near_no_border(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A country's point is hundreds of km from everything: no false precision in an alert."""
+    vague = {"id": "v", "published": "2024-02-10",
+             "text": "Venezuela moved troops and armoured vehicles on Venezuelan territory on Friday."}
+    sharp = {"id": "s", "published": "2024-02-10",
+             "text": "Belarus moved troops and armoured vehicles into the Gomel region on Friday."}
+    assert [a.border for a in run(pipeline, tmp_path / "v.sqlite", [vague])] == []
+    assert "BLR-UKR" in {a.border for a in run(pipeline, tmp_path / "s.sqlite", [sharp])}

@@ -31,6 +31,7 @@ _LABELS = {"MOBILIZE": "troop concentration or movement", "FIGHT": "fighting", "
            "THREATEN": "threats", "COERCE": "coercion"}
 _KEYS = {
     "site_kinds",
+    "max_radius_km",
     "id",
     "kind",
     "types",
@@ -58,6 +59,8 @@ class Rule:
     escalate_site_km: float | None = None
     exercise_precedent: frozenset[str] = frozenset()
     site_kinds: frozenset[str] = frozenset()
+    max_radius_km: float | None = None
+    """Events placed more vaguely than this (a whole country) cannot be said to be near anything."""
     baseline_days: int = 30
     min_count: int = 3
     min_score: float = 3.0
@@ -85,10 +88,16 @@ def _rule(raw: Mapping[str, Any], source: str) -> Rule:
         escalate_site_km=raw.get("escalate_site_km"),
         exercise_precedent=frozenset(raw.get("exercise_precedent", ())),
         site_kinds=frozenset(raw.get("site_kinds", ())),
+        max_radius_km=float(raw["max_radius_km"]) if raw.get("max_radius_km") is not None else None,
         baseline_days=int(raw.get("baseline_days", 30)),
         min_count=int(raw.get("min_count", 3)),
         min_score=float(raw.get("min_score", 3.0)),
     )
+
+
+def _radius(event: Event) -> float:
+    radius = event.place.radius_km if event.place else None
+    return math.inf if radius is None else radius
 
 
 def load_rules(extra: Sequence[Mapping[str, Any]] = ()) -> list[Rule]:
@@ -176,6 +185,7 @@ class Assessor:
             and s.event.is_current
             and s.event.claim.stance != "denied"
             and s.event.proximity
+            and (rule.max_radius_km is None or _radius(s.event) <= rule.max_radius_km)
         ]
         if not events:
             return None
