@@ -310,3 +310,11 @@ def test_what_a_crowd_of_protesters_does_is_a_protest(pipeline: Pipeline, text: 
 def test_troops_gathering_is_a_deployment_not_a_protest(pipeline: Pipeline) -> None:
     result = analyse(pipeline, "Russian troops gathered near the border on Sunday.")
     assert current(result, "MOBILIZE") and not current(result, "PROTEST")
+
+
+def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_events(
+    pipeline: Pipeline,
+) -> None:
+    assert not analyse(pipeline, "The defence ministry did not respond to a request for comment.").events
+    assert not current(analyse(pipeline, "Soldiers pulled villagers from flooded rooftops."), "RETREAT")
+    assert current(analyse(pipeline, "Russia pulled its troops back from the border."), "RETREAT")
