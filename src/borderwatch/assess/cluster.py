@@ -321,6 +321,8 @@ def _candidates(
     )
     if by_actor:
         codes = sorted(_codes(event.actors))
+        if not codes:
+            return {}  # an actorless event names no actor another could share
         stmt = stmt.where(or_(
             *(EventRow.actor_codes.contains(f" {code} ", autoescape=True) for code in codes)
         ))
