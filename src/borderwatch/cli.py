@@ -510,21 +510,7 @@ def clusters(
     finally:
         store.close()
     if as_json:
-        records = [
-            {
-                "id": c.id,
-                "type": c.type,
-                "first_reported": c.first_reported,
-                "status": c.status,
-                "independent_outlets": c.independent_outlets,
-                "outlets": c.outlets,
-                "events": c.event_ids,
-                "documents": c.doc_ids,
-                "sources": sources[c.id],
-            }
-            for c in found
-        ]
-        _print_json(records)
+        _print_json([{**c.to_json(), "sources": sources[c.id]} for c in found])
         return
     table = Table(title=f"{len(found)} cluster(s)")
     for column in ("first reported", "type", "status", "outlets", "events", "documents"):

@@ -271,6 +271,19 @@ class Cluster:
     def independent_outlets(self) -> int:
         return len(self.outlets)
 
+    def to_json(self) -> dict[str, Any]:
+        """The shape `clusters --json` and `/api/clusters` share."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "first_reported": self.first_reported,
+            "status": self.status,
+            "independent_outlets": self.independent_outlets,
+            "outlets": self.outlets,
+            "events": self.event_ids,
+            "documents": self.doc_ids,
+        }
+
 
 @dataclass(frozen=True)
 class AlertEvidence:

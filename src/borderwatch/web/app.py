@@ -385,19 +385,7 @@ def create_app(
         found = sorted(store.clusters(), key=lambda c: (c.first_reported or "", c.id), reverse=True)
         page = found[offset:offset + limit]
         return {
-            "clusters": [
-                {
-                    "id": c.id,
-                    "type": c.type,
-                    "first_reported": c.first_reported,
-                    "status": c.status,
-                    "independent_outlets": c.independent_outlets,
-                    "outlets": c.outlets,
-                    "events": c.event_ids,
-                    "documents": c.doc_ids,
-                }
-                for c in page
-            ],
+            "clusters": [c.to_json() for c in page],
             "total": len(found),
             "limit": limit,
             "offset": offset,
