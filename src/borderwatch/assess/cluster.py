@@ -356,7 +356,7 @@ def _best_cluster(
     similarity: Similarity | None,
     settings: ClusterSettings,
 ) -> str | None:
-    best: tuple[float, str] | None = None
+    scored: list[tuple[float, str]] = []
     sentences = _sentences([event])
     for cluster_id, members in candidates.items():
         if not any(compatible(event, member, settings) for member in members):
@@ -372,11 +372,14 @@ def _best_cluster(
             score = 1.0
         else:
             score = _meaning(sentences, members, similarity, settings)
-        if score is None:
-            continue
-        if best is None or score > best[0]:
-            best = (score, cluster_id)
-    return best[1] if best else None
+        if score is not None:
+            scored.append((score, cluster_id))
+    return _best(scored)
+
+
+def _best(scored: list[tuple[float, str]]) -> str | None:
+    """The cluster with the highest score; the first of equals (candidates come in id order)."""
+    return max(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def _member_codes(members: Iterable[EventRow]) -> set[str]:
@@ -402,7 +405,7 @@ def _denied_cluster(
     deniers = _codes(event.actors)
     if not deniers:
         return None
-    best: tuple[float, str] | None = None
+    scored: list[tuple[float, str]] = []
     sentences = _sentences([event])
     for cluster_id, members in candidates.items():
         members = [m for m in members if m.type != "REJECT"]
@@ -415,11 +418,9 @@ def _denied_cluster(
             score: float | None = 1.0 if _mentions_trigger(sentences, members) else None
         else:
             score = _meaning(sentences, members, similarity, settings)
-        if score is None:
-            continue
-        if best is None or score > best[0]:
-            best = (score, cluster_id)
-    return best[1] if best else None
+        if score is not None:
+            scored.append((score, cluster_id))
+    return _best(scored)
 
 
 def _pending_denials(session: Session, event: EventRow, settings: ClusterSettings) -> list[EventRow]:
