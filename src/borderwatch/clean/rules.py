@@ -1,9 +1,9 @@
-"""The clean stage: keep the article, drop the page furniture around it.
+"""The pattern filter of the clean stage: appeals, widgets and notices every site words alike.
 
-HTML goes through trafilatura's main-text extraction first; then every text passes one
-line-based boilerplate filter whose patterns are data (``data/boilerplate.toml``). The filter
-only ever removes whole lines and reports each removal as a span with a reason, so every kept
-character is byte-identical to the input and later offsets can be traced back to it.
+Its patterns are data (``data/boilerplate.toml``). It only ever removes whole lines and reports
+each removal as a span with a reason, so every kept character is byte-identical to the input and
+later offsets can be traced back to it. The line classifier (``classifier.py``) then judges the
+lines it leaves.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import trafilatura
-
-from borderwatch.errors import CleanError, ConfigError
-from borderwatch.models import CONTROL_CHARACTERS, Document, RemovedSpan
+from borderwatch.errors import ConfigError
+from borderwatch.models import CONTROL_CHARACTERS, RemovedSpan
 
 _RULE_KINDS = ("block_starter", "ui_fragment", "paragraph", "list_heading")
 _LIMIT_TYPES: dict[str, type] = {
@@ -29,11 +27,11 @@ _LIMIT_TYPES: dict[str, type] = {
     "max_headline_chars": int,
     "max_list_items": int,
 }
-REASONS = frozenset({
+RULE_REASONS = frozenset({
     "donation-appeal", "membership", "newsletter", "app-promotion", "cookie-notice",
     "read-more-list", "ui-fragment", "social-share",
 })
-"""Every reason a removed span can carry: a closed list, so consumers can rely on it."""
+"""The reasons the patterns give (``boilerplate.toml`` may use only these)."""
 _SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
 _SEPARATOR = re.compile(r"[\W_]+")
 """A line of punctuation only ("---", "* * *"): a visual break that belongs to what follows it."""
@@ -80,9 +78,9 @@ def _rule(entry: Any, where: str, source: str) -> Rule:
     if not isinstance(entry, dict) or set(entry) != {"reason", "pattern"}:
         raise ConfigError(f"{where}: needs exactly the keys 'reason' and 'pattern'", source=source)
     reason = entry["reason"]
-    if reason not in REASONS:
+    if reason not in RULE_REASONS:
         raise ConfigError(f"{where}: unknown reason {reason!r}; use one of "
-                          f"{', '.join(sorted(REASONS))}", source=source)
+                          f"{', '.join(sorted(RULE_REASONS))}", source=source)
     return Rule(reason, _compile(entry["pattern"], where, source))
 
 
@@ -140,7 +138,7 @@ RULES = _load_default_rules()
 
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
     start: int
     end: int
     """Offset just past the line terminator."""
@@ -148,10 +146,10 @@ class _Line:
     """The line without surrounding whitespace: what patterns see."""
 
 
-def _split_lines(text: str) -> list[_Line]:
+def split_lines(text: str) -> list[Line]:
     lines, pos = [], 0
     for chunk in text.splitlines(keepends=True):
-        lines.append(_Line(pos, pos + len(chunk), chunk.strip()))
+        lines.append(Line(pos, pos + len(chunk), chunk.strip()))
         pos += len(chunk)
     return lines
 
@@ -199,7 +197,7 @@ def _is_appeal_like(body: str, reason: str | None, rules: Rules) -> bool:
     return bool(_starter_reason(body, rules) or rules.appeal_vocabulary.search(body))
 
 
-def _appeal_block(lines: list[_Line], reasons: list[str | None], text_length: int,
+def _appeal_block(lines: list[Line], reasons: list[str | None], text_length: int,
                   rules: Rules) -> tuple[int, str] | None:
     """The first line opening an appeal that runs to the end, and its reason.
 
@@ -222,7 +220,7 @@ def _appeal_block(lines: list[_Line], reasons: list[str | None], text_length: in
     return block
 
 
-def _with_separator(lines: list[_Line], first: int) -> int:
+def _with_separator(lines: list[Line], first: int) -> int:
     """Move a block's first line up over a separator line ("---") that introduces it."""
     i = first - 1
     while i >= 0 and not lines[i].body:
@@ -230,7 +228,7 @@ def _with_separator(lines: list[_Line], first: int) -> int:
     return i if i >= 0 and _SEPARATOR.fullmatch(lines[i].body) else first
 
 
-def _mark_trailing_fragments(lines: list[_Line], reasons: list[str | None], rules: Rules) -> None:
+def _mark_trailing_fragments(lines: list[Line], reasons: list[str | None], rules: Rules) -> None:
     """Mark the unrecognised lines of a run of buttons and labels that ends the text.
 
     The run is the last short, non-sentence lines (and lines removed on their own); when most
@@ -254,7 +252,7 @@ def _is_headline(body: str, rules: Rules) -> bool:
     return len(body) <= rules.max_headline_chars and not _SENTENCE_END.search(body)
 
 
-def _mark_lists(lines: list[_Line], reasons: list[str | None], rules: Rules) -> None:
+def _mark_lists(lines: list[Line], reasons: list[str | None], rules: Rules) -> None:
     """Mark "Related articles"-style headings and the short headlines listed under them."""
     i = 0
     while i < len(lines):
@@ -276,7 +274,7 @@ def _mark_lists(lines: list[_Line], reasons: list[str | None], rules: Rules) -> 
             i += 1
 
 
-def _spans(lines: list[_Line], reasons: list[str | None]) -> list[RemovedSpan]:
+def merge_spans(lines: list[Line], reasons: list[str | None]) -> list[RemovedSpan]:
     """Merge removed lines into spans; blank lines after a removed line go with it."""
     spans: list[RemovedSpan] = []
     current: RemovedSpan | None = None
@@ -294,7 +292,7 @@ def _spans(lines: list[_Line], reasons: list[str | None]) -> list[RemovedSpan]:
     return spans
 
 
-def _cut(text: str, spans: list[RemovedSpan]) -> str:
+def cut(text: str, spans: list[RemovedSpan]) -> str:
     """``text`` without the (sorted, disjoint) spans and without trailing whitespace."""
     kept, pos = [], 0
     for span in spans:
@@ -304,6 +302,21 @@ def _cut(text: str, spans: list[RemovedSpan]) -> str:
     return "".join(kept).rstrip()
 
 
+def mark_rules(lines: list[Line], text_length: int) -> list[str | None]:
+    """Each line's removal reason under the patterns (None: kept); ``text_length`` excludes
+    trailing whitespace, so an appeal block is placed against the text's real end."""
+    reasons = [_line_reason(line.body, RULES) for line in lines]
+    _mark_lists(lines, reasons, RULES)
+    block = _appeal_block(lines, reasons, text_length, RULES)
+    if block is not None:
+        first, reason = block
+        first = _with_separator(lines, first)
+        reasons[first:] = [reason] * (len(lines) - first)
+    else:
+        _mark_trailing_fragments(lines, reasons, RULES)
+    return reasons
+
+
 def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
     """Remove appeals, UI fragments and stray boilerplate paragraphs from plain text.
 
@@ -311,21 +324,13 @@ def strip_boilerplate(text: str) -> tuple[str, list[RemovedSpan]]:
     covering whole lines, or a run of control characters); the clean text is ``text`` with those
     spans cut out and trailing whitespace trimmed, so every kept line is otherwise unchanged.
     """
-    lines = _split_lines(text)
-    reasons = [_line_reason(line.body, RULES) for line in lines]
-    _mark_lists(lines, reasons, RULES)
-    block = _appeal_block(lines, reasons, len(text.rstrip()), RULES)
-    if block is not None:
-        first, reason = block
-        first = _with_separator(lines, first)
-        reasons[first:] = [reason] * (len(lines) - first)
-    else:
-        _mark_trailing_fragments(lines, reasons, RULES)
-    spans = _with_controls(text, _spans(lines, reasons))
-    return _cut(text, spans), spans
+    lines = split_lines(text)
+    reasons = mark_rules(lines, len(text.rstrip()))
+    spans = with_controls(text, merge_spans(lines, reasons))
+    return cut(text, spans), spans
 
 
-def _with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
+def with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
     """`spans` plus every run of control characters on a kept line, sorted. A run never crosses a
     line and spans cover whole lines, so each run is wholly inside a span or wholly outside."""
     starts = [span.start for span in spans]
@@ -335,30 +340,3 @@ def _with_controls(text: str, spans: list[RemovedSpan]) -> list[RemovedSpan]:
         if before < 0 or match.start() >= spans[before].end:
             controls.append(RemovedSpan(match.start(), match.end(), "control characters"))
     return sorted([*spans, *controls], key=lambda span: span.start) if controls else spans
-
-
-def extract_main_text(html: str, source: str) -> str:
-    """The article text of an HTML page, one paragraph per line.
-
-    favor_precision scored best on the ScrapingHub dev set (F1 0.957 against 0.950 default).
-    """
-    text = trafilatura.extract(html, include_comments=False, include_tables=False,
-                               favor_precision=True)
-    if not text or not text.strip():
-        raise CleanError("no main text could be extracted from the HTML", source=source)
-    return text
-
-
-def clean_document(doc: Document) -> Document:
-    """Fill ``doc.clean_text`` and ``doc.removed`` from ``doc.raw_text``.
-
-    For HTML the removed spans are offsets into the extracted main text: trafilatura's own
-    removals (navigation, footers) are not itemised.
-    """
-    text = extract_main_text(doc.raw_text, doc.source) if doc.is_html else doc.raw_text
-    clean, removed = strip_boilerplate(text)
-    if not clean.strip():
-        raise CleanError("nothing but boilerplate is left after cleaning", source=doc.source)
-    doc.clean_text = clean
-    doc.removed = removed
-    return doc

@@ -1,0 +1,79 @@
+"""Publisher chrome judged line by line: the classifier decides, the line's shape names the reason.
+
+The lines the patterns leave are scored by the line classifier (``classifier.py``); a line at or
+above the model's threshold is removed (article prose needs the stricter ``prose_threshold``).
+Its reason comes from its shape and place, checked in this order:
+
+- ``url``: a bare address; ``copyright``: a copyright or rights line;
+- ``byline``: "By ..." or a date/time stamp (bylines, datelines, "Updated ..." lines);
+- ``caption``: a photo credit ("... / AP", "Image: ...") or text repeated elsewhere on the page
+  before the article body (captions restate the story);
+- ``navigation``: breadcrumbs and menus (separators, the headline repeated, labels before the body);
+- ``teaser``: a headline-like line after the body or repeated text after it (related articles);
+- ``widget``: any other short label or control ("loading…", "Page 1", "View Large").
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from borderwatch.clean.classifier import Model, chrome_scores, load_model
+from borderwatch.clean.features import FEATURE_NAMES, MIN_ENGLISH_SHARE, function_share
+from borderwatch.clean.rules import Line
+
+CHROME_REASONS = frozenset({"url", "copyright", "byline", "caption", "navigation", "teaser", "widget"})
+"""The reasons the line classifier gives."""
+_F = {name: i for i, name in enumerate(FEATURE_NAMES)}
+_REPEATED = 0.5
+_TEASER_WORDS = 4
+
+
+@cache
+def shipped_model() -> Model:
+    """The packaged model, read and validated once."""
+    return load_model()
+
+
+def reason_for(row: np.ndarray) -> str:
+    """Why a line the classifier removes is chrome, from its feature row."""
+    words = np.expm1(row[_F["log_words"]])
+    repeated = row[_F["repeated_share"]] >= _REPEATED
+    if row[_F["url_shape"]] and words <= 8:
+        return "url"
+    if row[_F["copyright_shape"]]:
+        return "copyright"
+    if row[_F["byline_shape"]] or ((row[_F["time_shape"]] or row[_F["calendar_share"]] >= 0.2)
+                                   and not row[_F["sentence_end"]]):
+        return "byline"
+    if row[_F["credit_shape"]] or (repeated and row[_F["before_body"]]):
+        return "caption"
+    if row[_F["separators"]] or row[_F["headline_share"]] >= _REPEATED or row[_F["before_body"]]:
+        return "navigation"
+    if row[_F["after_body"]] and (repeated or (words >= _TEASER_WORDS and not row[_F["sentence_end"]])):
+        return "teaser"
+    return "widget"
+
+
+def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | None = None) -> None:
+    """Give every kept line the classifier calls chrome its reason (in place).
+
+    A text that is not English prose is left alone (the features count English function words),
+    and so is one without a line of prose (hard-wrapped text): there is no body to place lines by.
+    The classifier sees all non-empty lines, removed ones included, so a line's neighbours and the
+    page's repeated text are those of the page as it came.
+    """
+    model = model or shipped_model()
+    index = [i for i, line in enumerate(lines) if line.body]
+    if function_share(" ".join(lines[i].body for i in index)) < MIN_ENGLISH_SHARE:
+        return
+    x, scores = chrome_scores([lines[i].body for i in index], model)
+    if not x[:, _F["is_prose"]].any():
+        return
+    for row, score, i in zip(x, scores, index, strict=True):
+        if reasons[i] is not None:
+            continue
+        threshold = model.prose_threshold if row[_F["is_prose"]] else model.threshold
+        if score >= threshold:
+            reasons[i] = reason_for(row)
