@@ -2,7 +2,8 @@
 
 The lines the patterns leave are scored by the line classifier (``classifier.py``); a line at or
 above the model's threshold is removed (article prose needs the stricter ``prose_threshold``).
-Its reason comes from its shape and place, checked in this order:
+The first line of a page is the ``headline``; the reason of any other line comes from its shape
+and place, checked in this order:
 
 - ``url``: a bare address; ``copyright``: a copyright or rights line;
 - ``byline``: "By ..." or a date/time stamp (bylines, datelines, "Updated ..." lines);
@@ -11,10 +12,15 @@ Its reason comes from its shape and place, checked in this order:
 - ``navigation``: breadcrumbs and menus (separators, the headline repeated, labels before the body);
 - ``teaser``: a headline-like line after the body or repeated text after it (related articles);
 - ``widget``: any other short label or control ("loading…", "Page 1", "View Large").
+
+Two reasons do not come from the classifier: ``duplicate`` (an earlier copy of a line the page
+repeats) and ``widget`` for a line without a word ("+ ↺ −", ".").
 """
 
 from __future__ import annotations
 
+import math
+import re
 from functools import cache
 
 import numpy as np
@@ -23,10 +29,17 @@ from borderwatch.clean.classifier import Model, chrome_scores, load_model
 from borderwatch.clean.features import FEATURE_NAMES, MIN_ENGLISH_SHARE, function_share
 from borderwatch.clean.rules import Line
 
-CHROME_REASONS = frozenset({"url", "copyright", "byline", "caption", "navigation", "teaser", "widget"})
+CHROME_REASONS = frozenset({"headline", "url", "copyright", "byline", "caption", "navigation",
+                            "teaser", "widget", "duplicate"})
 """The reasons the line classifier gives."""
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _REPEATED = 0.5
+_DOUBT = 0.5
+_DOUBT_LOG_WORDS = math.log1p(6)
+"""A short line between two removed ones goes from this score on: chrome comes in runs."""
+_MIN_COPY_WORDS = 5
+_CREDIT_WORDS = 3
+_WORD = re.compile(r"\w+")
 _TEASER_WORDS = 4
 
 
@@ -62,7 +75,9 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     A text that is not English prose is left alone (the features count English function words),
     and so is one without a line of prose (hard-wrapped text): there is no body to place lines by.
     The classifier sees all non-empty lines, removed ones included, so a line's neighbours and the
-    page's repeated text are those of the page as it came.
+    page's repeated text are those of the page as it came. Then the earlier copies of a repeated
+    line go (the last copy stays and is judged on its own), as do lines without a word and
+    short doubtful lines between two removed ones.
     """
     model = model or shipped_model()
     index = [i for i, line in enumerate(lines) if line.body]
@@ -71,9 +86,33 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     x, scores = chrome_scores([lines[i].body for i in index], model)
     if not x[:, _F["is_prose"]].any():
         return
-    for row, score, i in zip(x, scores, index, strict=True):
+    for k, i in enumerate(index):
         if reasons[i] is not None:
             continue
-        threshold = model.prose_threshold if row[_F["is_prose"]] else model.threshold
-        if score >= threshold:
-            reasons[i] = reason_for(row)
+        threshold = model.prose_threshold if x[k, _F["is_prose"]] else model.threshold
+        if scores[k] >= threshold:
+            reasons[i] = "headline" if k == 0 else reason_for(x[k])
+        elif not _WORD.search(lines[i].body):
+            reasons[i] = "widget"
+    _mark_copies([lines[i].body for i in index], [reasons[i] for i in index], index, reasons)
+    for k in range(1, len(index) - 1):
+        i = index[k]
+        if (reasons[i] is None and scores[k] >= _DOUBT and x[k, _F["log_words"]] <= _DOUBT_LOG_WORDS
+                and reasons[index[k - 1]] is not None and reasons[index[k + 1]] is not None):
+            reasons[i] = reason_for(x[k])
+
+
+def _mark_copies(bodies: list[str], kept: list[str | None], index: list[int],
+                 reasons: list[str | None]) -> None:
+    """Mark every earlier copy of a line that recurs later on the page (a teaser or caption
+    restating the story), also when the copy only adds a short credit at its end."""
+    last: dict[tuple[str, ...], int] = {}
+    words = [tuple(w.lower() for w in _WORD.findall(body)) for body in bodies]
+    for k, w in enumerate(words):
+        last[w] = k
+    for k, w in enumerate(words):
+        if kept[k] is not None or len(w) < _MIN_COPY_WORDS:
+            continue
+        heads = [w] + [w[:-cut] for cut in range(1, _CREDIT_WORDS + 1) if len(w) - cut >= _MIN_COPY_WORDS]
+        if any(last.get(head, -1) > k for head in heads):
+            reasons[index[k]] = "duplicate"
