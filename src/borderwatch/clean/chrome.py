@@ -27,7 +27,7 @@ import numpy as np
 
 from borderwatch.clean.classifier import Model, chrome_scores, load_model
 from borderwatch.clean.features import FEATURE_NAMES, MIN_ENGLISH_SHARE, function_share
-from borderwatch.clean.rules import Line
+from borderwatch.clean.rules import RULES, Line, first_reason
 
 CHROME_REASONS = frozenset({"headline", "url", "copyright", "byline", "caption", "navigation",
                             "teaser", "widget", "duplicate"})
@@ -72,6 +72,7 @@ def reason_for(row: np.ndarray) -> str:
 def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | None = None) -> None:
     """Give every kept line the classifier calls chrome its reason (in place).
 
+    First the ``page_line`` patterns (bare URLs, date stamps, photo credits), then the classifier.
     A text that is not English prose is left alone (the features count English function words),
     and so is one without a line of prose (hard-wrapped text): there is no body to place lines by.
     The classifier sees all non-empty lines, removed ones included, so a line's neighbours and the
@@ -89,6 +90,10 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     for k, i in enumerate(index):
         if reasons[i] is not None:
             continue
+        if len(lines[i].body) <= RULES.max_paragraph_chars:
+            reasons[i] = first_reason(RULES.page_line, lines[i].body)
+            if reasons[i] is not None:
+                continue
         threshold = model.prose_threshold if x[k, _F["is_prose"]] else model.threshold
         if scores[k] >= threshold:
             reasons[i] = "headline" if k == 0 else reason_for(x[k])

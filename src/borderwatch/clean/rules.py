@@ -18,7 +18,7 @@ from typing import Any
 from borderwatch.errors import ConfigError
 from borderwatch.models import CONTROL_CHARACTERS, RemovedSpan
 
-_RULE_KINDS = ("block_starter", "ui_fragment", "paragraph", "list_heading")
+_RULE_KINDS = ("block_starter", "ui_fragment", "paragraph", "list_heading", "page_line")
 _LIMIT_TYPES: dict[str, type] = {
     "tail_start": float,
     "min_appeal_share": float,
@@ -30,6 +30,7 @@ _LIMIT_TYPES: dict[str, type] = {
 RULE_REASONS = frozenset({
     "donation-appeal", "membership", "newsletter", "app-promotion", "cookie-notice",
     "read-more-list", "ui-fragment", "social-share", "caption",
+    "url", "byline",
 })
 """The reasons the patterns give (``boilerplate.toml`` may use only these)."""
 _SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
@@ -54,6 +55,8 @@ class Rules:
     ui_fragment: tuple[Rule, ...]
     paragraph: tuple[Rule, ...]
     list_heading: tuple[Rule, ...]
+    page_line: tuple[Rule, ...]
+    """Applied by the line classifier's stage, on English prose pages only."""
     appeal_vocabulary: re.Pattern[str]
     prose_markers: re.Pattern[str]
     tail_start: float
@@ -154,7 +157,7 @@ def split_lines(text: str) -> list[Line]:
     return lines
 
 
-def _first_reason(rules: tuple[Rule, ...], body: str) -> str | None:
+def first_reason(rules: tuple[Rule, ...], body: str) -> str | None:
     return next((r.reason for r in rules if r.pattern.fullmatch(body)), None)
 
 
@@ -163,11 +166,11 @@ def _line_reason(body: str, rules: Rules) -> str | None:
     if not body:
         return None
     if len(body) <= rules.max_fragment_chars:
-        reason = _first_reason(rules.ui_fragment, body)
+        reason = first_reason(rules.ui_fragment, body)
         if reason:
             return reason
     if len(body) <= rules.max_paragraph_chars:
-        return _first_reason(rules.paragraph, body)
+        return first_reason(rules.paragraph, body)
     return None
 
 
@@ -185,7 +188,7 @@ def _starter_reason(body: str, rules: Rules) -> str | None:
     """Why a line could open an appeal block; long lines and reported speech are prose."""
     if not body or len(body) > rules.max_paragraph_chars or _is_prose(body, rules):
         return None
-    return _first_reason(rules.block_starter, body)
+    return first_reason(rules.block_starter, body)
 
 
 def _is_appeal_like(body: str, reason: str | None, rules: Rules) -> bool:
@@ -257,7 +260,7 @@ def _mark_lists(lines: list[Line], reasons: list[str | None], rules: Rules) -> N
     i = 0
     while i < len(lines):
         body = lines[i].body
-        heading = (_first_reason(rules.list_heading, body)
+        heading = (first_reason(rules.list_heading, body)
                    if body and len(body) <= rules.max_fragment_chars else None)
         i += 1
         if not heading:
