@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from borderwatch.clean import REASONS, RULES, clean_document, parse_rules, strip_boilerplate
+from borderwatch.clean.chrome import CHROME_REASONS
+from borderwatch.clean.rules import RULE_REASONS
 from borderwatch.errors import CleanError, ConfigError
 from borderwatch.models import Document, RemovedSpan
 
@@ -88,8 +90,9 @@ def removed_texts(text: str, spans: list[RemovedSpan]) -> list[tuple[str, str]]:
 
 def test_packaged_rules_cover_every_kind_and_reason() -> None:
     reasons = {r.reason for kind in (RULES.block_starter, RULES.ui_fragment, RULES.paragraph,
-                                     RULES.list_heading) for r in kind}
-    assert reasons == REASONS
+                                     RULES.list_heading, RULES.page_line) for r in kind}
+    assert reasons == RULE_REASONS
+    assert REASONS == RULE_REASONS | CHROME_REASONS
     assert 0 < RULES.tail_start < RULES.min_appeal_share < 1
 
 

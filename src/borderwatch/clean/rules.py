@@ -30,7 +30,7 @@ _LIMIT_TYPES: dict[str, type] = {
 RULE_REASONS = frozenset({
     "donation-appeal", "membership", "newsletter", "app-promotion", "cookie-notice",
     "read-more-list", "ui-fragment", "social-share", "caption",
-    "url", "byline",
+    "url", "byline", "navigation", "copyright",
 })
 """The reasons the patterns give (``boilerplate.toml`` may use only these)."""
 _SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
