@@ -28,6 +28,29 @@ def headline_splitter(doc: Doc) -> Doc:
     return doc
 
 
+_CONTINUING_TAGS = frozenset({"IN", "CC", "DT", "TO", ",", "HYPH", ":", "PRP$", "POS"})
+"""Tags of a word after which a line break cannot end a sentence ("troops near the\nborder")."""
+
+
+@Language.component("line_splitter")
+def line_splitter(doc: Doc) -> Doc:
+    """Start a sentence after a blank line, and after a line break that ends a line with no
+    continuation (a headline, byline or caption before the lede) when the next line starts
+    with a capital.
+
+    Page text keeps one paragraph or headline per line; without this the parser glues a
+    headline without a full stop to the first sentence of the article. Hard-wrapped prose
+    breaks lines mid-sentence, usually before a lower-case word or after a preposition.
+    """
+    for token in doc[1:-1]:
+        if not token.is_space or "\n" not in token.text:
+            continue
+        before, after = doc[token.i - 1], doc[token.i + 1]
+        if token.text.count("\n") >= 2 or (before.tag_ not in _CONTINUING_TAGS and not after.is_lower):
+            after.is_sent_start = True
+    return doc
+
+
 @lru_cache(maxsize=4)
 def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
     """Load an installed spaCy pipeline by package name (never downloads anything)."""
@@ -42,6 +65,7 @@ def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("headline_splitter", before="parser")
+        nlp.add_pipe("line_splitter", before="parser")
     return nlp
 
 

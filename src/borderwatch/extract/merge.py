@@ -2,7 +2,9 @@
 
 "Ukraine accused Belarus of concentrating troops" and, two paragraphs later, "Kyiv accused Belarus of
 building up equipment and troops on the border" describe one build-up: same type, same actor,
-same framing, compatible dates. Anything less alike stays apart.
+same framing, compatible dates. A mention that names no actor (a headline's "Shelling hits border
+villages", a quote's "the strikes") joins the mention of the same kind that does; two mentions
+naming different actors, or dated on different days, stay apart.
 """
 
 from __future__ import annotations
@@ -24,6 +26,22 @@ def _dates_compatible(a: Event, b: Event) -> bool:
     return a.date.start <= b.date.end and b.date.start <= a.date.end
 
 
+_MUTUAL = frozenset({"FIGHT"})
+"""Types where one side's act is the other's too: the recipient of an actorless "clashes with X"
+may be the actor of the named mention."""
+
+
+def _recipients_compatible(a: Event, b: Event) -> bool:
+    if not (a.recipients and b.recipients):
+        return True
+    if a.actors and b.actors:
+        return _codes(a.recipients) == _codes(b.recipients)
+    # One side names no actor: its recipients must be among the other's participants.
+    named, bare = (a, b) if a.actors else (b, a)
+    participants = _codes(named.recipients) | (_codes(named.actors) if a.type in _MUTUAL else frozenset())
+    return _codes(bare.recipients) <= participants
+
+
 def _same_happening(a: Event, b: Event) -> bool:
     if a.type != b.type:
         return False
@@ -34,9 +52,9 @@ def _same_happening(a: Event, b: Event) -> bool:
         b.future,
     ):
         return False
-    if _codes(a.actors) != _codes(b.actors):
+    if a.actors and b.actors and _codes(a.actors) != _codes(b.actors):
         return False
-    if a.recipients and b.recipients and _codes(a.recipients) != _codes(b.recipients):
+    if not _recipients_compatible(a, b):
         return False
     if (a.claim.stance == "denied") != (b.claim.stance == "denied"):
         return False
@@ -48,8 +66,10 @@ def _absorb(into: Event, other: Event) -> None:
         if span not in into.evidence:
             into.evidence.append(span)
             into.anchors.append(anchor)
+    if not into.actors:
+        into.actors = other.actors
     if not into.recipients:
-        into.recipients = other.recipients
+        into.recipients = [r for r in other.recipients if r.code not in _codes(into.actors)]
     if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in (
         "unknown",
         "ongoing",

@@ -18,6 +18,7 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract import dates
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
+from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
@@ -121,6 +122,8 @@ class DocContext:
     last_speaker: Actor | None = None
     """Who spoke last ("X said", "according to X"): the referent of a quoted \"we\"."""
     recent: list[Actor] = field(default_factory=list)
+    actors: DocumentActors | None = None
+    """What the article established about its actors (initials, short forms, its two parties)."""
 
 
 def _doers(token: Token) -> set[str]:
@@ -142,6 +145,8 @@ def _doers(token: Token) -> set[str]:
 
 
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+_MUTUAL = frozenset({"FIGHT"})
+"""Types whose participants may be named as a pair ("clashes between X and Y")."""
 
 
 class RuleDetector:
@@ -412,6 +417,9 @@ class RuleDetector:
                     )
                     if subject is not None:
                         return self._resolve(subject, mentions, ctx)
+            earlier = _earlier_subject(token, mentions)
+            if earlier is not None and earlier.entry.code != avoid:
+                return Actor(earlier.entry.code, None, token.text)
             if token.dep_ == "poss" or avoid is not None:
                 for actor in reversed(ctx.recent):
                     if actor.code != avoid and actor.code:
@@ -425,7 +433,44 @@ class RuleDetector:
             for child in token.children:
                 if child.dep_ == "poss" and child.lower_ in PRONOUNS:
                     return self._resolve(child, mentions, ctx, avoid)
+        if actor is None:
+            found = [a for a in self._from_article(token, ctx) if a.code != avoid]
+            return found[0] if found else None
         return actor
+
+    def _from_article(self, token: Token, ctx: DocContext) -> list[Actor]:
+        if ctx.actors is None:
+            return []
+        found = ctx.actors.resolve(token, ctx.recent)
+        sector = self.actors.sector(token)
+        return [Actor(a.code, a.sector or sector, a.text) for a in found]
+
+    def _resolve_all(self, token: Token, mentions: list[Mention], ctx: DocContext) -> list[Actor]:
+        """Like `_resolve`, but a pair ("both sides", "the two countries") gives both actors."""
+        if self.actors.resolve(token, mentions) is None and token.lower_ not in PRONOUNS:
+            pair = self._from_article(token, ctx)
+            if len(pair) > 1:
+                return pair
+        actor = self._resolve(token, mentions, ctx)
+        return [actor] if actor else []
+
+    def _between(self, head: Token, mentions: list[Mention], ctx: DocContext) -> list[Actor]:
+        """The two sides of a clash "between X and Y" in the trigger's clause."""
+        for token in head.subtree:
+            if token.lower_ != "between":
+                continue
+            for obj in (c for c in token.children if c.dep_ == "pobj"):
+                # "between X and Y", and "between Armenian and Azerbaijani forces".
+                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound")]
+                parts = [obj, *(c for t in (obj, *modifiers) for c in t.children if c.dep_ == "conj")]
+                found: list[Actor] = []
+                for part in parts:
+                    for actor in self._resolve_all(part, mentions, ctx):
+                        if actor.code not in {a.code for a in found}:
+                            found.append(actor)
+                if len(found) >= 2:
+                    return found
+        return []
 
     def _noun_actor(self, noun: Token) -> Token | None:
         for child in noun.children:
@@ -727,14 +772,29 @@ class RuleDetector:
                 argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
             if argument is None:
                 argument = self._subject(head)
-        if argument is None:
-            return []
         found: list[Actor] = []
-        for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
-            actor = self._resolve(part, mentions, ctx)
-            if actor and actor.code not in {a.code for a in found}:
-                found.append(actor)
+        if argument is not None:
+            for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
+                for actor in self._resolve_all(part, mentions, ctx):
+                    if actor.code not in {a.code for a in found}:
+                        found.append(actor)
+        if not found and cand.rule.type in _MUTUAL:
+            found = self._between(head if head.pos_ in ("VERB", "AUX") else token, mentions, ctx)
         return found
+
+
+def _earlier_subject(token: Token, mentions: list[Mention]) -> Mention | None:
+    """The nearest actor named as (or as the owner of) a subject before a pronoun in its sentence:
+    "South Sudan says its forces ...", "Moscow's ministry said its troops ..."."""
+    doc = token.doc
+    for mention in reversed(mentions):
+        if mention.end > token.i:
+            continue
+        root = doc[mention.start : mention.end].root
+        holder = root.head if root.dep_ in ("poss", "compound", "amod") else root
+        if holder.dep_ in ("nsubj", "nsubjpass") and holder.head.i != token.i:
+            return mention
+    return None
 
 
 def _own_phrase(token: Token) -> set[int]:
