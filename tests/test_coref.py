@@ -101,3 +101,22 @@ def test_incidents_on_two_days_by_two_actors_stay_two_events(pipeline: Pipeline)
     found = events(pipeline, "Azerbaijani forces shelled Armenian positions on Monday.\n\n"
                              "Armenian forces shelled Azerbaijani positions on Thursday.")
     assert len(of_type(found, "FIGHT")) == 2
+
+
+def test_what_a_past_permission_allowed_happened_and_dates_with_it(pipeline: Pipeline) -> None:
+    text = "In 2019, the government had allowed Chinese troops to deploy on its soil."
+    doc = document_from_record({"id": "t", "published": "2024-03-08", "text": text}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    (mobilize,) = [e for e in analysis.events if e.type == "MOBILIZE"]
+    assert codes(mobilize) == {"CHN"} and mobilize.historical and mobilize.date.start == "2019-01-01"
+
+
+def test_a_permission_still_to_give_asserts_nothing(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Officials said the ministry must allow Chinese troops to deploy on its soil.")
+    assert not of_type(found, "MOBILIZE")
+
+
+def test_an_undated_clause_that_only_dates_the_news_is_not_an_event(pipeline: Pipeline) -> None:
+    text = "Azerbaijan withdrew its troops on Friday after 12 days of clashes with Armenia."
+    found = events(pipeline, text)
+    assert of_type(found, "RETREAT") and not of_type(found, "FIGHT")

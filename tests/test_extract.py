@@ -177,6 +177,17 @@ class TestSeedArticle:
             assert sentence_events, marker
             assert all(e.historical for e in sentence_events), marker
 
+    def test_background_nested_in_permissions_are_events_of_their_own(self, seed: Analysis) -> None:
+        """DESIGN §4: Belarus let Russian troops use its territory for the 2022 invasion, and Russian
+        troops were stationed in Belarus for "drills" in 2022: both historical, dated 2022."""
+        background = [e for e in seed.events if e.historical]
+        invasion = [e for e in background if e.type == "FIGHT" and codes(e.actors) == {"RUS"}]
+        stationing = [e for e in background if e.type == "MOBILIZE" and codes(e.actors) == {"RUS"}]
+        assert invasion and stationing
+        assert all((e.date.start or "").startswith("2022") for e in invasion + stationing)
+        assert not any(e.type == "FIGHT" and codes(e.actors) == {"RUS"} and e.date.start.startswith("2022")
+                       for e in seed.events if e.is_current)
+
     def test_negated_promise_is_not_hostile(self, seed: Analysis) -> None:
         text = seed.document.clean_text
         for event in seed.events:

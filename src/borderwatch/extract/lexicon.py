@@ -56,6 +56,8 @@ class Cues:
     alleging_verbs: frozenset[str]
     denying_verbs: frozenset[str]
     light_verbs: frozenset[str]
+    enabling_verbs: frozenset[str]
+    temporal_marks: frozenset[str]
     ongoing_verbs: frozenset[str]
     future_markers: frozenset[str]
     hypothetical_markers: frozenset[str]

@@ -11,6 +11,7 @@ For each sentence it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -111,6 +112,11 @@ class Candidate:
     dominator: Candidate | None = None
     embedded_stance: str | None = None
     """'alleged' or 'denied' when the trigger is the complement of an accusation or denial."""
+    background: str | None = None
+    """The word that makes the trigger's clause background to the sentence ("after", "before")."""
+    enabled_by: Token | None = None
+    """The permission whose complement the trigger is ("allowed troops to station"): its date
+    dates the event too."""
 
 
 @dataclass
@@ -299,11 +305,18 @@ class RuleDetector:
         by_token = {c.token.i: c for c in candidates}
         kept = []
         subordinate: set[int] = set()
+        dated: set[int] = set()
         for cand in candidates:
             path: list[Token] = []
             current = cand.token
             while current.head.i != current.i:
                 path.append(current)
+                if self._is_temporal(current):
+                    # "before they launched their invasion": a happening of its own.
+                    dated.add(cand.token.i)
+                    cand.background = current.lower_ if current.dep_ == "prep" else next(
+                        c.lower_ for c in current.children if c.lower_ in self.cues.temporal_marks)
+                    break
                 if self._is_circumstance(current):
                     subordinate.add(cand.token.i)
                 parent = current.head
@@ -322,11 +335,39 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-        # Events in circumstantial clauses ("after 12 days of battles", "as he embarked on a
+            elif self._enabled(cand.dominator, path):
+                cand.enabled_by = cand.dominator.token
+                kept.append(cand)
+        # Events in other circumstantial clauses ("amid fresh clashes", "as he embarked on a
         # trip", "refugees fleeing the war") are background to the sentence's main event; they
         # stand only when the sentence has nothing else to say.
-        main = [c for c in kept if c.token.i not in subordinate]
-        return main or kept
+        plain = [c for c in kept if c.token.i not in dated]
+        main = [c for c in plain if c.token.i not in subordinate]
+        return (main or plain) + [c for c in kept if c.token.i in dated]
+
+    @staticmethod
+    def _foreground(kept: list[Candidate]) -> bool:
+        """Whether the sentence reports something besides clauses that date it."""
+        return any(c.background is None for c in kept)
+
+    def _is_temporal(self, token: Token) -> bool:
+        """A clause or phrase that dates the one above it by a happening: "before they launched
+        their invasion", "hosted after their leader's failed rebellion last year"."""
+        if token.dep_ == "prep":
+            return token.lower_ in self.cues.temporal_marks
+        return token.dep_ == "advcl" and token.pos_ in ("VERB", "AUX") and any(
+            c.dep_ in ("mark", "advmod") and c.lower_ in self.cues.temporal_marks for c in token.children
+        )
+
+    def _enabled(self, dominator: Candidate, path: list[Token]) -> bool:
+        """Whether the trigger lies in the complement of a permission that was given ("allowed
+        Russian troops to use its territory for their invasion"): what was allowed took place."""
+        verb = dominator.token
+        if verb.lemma_.lower() not in self.cues.enabling_verbs or verb.tag_ not in ("VBD", "VBN"):
+            return False  # "to allow aid to reach ...", "must allow ...": a purpose, not a fact
+        if any(c.dep_ in ("aux", "auxpass") and c.tag_ in ("MD", "TO") for c in verb.children):
+            return False
+        return path[-1].dep_ in ("xcomp", "ccomp", "dobj", "oprd")
 
     @staticmethod
     def _is_circumstance(token: Token) -> bool:
@@ -648,6 +689,8 @@ class RuleDetector:
         if not ents:
             return None
         own = {head.i, cand.token.i}
+        if cand.enabled_by is not None:
+            own.add(self._clause_head(cand.enabled_by).i)
         current = head
         while current.dep_ == "conj" and current.head.i != current.i:
             # "crossed from Belarus ... and advanced towards Kyiv": the date covers both verbs.
@@ -663,7 +706,7 @@ class RuleDetector:
                 text = "since " + text
             elif prev is not None and prev.lower_ in ("for", "within", "about", "nearly"):
                 continue  # a duration ("for a week"), not a point in time
-            resolved = dates.resolve(text, ctx.published)
+            resolved = dates.resolve(text, _year_anchor(ent, ents) or ctx.published)
             if resolved is not None:
                 return resolved
         return None
@@ -718,6 +761,11 @@ class RuleDetector:
                 end = date.fromisoformat(when.end)
                 historical = end < ctx.published - HISTORICAL_AFTER and when.granularity != "ongoing"
                 future = future or date.fromisoformat(when.start or when.end) > ctx.published
+            if cand.background and not historical and self._foreground(kept):
+                # "after 12 days of battles" only dates the sentence's news; background its own
+                # date places in the past ("before they launched their invasion in February [2022]")
+                # is an event of its own.
+                continue
             if when is None and ctx.published is not None:
                 day = ctx.published.isoformat()
                 when = EventDate(day, day, "ongoing" if ongoing else "unknown")
@@ -783,16 +831,37 @@ class RuleDetector:
         return found
 
 
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _year_anchor(ent: Span, ents: list[Span]) -> date | None:
+    """The end of the year another date of the sentence states, for a date that states none:
+    "In 2022, ... before they launched their invasion in February" is February 2022."""
+    if _YEAR.search(ent.text):
+        return None
+    for other in ents:
+        found = _YEAR.search(other.text)
+        if found and other is not ent:
+            return date(int(found.group(1)), 12, 31)
+    return None
+
+
+_PLURAL_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+
+
 def _earlier_subject(token: Token, mentions: list[Mention]) -> Mention | None:
     """The nearest actor named as (or as the owner of) a subject before a pronoun in its sentence:
     "South Sudan says its forces ...", "Moscow's ministry said its troops ..."."""
     doc = token.doc
+    plural = token.lower_ in _PLURAL_PRONOUNS
     for mention in reversed(mentions):
         if mention.end > token.i:
             continue
         root = doc[mention.start : mention.end].root
         holder = root.head if root.dep_ in ("poss", "compound", "amod") else root
-        if holder.dep_ in ("nsubj", "nsubjpass") and holder.head.i != token.i:
+        if (holder.tag_ in ("NNS", "NNPS")) != plural:
+            continue  # "Belarus had allowed Russian troops to use its territory for their ..."
+        if holder.dep_ in ("nsubj", "nsubjpass", "dobj") and holder.head.i != token.i:
             return mention
     return None
 
