@@ -329,3 +329,39 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
     assert not analyse(pipeline, "The defence ministry did not respond to a request for comment.").events
     assert not current(analyse(pipeline, "Soldiers pulled villagers from flooded rooftops."), "RETREAT")
     assert current(analyse(pipeline, "Russia pulled its troops back from the border."), "RETREAT")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "actor", "recipient"),
+    [
+        ("Poland's chargé d'affaires was summoned to the Belarusian foreign ministry on Monday.",
+         "ACCUSE", "BLR", "POL"),
+        ("Vietnam summoned the Chinese ambassador on Tuesday over the collision.", "ACCUSE", "VNM", "CHN"),
+        ("Two Russian fighter jets violated Estonian airspace on Friday.", "FIGHT", "RUS", "EST"),
+        ("Armenia and Azerbaijan reached a ceasefire on Sunday.", "AGREE", "ARM", None),
+    ],
+)
+def test_a_known_trigger_is_typed_by_its_object(
+    pipeline: Pipeline, text: str, kind: str, actor: str, recipient: str | None
+) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    found = [e for e in result.events if e.type == kind and actor in codes(e.actors)]
+    assert found, [(e.type, codes(e.actors)) for e in result.events]
+    if recipient:
+        assert recipient in codes(found[0].recipients)
+
+
+@pytest.mark.parametrize("text", [
+    "The planes flew some 2 km into the bay before reaching the coast on Friday.",
+    "Refugees crossed the border into Poland on Friday.",
+])
+def test_reaching_a_place_or_civilians_crossing_is_no_event(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert not [e for e in result.events if e.type in ("AGREE", "FIGHT")]
+
+
+def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "SEOUL: North Korea fired dozens of artillery rounds near the border on "
+                               "Saturday.", published="2024-01-06")
+    fights = [e for e in result.events if e.type == "FIGHT"]
+    assert fights and all(codes(e.actors) == {"PRK"} for e in fights)

@@ -42,13 +42,37 @@ def line_splitter(doc: Doc) -> Doc:
     headline without a full stop to the first sentence of the article. Hard-wrapped prose
     breaks lines mid-sentence, usually before a lower-case word or after a preposition.
     """
+    line_starts = [0]
     for token in doc[1:-1]:
         if not token.is_space or "\n" not in token.text:
             continue
         before, after = doc[token.i - 1], doc[token.i + 1]
+        line_starts.append(after.i)
         if token.text.count("\n") >= 2 or (before.tag_ not in _CONTINUING_TAGS and not after.is_lower):
             after.is_sent_start = True
+    for start in line_starts:
+        end = _dateline_end(doc, start)
+        if end is not None:
+            doc[end].is_sent_start = True
     return doc
+
+
+_DATELINE_DASHES = frozenset({":", "—", "–", "-", "--"})
+_DATELINE_MAX_TOKENS = 8
+
+
+def _dateline_end(doc: Doc, start: int) -> int | None:
+    """Where the text after a dateline starts: "SEOUL:", "HELSINKI, June 14 —" at a line's start
+    name where and when the story was filed, not who did anything in its first sentence."""
+    for token in doc[start : min(len(doc) - 1, start + _DATELINE_MAX_TOKENS)]:
+        if token.text in _DATELINE_DASHES:
+            follower = doc[token.i + 1]
+            # A colon ends a dateline ("SEOUL:"); a dash only standing alone, not in "Vietnamese-led".
+            free = token.text == ":" or (doc[token.i - 1].whitespace_ and token.whitespace_)
+            return follower.i if free and token.i > start and not follower.is_space else None
+        if not (token.is_title or token.is_upper or token.like_num or token.text in (",", ".")):
+            return None
+    return None
 
 
 @lru_cache(maxsize=4)

@@ -57,6 +57,7 @@ class Cues:
     denying_verbs: frozenset[str]
     light_verbs: frozenset[str]
     enabling_verbs: frozenset[str]
+    host_verbs: frozenset[str]
     temporal_marks: frozenset[str]
     ongoing_verbs: frozenset[str]
     future_markers: frozenset[str]

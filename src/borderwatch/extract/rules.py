@@ -818,6 +818,11 @@ class RuleDetector:
             agent = next((c for c in head.children if c.dep_ == "agent"), None)
             if agent is not None:
                 argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
+            elif head.lemma_.lower() in self.cues.host_verbs and any(
+                c.dep_ == "nsubjpass" for c in head.children
+            ):
+                argument = next((g for c in head.children if c.dep_ == "prep" and c.lower_ == "to"
+                                 for g in c.children if g.dep_ == "pobj"), None)
             if argument is None:
                 argument = self._subject(head)
         found: list[Actor] = []
