@@ -9,7 +9,11 @@ naming different actors, or dated on different days, stay apart.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from borderwatch.models import Event
+
+_SLACK = timedelta(days=1)
 
 _STANCE_ORDER = {"asserted": 0, "alleged": 1, "denied": 2}
 
@@ -19,10 +23,19 @@ def _codes(actors: list) -> frozenset[str]:
 
 
 def _dates_compatible(a: Event, b: Event) -> bool:
-    if a.date.granularity in ("unknown", "ongoing") or b.date.granularity in ("unknown", "ongoing"):
+    """Ongoing situations meet any date; an undated mention is the publication day's news, so it
+    is not the clash a report dates to days before ("similar clashes earlier in the week")."""
+    if "ongoing" in (a.date.granularity, b.date.granularity):
         return True
     if not (a.date.start and a.date.end and b.date.start and b.date.end):
         return True
+    if "unknown" in (a.date.granularity, b.date.granularity):
+        dated, undated = (b, a) if a.date.granularity == "unknown" else (a, b)
+        if dated.date.granularity == "unknown":
+            return True
+        day = date.fromisoformat(undated.date.start)
+        return (date.fromisoformat(dated.date.start) - _SLACK <= day
+                <= date.fromisoformat(dated.date.end) + _SLACK)
     return a.date.start <= b.date.end and b.date.start <= a.date.end
 
 

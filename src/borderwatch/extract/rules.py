@@ -153,6 +153,8 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
+_DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
+"""Types where acts of several named actors are each one's own ("both sides deployed troops")."""
 
 
 class RuleDetector:
@@ -770,28 +772,36 @@ class RuleDetector:
                 day = ctx.published.isoformat()
                 when = EventDate(day, day, "ongoing" if ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
-            events.append(
-                Event(
-                    type=kind,
-                    mode=cand.rule.mode if kind == cand.rule.type else None,
-                    actors=[actor, *co_actors[1:]] if actor else [],
-                    recipients=recipients,
-                    date=when or EventDate(),
-                    historical=historical,
-                    future=future,
-                    hypothetical=hypothetical,
-                    negated=negated,
-                    claim=Claim(
-                        claimant=claimant,
-                        stance=stance,  # type: ignore[arg-type]
-                        outlet_voice=claimant is None,
-                    ),
-                    evidence=[evidence],
-                    trigger=sent.doc[cand.token.i].text,
-                    anchors=[cand.token.idx],
-                    confidence=confidence,
-                )
+            actors = [actor, *co_actors[1:]] if actor else []
+            # "Both sides are deploying troops": each side's own act, aimed at the other.
+            sides = (
+                [([a], [b for b in actors if b is not a]) for a in actors]
+                if len(actors) > 1 and not recipients and kind in _DISTRIBUTIVE
+                else [(actors, recipients)]
             )
+            for side_actors, side_recipients in sides:
+                events.append(
+                    Event(
+                        type=kind,
+                        mode=cand.rule.mode if kind == cand.rule.type else None,
+                        actors=side_actors,
+                        recipients=side_recipients,
+                        date=when or EventDate(),
+                        historical=historical,
+                        future=future,
+                        hypothetical=hypothetical,
+                        negated=negated,
+                        claim=Claim(
+                            claimant=claimant,
+                            stance=stance,  # type: ignore[arg-type]
+                            outlet_voice=claimant is None,
+                        ),
+                        evidence=[evidence],
+                        trigger=sent.doc[cand.token.i].text,
+                        anchors=[cand.token.idx],
+                        confidence=confidence,
+                    )
+                )
         if main_subjects:
             ctx.last_subject = sentence_subject
         for m in mentions:
