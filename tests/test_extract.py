@@ -365,3 +365,26 @@ def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline) -
                                "Saturday.", published="2024-01-06")
     fights = [e for e in result.events if e.type == "FIGHT"]
     assert fights and all(codes(e.actors) == {"PRK"} for e in fights)
+
+
+def test_deaths_in_the_fighting_are_the_fighting(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "At least two soldiers were killed in the fighting on the border on Monday.",
+                     published="2024-05-20")
+    assert [e.type for e in result.events if e.is_current] == ["FIGHT"]
+
+
+def test_a_killing_told_as_the_result_of_shelling_is_one_happening(pipeline: Pipeline) -> None:
+    text = ("Officials said the shelling was started by Azerbaijani forces, and as a result "
+            "a villager had been killed.")
+    result = analyse(pipeline, text, published="2024-05-20")
+    current = [e for e in result.events if e.is_current]
+    assert [e.type for e in current] == ["FIGHT"]
+
+
+@pytest.mark.parametrize("text", [
+    "He told the UN of India's violation of international law, he said.",
+    "The ministry said this violation of Pakistan's sovereignty is unacceptable.",
+])
+def test_a_charged_violation_is_no_rejection(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert "REJECT" not in {e.type for e in result.events}

@@ -100,11 +100,20 @@ def _absorb(into: Event, other: Event) -> None:
     into.confidence = 1 - (1 - into.confidence) * (1 - other.confidence * 0.5)
 
 
+def _consequence(a: Event, b: Event) -> bool:
+    """An actorless killing told in the same sentence as a fight ("shelling ..., and as a result
+    a civilian was killed") is what the fight did, not a second happening."""
+    same_status = (a.historical, a.negated, a.hypothetical, a.future) == (
+        b.historical, b.negated, b.hypothetical, b.future)
+    shared = bool(set(a.evidence) & set(b.evidence))
+    return a.type == "FIGHT" and b.type == "ASSAULT" and not b.actors and shared and same_status
+
+
 def merge_events(events: list[Event]) -> list[Event]:
     """Fold events that describe the same happening; order of first mention is kept."""
     merged: list[Event] = []
     for event in events:
-        target = next((m for m in merged if _same_happening(m, event)), None)
+        target = next((m for m in merged if _same_happening(m, event) or _consequence(m, event)), None)
         if target is None:
             merged.append(event)
         else:
