@@ -132,13 +132,17 @@ class DocumentActors:
             return [Actor(self.compass[lower], None, f"the {token.text}")]
         lemma = token.lemma_.lower()
         if token.tag_ in ("NNS", "NNPS") and lemma in _PAIR_DESCRIPTIONS and determiners & {"both", "two"}:
-            pair = [code for code, _ in self.prominence.most_common() if _is_state(code)][:2]
+            pair = self.parties(2)
             return [Actor(code, None, token.text) for code in pair] if len(pair) == 2 else []
         if lemma in _SINGULAR_DESCRIPTIONS and determiners & {"the", "this"} and not _has_owner(token):
             for actor in reversed(recent):
                 if _is_state(actor.code):
                     return [Actor(actor.code, None, token.text)]
         return []
+
+    def parties(self, count: int) -> list[str]:
+        """The states the article names most, most named first."""
+        return [code for code, _ in self.prominence.most_common() if _is_state(code)][:count]
 
     def _most_named(self, codes: tuple[str, ...]) -> str | None:
         if len(codes) == 1:
