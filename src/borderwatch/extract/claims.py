@@ -40,6 +40,8 @@ def accusations(events: list[Event], article: DocumentActors | None) -> list[Eve
         is_party = claimant.code in targets if targets else claimant.code in parties
         if not is_party or claimant.code == accused.code:
             continue
+        if _stated(events, event, claimant.code, accused.code):
+            continue
         derived.append(
             replace(
                 event,
@@ -55,3 +57,14 @@ def accusations(events: list[Event], article: DocumentActors | None) -> list[Eve
             )
         )
     return derived
+
+
+def _stated(events: list[Event], act: Event, accuser: str, accused: str) -> bool:
+    """Whether the text already says so in the act's sentence ("Kyiv accused Minsk of massing")."""
+    return any(
+        e.type == "ACCUSE"
+        and accuser in {a.code for a in e.actors}
+        and accused in {r.code for r in e.recipients}
+        and set(e.evidence) & set(act.evidence)
+        for e in events
+    )
