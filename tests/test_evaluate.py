@@ -329,3 +329,64 @@ def test_haversine_sanity() -> None:
     kyiv, minsk = (50.45, 30.52), (53.90, 27.57)
     assert haversine_km(*kyiv, *minsk) == haversine_km(*minsk, *kyiv)
     assert 430 < haversine_km(*kyiv, *minsk) < 440
+
+
+# --- whole articles (the articles set's SOURCE.md rules) ----------------------------------------
+
+
+def actors(*codes: str) -> list[dict[str, str]]:
+    return [{"code": code} for code in codes]
+
+
+def test_articles_match_events_one_to_one_by_type_or_alternative_and_a_shared_actor() -> None:
+    gold = {"a": doc(events=[
+        ev("FIGHT", actors=actors("RUS"), evidence_text="x"),
+        ev("FIGHT", actors=actors("RUS"), evidence_text="x"),           # one prediction cannot serve twice
+        ev("ACCUSE", alt_types=["PROTEST"], actors=actors("GEO"), evidence_text="x"),
+        ev("MOBILIZE", actors=[], evidence_text="x"),                   # actorless: type alone
+        ev("FIGHT", actors=actors("GEO"), historical=True),             # background: not scored as current
+    ])}
+    pred = {"a": doc(clean_text="x", events=[
+        ev("FIGHT", actors=actors("RUS", "GEO")),
+        ev("PROTEST", actors=actors("GEO")),
+        ev("MOBILIZE", actors=actors("UKR")),
+        ev("THREATEN", actors=actors("RUS")),                           # unmatched
+        ev("FIGHT", actors=actors("RUS"), future=True),                 # a forecast is not current
+    ])}
+    articles = score(gold, pred).sections["articles"]
+    assert (articles["gold_current"], articles["predicted_current"], articles["matched"]) == (4, 4, 3)
+    assert articles["recall"] == 0.75 and articles["precision"] == 0.75
+    assert articles["history_leaks"] == 0
+
+
+def test_articles_count_history_leaks_and_field_agreement_of_matched_events() -> None:
+    gold = {"a": doc(events=[
+        ev("MOBILIZE", actors=actors("BLR"), recipients=actors("UKR"),
+           claim={"claimant": {"code": "UKR"}, "stance": "alleged"},
+           date={"start": "2024-08-25", "end": "2024-08-25", "granularity": "ongoing"},
+           place={"lat": 52.4, "lon": 31.0, "admin1": "BY-HO", "radius_km": 160}, evidence_text="x"),
+        ev("FIGHT", actors=actors("RUS"), historical=True),
+    ])}
+    pred = {"a": doc(events=[
+        ev("MOBILIZE", actors=actors("BLR"), recipients=actors("POL"),
+           claim={"claimant": None, "stance": "asserted"},
+           date={"start": "2024-08-26", "end": None, "granularity": "day"},
+           place={"lat": 52.4, "lon": 33.0, "admin1": "BY-HO"}),       # same admin-1: agrees
+        ev("FIGHT", actors=actors("RUS")),                              # the background read as news
+    ])}
+    articles = score(gold, pred).sections["articles"]
+    assert articles["history_leaks"] == 1
+    assert articles["recipient_agreement"] == 0.0 and articles["stance_agreement"] == 0.0
+    assert articles["date_agreement"] == 1.0 and articles["place_agreement"] == 1.0
+
+
+def test_articles_measure_chrome_removed_and_evidence_kept_whitespace_normalised() -> None:
+    gold = {"a": doc(
+        removed_substrings=["Subscribe to our newsletter", "Share  this\narticle now", "Short"],
+        events=[ev("FIGHT", evidence_text="Troops   clashed\nat dawn."),
+                ev("FIGHT", evidence_text="A line the cleaner dropped.")],
+    )}
+    pred = {"a": doc(clean_text="Troops clashed at dawn.\nShare this article now\nShort", events=[])}
+    articles = score(gold, pred).sections["articles"]
+    assert articles["chrome_removed"] == 0.5        # "Short" (< 12 characters) is not counted
+    assert articles["evidence_kept"] == 0.5

@@ -177,6 +177,17 @@ class TestSeedArticle:
             assert sentence_events, marker
             assert all(e.historical for e in sentence_events), marker
 
+    def test_background_nested_in_permissions_are_events_of_their_own(self, seed: Analysis) -> None:
+        """DESIGN §4: Belarus let Russian troops use its territory for the 2022 invasion, and Russian
+        troops were stationed in Belarus for "drills" in 2022: both historical, dated 2022."""
+        background = [e for e in seed.events if e.historical]
+        invasion = [e for e in background if e.type == "FIGHT" and codes(e.actors) == {"RUS"}]
+        stationing = [e for e in background if e.type == "MOBILIZE" and codes(e.actors) == {"RUS"}]
+        assert invasion and stationing
+        assert all((e.date.start or "").startswith("2022") for e in invasion + stationing)
+        assert not any(e.type == "FIGHT" and codes(e.actors) == {"RUS"} and e.date.start.startswith("2022")
+                       for e in seed.events if e.is_current)
+
     def test_negated_promise_is_not_hostile(self, seed: Analysis) -> None:
         text = seed.document.clean_text
         for event in seed.events:
@@ -318,3 +329,62 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
     assert not analyse(pipeline, "The defence ministry did not respond to a request for comment.").events
     assert not current(analyse(pipeline, "Soldiers pulled villagers from flooded rooftops."), "RETREAT")
     assert current(analyse(pipeline, "Russia pulled its troops back from the border."), "RETREAT")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "actor", "recipient"),
+    [
+        ("Poland's chargé d'affaires was summoned to the Belarusian foreign ministry on Monday.",
+         "ACCUSE", "BLR", "POL"),
+        ("Vietnam summoned the Chinese ambassador on Tuesday over the collision.", "ACCUSE", "VNM", "CHN"),
+        ("Two Russian fighter jets violated Estonian airspace on Friday.", "FIGHT", "RUS", "EST"),
+        ("Armenia and Azerbaijan reached a ceasefire on Sunday.", "AGREE", "ARM", None),
+    ],
+)
+def test_a_known_trigger_is_typed_by_its_object(
+    pipeline: Pipeline, text: str, kind: str, actor: str, recipient: str | None
+) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    found = [e for e in result.events if e.type == kind and actor in codes(e.actors)]
+    assert found, [(e.type, codes(e.actors)) for e in result.events]
+    if recipient:
+        assert recipient in codes(found[0].recipients)
+
+
+@pytest.mark.parametrize("text", [
+    "The planes flew some 2 km into the bay before reaching the coast on Friday.",
+    "Refugees crossed the border into Poland on Friday.",
+])
+def test_reaching_a_place_or_civilians_crossing_is_no_event(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert not [e for e in result.events if e.type in ("AGREE", "FIGHT")]
+
+
+def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "SEOUL: North Korea fired dozens of artillery rounds near the border on "
+                               "Saturday.", published="2024-01-06")
+    fights = [e for e in result.events if e.type == "FIGHT"]
+    assert fights and all(codes(e.actors) == {"PRK"} for e in fights)
+
+
+def test_deaths_in_the_fighting_are_the_fighting(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "At least two soldiers were killed in the fighting on the border on Monday.",
+                     published="2024-05-20")
+    assert [e.type for e in result.events if e.is_current] == ["FIGHT"]
+
+
+def test_a_killing_told_as_the_result_of_shelling_is_one_happening(pipeline: Pipeline) -> None:
+    text = ("Officials said the shelling was started by Azerbaijani forces, and as a result "
+            "a villager had been killed.")
+    result = analyse(pipeline, text, published="2024-05-20")
+    current = [e for e in result.events if e.is_current]
+    assert [e.type for e in current] == ["FIGHT"]
+
+
+@pytest.mark.parametrize("text", [
+    "He told the UN of India's violation of international law, he said.",
+    "The ministry said this violation of Pakistan's sovereignty is unacceptable.",
+])
+def test_a_charged_violation_is_no_rejection(pipeline: Pipeline, text: str) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert "REJECT" not in {e.type for e in result.events}

@@ -167,7 +167,8 @@ def test_groups_have_known_sectors_and_base_countries() -> None:
         assert info["sector"] in GROUP_SECTORS, slug
         if "country" in info:
             assert info["country"] in ACTORS["countries"], slug
-        assert slug == slug.lower() and " " not in slug
+        # A code is a lower-case slug, or the initials an organisation is known by ("NATO").
+        assert (slug == slug.lower() or slug == slug.upper()) and " " not in slug
 
 
 def test_loaded_aliases_resolve_to_the_files_codes() -> None:
@@ -270,3 +271,14 @@ def test_unparseable_toml_is_a_config_error_naming_the_file(monkeypatch: pytest.
         lexicon._read_toml("triggers.toml")
 
     assert caught.value.source == "data/triggers.toml"
+
+
+def test_organisations_name_known_states_or_groups_and_each_name_once() -> None:
+    from borderwatch.extract.coref import load_organisations
+
+    table = load_organisations()
+    assert table
+    known = set(ACTORS["countries"]) | set(ACTORS["groups"])
+    for name, org in table.items():
+        assert org.codes and set(org.codes) <= known, name
+        assert org.sector in GROUP_SECTORS | {"MIL", "INTEL", "GOV", "MFA"}, name

@@ -332,6 +332,7 @@ def _print_report(report: dict[str, Any]) -> None:
         ("event_places", "Event places"),
         ("event_dates", "Event dates"),
         ("clean_text", "Main text (4-word shingles)"),
+        ("articles", "Whole articles (current events, chrome, evidence)"),
     ):
         section = report.get(key)
         if section:

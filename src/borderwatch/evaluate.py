@@ -256,6 +256,132 @@ def _score_clean_text(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str,
     }
 
 
+def _status_current(event: dict[str, Any]) -> bool:
+    """Current news: not background, forecast, conditional or negated (articles' SOURCE.md)."""
+    return _current(event) and not event.get("future")
+
+
+def _codes(actors: list[dict[str, Any]] | None) -> set[str]:
+    return {a["code"] for a in actors or [] if a.get("code")}
+
+
+def _event_types(event: dict[str, Any]) -> set[str]:
+    return {_norm_type(t) for t in [event["type"], *(event.get("alt_types") or [])]}
+
+
+def _same_actor(gold_event: dict[str, Any], pred_event: dict[str, Any]) -> bool:
+    """An actorless gold event matches on type alone; otherwise an actor code is shared."""
+    codes = _codes(gold_event.get("actors"))
+    return not codes or bool(codes & _codes(pred_event.get("actors")))
+
+
+def _date_agrees(gold_event: dict[str, Any], pred_event: dict[str, Any]) -> bool | None:
+    when = gold_event.get("date") or {}
+    if not when.get("start"):
+        return None
+    start = (pred_event.get("date") or {}).get("start")
+    if not start:
+        return False
+    lo = date.fromisoformat(when["start"]) - timedelta(days=1)
+    hi = date.fromisoformat(when.get("end") or when["start"]) + timedelta(days=1)
+    return lo <= date.fromisoformat(start[:10]) <= hi
+
+
+def _place_agrees(gold_event: dict[str, Any], pred_event: dict[str, Any]) -> bool | None:
+    """Within max(50 km, the gold radius) of the gold point, or in the same admin-1 region."""
+    gold = gold_event.get("place") or {}
+    if gold.get("lat") is None or gold.get("lon") is None:
+        return None
+    pred = pred_event.get("place") or {}
+    if gold.get("admin1") and pred.get("admin1") == gold["admin1"]:
+        return True
+    if pred.get("lat") is None or pred.get("lon") is None:
+        return False
+    limit = max(50.0, float(gold.get("radius_km") or 0.0))
+    return haversine_km(gold["lat"], gold["lon"], pred["lat"], pred["lon"]) <= limit
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _share(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def _score_articles(gold: dict[str, dict], pred: dict[str, dict]) -> dict[str, Any] | None:
+    """Whole-article scoring (../shared/eval-dev/articles/SOURCE.md): current events matched
+    one-to-one by type (or an alternative type) and a shared actor, history leaks, agreement of
+    the matched events' fields, chrome removed and article evidence kept."""
+    docs = [
+        i for i, g in gold.items()
+        if "removed_substrings" in g or any("evidence_text" in e for e in g.get("events") or [])
+    ]
+    if not docs:
+        return None
+    counts: Counter[str] = Counter()
+    for doc_id in docs:
+        g, p = gold[doc_id], pred.get(doc_id, {})
+        g_events = g.get("events") or []
+        p_current = [e for e in p.get("events") or [] if _status_current(e)]
+        used: set[int] = set()
+        for event in (e for e in g_events if _status_current(e)):
+            counts["gold_current"] += 1
+            match = next(
+                (k for k, cand in enumerate(p_current)
+                 if k not in used and _norm_type(cand["type"]) in _event_types(event)
+                 and _same_actor(event, cand)),
+                None,
+            )
+            if match is None:
+                continue
+            used.add(match)
+            counts["matched"] += 1
+            cand = p_current[match]
+            recipients = _codes(event.get("recipients"))
+            if recipients:
+                counts["recipient_total"] += 1
+                counts["recipient_hits"] += bool(recipients & _codes(cand.get("recipients")))
+            stance = (event.get("claim") or {}).get("stance")
+            if stance:
+                counts["stance_total"] += 1
+                counts["stance_hits"] += (cand.get("claim") or {}).get("stance") == stance
+            for name, agrees in (("date", _date_agrees(event, cand)), ("place", _place_agrees(event, cand))):
+                if agrees is not None:
+                    counts[f"{name}_total"] += 1
+                    counts[f"{name}_hits"] += agrees
+        counts["predicted_current"] += len(p_current)
+        background = [e for e in g_events if e.get("historical")]
+        counts["history_leaks"] += sum(
+            any(_norm_type(cand["type"]) in _event_types(h) and _same_actor(h, cand) for h in background)
+            for k, cand in enumerate(p_current) if k not in used
+        )
+        clean = _squash(p.get("clean_text") or "")
+        for chrome in g.get("removed_substrings") or []:
+            if len(chrome) >= 12:
+                counts["chrome_total"] += 1
+                counts["chrome_removed"] += _squash(chrome) not in clean
+        for event in g_events:
+            if _status_current(event) and event.get("evidence_text"):
+                counts["evidence_total"] += 1
+                counts["evidence_kept"] += _squash(event["evidence_text"]) in clean
+    return {
+        "documents": len(docs),
+        "gold_current": counts["gold_current"],
+        "predicted_current": counts["predicted_current"],
+        "matched": counts["matched"],
+        "recall": _share(counts["matched"], counts["gold_current"]),
+        "precision": _share(counts["matched"], counts["predicted_current"]),
+        "history_leaks": counts["history_leaks"],
+        **{
+            f"{name}_agreement": _share(counts[f"{name}_hits"], counts[f"{name}_total"])
+            for name in ("recipient", "stance", "date", "place")
+        },
+        "chrome_removed": _share(counts["chrome_removed"], counts["chrome_total"]),
+        "evidence_kept": _share(counts["evidence_kept"], counts["evidence_total"]),
+    }
+
+
 SCORERS = {
     "event_types": _score_types,
     "event_found": _score_type_any,
@@ -263,6 +389,7 @@ SCORERS = {
     "event_places": _score_event_places,
     "event_dates": _score_dates,
     "clean_text": _score_clean_text,
+    "articles": _score_articles,
 }
 
 

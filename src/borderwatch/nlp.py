@@ -28,6 +28,53 @@ def headline_splitter(doc: Doc) -> Doc:
     return doc
 
 
+_CONTINUING_TAGS = frozenset({"IN", "CC", "DT", "TO", ",", "HYPH", ":", "PRP$", "POS"})
+"""Tags of a word after which a line break cannot end a sentence ("troops near the\nborder")."""
+
+
+@Language.component("line_splitter")
+def line_splitter(doc: Doc) -> Doc:
+    """Start a sentence after a blank line, and after a line break that ends a line with no
+    continuation (a headline, byline or caption before the lede) when the next line starts
+    with a capital.
+
+    Page text keeps one paragraph or headline per line; without this the parser glues a
+    headline without a full stop to the first sentence of the article. Hard-wrapped prose
+    breaks lines mid-sentence, usually before a lower-case word or after a preposition.
+    """
+    line_starts = [0]
+    for token in doc[1:-1]:
+        if not token.is_space or "\n" not in token.text:
+            continue
+        before, after = doc[token.i - 1], doc[token.i + 1]
+        line_starts.append(after.i)
+        if token.text.count("\n") >= 2 or (before.tag_ not in _CONTINUING_TAGS and not after.is_lower):
+            after.is_sent_start = True
+    for start in line_starts:
+        end = _dateline_end(doc, start)
+        if end is not None:
+            doc[end].is_sent_start = True
+    return doc
+
+
+_DATELINE_DASHES = frozenset({":", "—", "–", "-", "--"})
+_DATELINE_MAX_TOKENS = 8
+
+
+def _dateline_end(doc: Doc, start: int) -> int | None:
+    """Where the text after a dateline starts: "SEOUL:", "HELSINKI, June 14 —" at a line's start
+    name where and when the story was filed, not who did anything in its first sentence."""
+    for token in doc[start : min(len(doc) - 1, start + _DATELINE_MAX_TOKENS)]:
+        if token.text in _DATELINE_DASHES:
+            follower = doc[token.i + 1]
+            # A colon ends a dateline ("SEOUL:"); a dash only standing alone, not in "Vietnamese-led".
+            free = token.text == ":" or (doc[token.i - 1].whitespace_ and token.whitespace_)
+            return follower.i if free and token.i > start and not follower.is_space else None
+        if not (token.is_title or token.is_upper or token.like_num or token.text in (",", ".")):
+            return None
+    return None
+
+
 @lru_cache(maxsize=4)
 def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
     """Load an installed spaCy pipeline by package name (never downloads anything)."""
@@ -42,6 +89,7 @@ def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("headline_splitter", before="parser")
+        nlp.add_pipe("line_splitter", before="parser")
     return nlp
 
 

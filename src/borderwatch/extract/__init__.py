@@ -15,6 +15,8 @@ from spacy.tokens import Doc, Span
 
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.claims import accusations
+from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
@@ -43,20 +45,21 @@ class Extractor:
     def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules",)) -> None:
         lexicon = load_lexicon()
         actors = ActorResolver(nlp, lexicon)
+        self.actors = actors
         unknown = [name for name in detectors if name not in DETECTORS]
         if unknown:
             raise ConfigError(f"unknown detectors {unknown}; known: {sorted(DETECTORS)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
 
     def extract(self, doc: Doc, published: str | None) -> list[Event]:
-        ctx = DocContext(published=parse_published(published))
+        ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
         events: list[Event] = []
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
-        return merge_events(events)
+        return merge_events(events + accusations(events, ctx.actors))
 
 
 __all__ = ["DETECTORS", "Detector", "Extractor"]

@@ -2,12 +2,18 @@
 
 "Ukraine accused Belarus of concentrating troops" and, two paragraphs later, "Kyiv accused Belarus of
 building up equipment and troops on the border" describe one build-up: same type, same actor,
-same framing, compatible dates. Anything less alike stays apart.
+same framing, compatible dates. A mention that names no actor (a headline's "Shelling hits border
+villages", a quote's "the strikes") joins the mention of the same kind that does; two mentions
+naming different actors, or dated on different days, stay apart.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from borderwatch.models import Event
+
+_SLACK = timedelta(days=1)
 
 _STANCE_ORDER = {"asserted": 0, "alleged": 1, "denied": 2}
 
@@ -17,11 +23,36 @@ def _codes(actors: list) -> frozenset[str]:
 
 
 def _dates_compatible(a: Event, b: Event) -> bool:
-    if a.date.granularity in ("unknown", "ongoing") or b.date.granularity in ("unknown", "ongoing"):
+    """Ongoing situations meet any date; an undated mention is the publication day's news, so it
+    is not the clash a report dates to days before ("similar clashes earlier in the week")."""
+    if "ongoing" in (a.date.granularity, b.date.granularity):
         return True
     if not (a.date.start and a.date.end and b.date.start and b.date.end):
         return True
+    if "unknown" in (a.date.granularity, b.date.granularity):
+        dated, undated = (b, a) if a.date.granularity == "unknown" else (a, b)
+        if dated.date.granularity == "unknown":
+            return True
+        day = date.fromisoformat(undated.date.start)
+        return (date.fromisoformat(dated.date.start) - _SLACK <= day
+                <= date.fromisoformat(dated.date.end) + _SLACK)
     return a.date.start <= b.date.end and b.date.start <= a.date.end
+
+
+_MUTUAL = frozenset({"FIGHT"})
+"""Types where one side's act is the other's too: the recipient of an actorless "clashes with X"
+may be the actor of the named mention."""
+
+
+def _recipients_compatible(a: Event, b: Event) -> bool:
+    if not (a.recipients and b.recipients):
+        return True
+    if a.actors and b.actors:
+        return _codes(a.recipients) == _codes(b.recipients)
+    # One side names no actor: its recipients must be among the other's participants.
+    named, bare = (a, b) if a.actors else (b, a)
+    participants = _codes(named.recipients) | (_codes(named.actors) if a.type in _MUTUAL else frozenset())
+    return _codes(bare.recipients) <= participants
 
 
 def _same_happening(a: Event, b: Event) -> bool:
@@ -34,9 +65,9 @@ def _same_happening(a: Event, b: Event) -> bool:
         b.future,
     ):
         return False
-    if _codes(a.actors) != _codes(b.actors):
+    if a.actors and b.actors and _codes(a.actors) != _codes(b.actors):
         return False
-    if a.recipients and b.recipients and _codes(a.recipients) != _codes(b.recipients):
+    if not _recipients_compatible(a, b):
         return False
     if (a.claim.stance == "denied") != (b.claim.stance == "denied"):
         return False
@@ -48,8 +79,10 @@ def _absorb(into: Event, other: Event) -> None:
         if span not in into.evidence:
             into.evidence.append(span)
             into.anchors.append(anchor)
+    if not into.actors:
+        into.actors = other.actors
     if not into.recipients:
-        into.recipients = other.recipients
+        into.recipients = [r for r in other.recipients if r.code not in _codes(into.actors)]
     if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in (
         "unknown",
         "ongoing",
@@ -67,11 +100,20 @@ def _absorb(into: Event, other: Event) -> None:
     into.confidence = 1 - (1 - into.confidence) * (1 - other.confidence * 0.5)
 
 
+def _consequence(a: Event, b: Event) -> bool:
+    """An actorless killing told in the same sentence as a fight ("shelling ..., and as a result
+    a civilian was killed") is what the fight did, not a second happening."""
+    same_status = (a.historical, a.negated, a.hypothetical, a.future) == (
+        b.historical, b.negated, b.hypothetical, b.future)
+    shared = bool(set(a.evidence) & set(b.evidence))
+    return a.type == "FIGHT" and b.type == "ASSAULT" and not b.actors and shared and same_status
+
+
 def merge_events(events: list[Event]) -> list[Event]:
     """Fold events that describe the same happening; order of first mention is kept."""
     merged: list[Event] = []
     for event in events:
-        target = next((m for m in merged if _same_happening(m, event)), None)
+        target = next((m for m in merged if _same_happening(m, event) or _consequence(m, event)), None)
         if target is None:
             merged.append(event)
         else:

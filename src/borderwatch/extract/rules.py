@@ -11,6 +11,7 @@ For each sentence it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract import dates
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
+from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
@@ -110,6 +112,11 @@ class Candidate:
     dominator: Candidate | None = None
     embedded_stance: str | None = None
     """'alleged' or 'denied' when the trigger is the complement of an accusation or denial."""
+    background: str | None = None
+    """The word that makes the trigger's clause background to the sentence ("after", "before")."""
+    enabled_by: Token | None = None
+    """The permission whose complement the trigger is ("allowed troops to station"): its date
+    dates the event too."""
 
 
 @dataclass
@@ -121,6 +128,8 @@ class DocContext:
     last_speaker: Actor | None = None
     """Who spoke last ("X said", "according to X"): the referent of a quoted \"we\"."""
     recent: list[Actor] = field(default_factory=list)
+    actors: DocumentActors | None = None
+    """What the article established about its actors (initials, short forms, its two parties)."""
 
 
 def _doers(token: Token) -> set[str]:
@@ -142,6 +151,10 @@ def _doers(token: Token) -> set[str]:
 
 
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+_MUTUAL = frozenset({"FIGHT"})
+"""Types whose participants may be named as a pair ("clashes between X and Y")."""
+_DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
+"""Types where acts of several named actors are each one's own ("both sides deployed troops")."""
 
 
 class RuleDetector:
@@ -294,11 +307,18 @@ class RuleDetector:
         by_token = {c.token.i: c for c in candidates}
         kept = []
         subordinate: set[int] = set()
+        dated: set[int] = set()
         for cand in candidates:
             path: list[Token] = []
             current = cand.token
             while current.head.i != current.i:
                 path.append(current)
+                if self._is_temporal(current):
+                    # "before they launched their invasion": a happening of its own.
+                    dated.add(cand.token.i)
+                    cand.background = current.lower_ if current.dep_ == "prep" else next(
+                        c.lower_ for c in current.children if c.lower_ in self.cues.temporal_marks)
+                    break
                 if self._is_circumstance(current):
                     subordinate.add(cand.token.i)
                 parent = current.head
@@ -317,11 +337,39 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-        # Events in circumstantial clauses ("after 12 days of battles", "as he embarked on a
+            elif self._enabled(cand.dominator, path):
+                cand.enabled_by = cand.dominator.token
+                kept.append(cand)
+        # Events in other circumstantial clauses ("amid fresh clashes", "as he embarked on a
         # trip", "refugees fleeing the war") are background to the sentence's main event; they
         # stand only when the sentence has nothing else to say.
-        main = [c for c in kept if c.token.i not in subordinate]
-        return main or kept
+        plain = [c for c in kept if c.token.i not in dated]
+        main = [c for c in plain if c.token.i not in subordinate]
+        return (main or plain) + [c for c in kept if c.token.i in dated]
+
+    @staticmethod
+    def _foreground(kept: list[Candidate]) -> bool:
+        """Whether the sentence reports something besides clauses that date it."""
+        return any(c.background is None for c in kept)
+
+    def _is_temporal(self, token: Token) -> bool:
+        """A clause or phrase that dates the one above it by a happening: "before they launched
+        their invasion", "hosted after their leader's failed rebellion last year"."""
+        if token.dep_ == "prep":
+            return token.lower_ in self.cues.temporal_marks
+        return token.dep_ == "advcl" and token.pos_ in ("VERB", "AUX") and any(
+            c.dep_ in ("mark", "advmod") and c.lower_ in self.cues.temporal_marks for c in token.children
+        )
+
+    def _enabled(self, dominator: Candidate, path: list[Token]) -> bool:
+        """Whether the trigger lies in the complement of a permission that was given ("allowed
+        Russian troops to use its territory for their invasion"): what was allowed took place."""
+        verb = dominator.token
+        if verb.lemma_.lower() not in self.cues.enabling_verbs or verb.tag_ not in ("VBD", "VBN"):
+            return False  # "to allow aid to reach ...", "must allow ...": a purpose, not a fact
+        if any(c.dep_ in ("aux", "auxpass") and c.tag_ in ("MD", "TO") for c in verb.children):
+            return False
+        return path[-1].dep_ in ("xcomp", "ccomp", "dobj", "oprd")
 
     @staticmethod
     def _is_circumstance(token: Token) -> bool:
@@ -412,6 +460,9 @@ class RuleDetector:
                     )
                     if subject is not None:
                         return self._resolve(subject, mentions, ctx)
+            earlier = _earlier_subject(token, mentions)
+            if earlier is not None and earlier.entry.code != avoid:
+                return Actor(earlier.entry.code, None, token.text)
             if token.dep_ == "poss" or avoid is not None:
                 for actor in reversed(ctx.recent):
                     if actor.code != avoid and actor.code:
@@ -425,7 +476,44 @@ class RuleDetector:
             for child in token.children:
                 if child.dep_ == "poss" and child.lower_ in PRONOUNS:
                     return self._resolve(child, mentions, ctx, avoid)
+        if actor is None:
+            found = [a for a in self._from_article(token, ctx) if a.code != avoid]
+            return found[0] if found else None
         return actor
+
+    def _from_article(self, token: Token, ctx: DocContext) -> list[Actor]:
+        if ctx.actors is None:
+            return []
+        found = ctx.actors.resolve(token, ctx.recent)
+        sector = self.actors.sector(token)
+        return [Actor(a.code, a.sector or sector, a.text) for a in found]
+
+    def _resolve_all(self, token: Token, mentions: list[Mention], ctx: DocContext) -> list[Actor]:
+        """Like `_resolve`, but a pair ("both sides", "the two countries") gives both actors."""
+        if self.actors.resolve(token, mentions) is None and token.lower_ not in PRONOUNS:
+            pair = self._from_article(token, ctx)
+            if len(pair) > 1:
+                return pair
+        actor = self._resolve(token, mentions, ctx)
+        return [actor] if actor else []
+
+    def _between(self, head: Token, mentions: list[Mention], ctx: DocContext) -> list[Actor]:
+        """The two sides of a clash "between X and Y" in the trigger's clause."""
+        for token in head.subtree:
+            if token.lower_ != "between":
+                continue
+            for obj in (c for c in token.children if c.dep_ == "pobj"):
+                # "between X and Y", and "between Armenian and Azerbaijani forces".
+                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound")]
+                parts = [obj, *(c for t in (obj, *modifiers) for c in t.children if c.dep_ == "conj")]
+                found: list[Actor] = []
+                for part in parts:
+                    for actor in self._resolve_all(part, mentions, ctx):
+                        if actor.code not in {a.code for a in found}:
+                            found.append(actor)
+                if len(found) >= 2:
+                    return found
+        return []
 
     def _noun_actor(self, noun: Token) -> Token | None:
         for child in noun.children:
@@ -603,6 +691,8 @@ class RuleDetector:
         if not ents:
             return None
         own = {head.i, cand.token.i}
+        if cand.enabled_by is not None:
+            own.add(self._clause_head(cand.enabled_by).i)
         current = head
         while current.dep_ == "conj" and current.head.i != current.i:
             # "crossed from Belarus ... and advanced towards Kyiv": the date covers both verbs.
@@ -618,7 +708,7 @@ class RuleDetector:
                 text = "since " + text
             elif prev is not None and prev.lower_ in ("for", "within", "about", "nearly"):
                 continue  # a duration ("for a week"), not a point in time
-            resolved = dates.resolve(text, ctx.published)
+            resolved = dates.resolve(text, _year_anchor(ent, ents) or ctx.published)
             if resolved is not None:
                 return resolved
         return None
@@ -673,32 +763,45 @@ class RuleDetector:
                 end = date.fromisoformat(when.end)
                 historical = end < ctx.published - HISTORICAL_AFTER and when.granularity != "ongoing"
                 future = future or date.fromisoformat(when.start or when.end) > ctx.published
+            if cand.background and not historical and self._foreground(kept):
+                # "after 12 days of battles" only dates the sentence's news; background its own
+                # date places in the past ("before they launched their invasion in February [2022]")
+                # is an event of its own.
+                continue
             if when is None and ctx.published is not None:
                 day = ctx.published.isoformat()
                 when = EventDate(day, day, "ongoing" if ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
-            events.append(
-                Event(
-                    type=kind,
-                    mode=cand.rule.mode if kind == cand.rule.type else None,
-                    actors=[actor, *co_actors[1:]] if actor else [],
-                    recipients=recipients,
-                    date=when or EventDate(),
-                    historical=historical,
-                    future=future,
-                    hypothetical=hypothetical,
-                    negated=negated,
-                    claim=Claim(
-                        claimant=claimant,
-                        stance=stance,  # type: ignore[arg-type]
-                        outlet_voice=claimant is None,
-                    ),
-                    evidence=[evidence],
-                    trigger=sent.doc[cand.token.i].text,
-                    anchors=[cand.token.idx],
-                    confidence=confidence,
-                )
+            actors = [actor, *co_actors[1:]] if actor else []
+            # "Both sides are deploying troops": each side's own act, aimed at the other.
+            sides = (
+                [([a], [b for b in actors if b is not a]) for a in actors]
+                if len(actors) > 1 and not recipients and kind in _DISTRIBUTIVE
+                else [(actors, recipients)]
             )
+            for side_actors, side_recipients in sides:
+                events.append(
+                    Event(
+                        type=kind,
+                        mode=cand.rule.mode if kind == cand.rule.type else None,
+                        actors=side_actors,
+                        recipients=side_recipients,
+                        date=when or EventDate(),
+                        historical=historical,
+                        future=future,
+                        hypothetical=hypothetical,
+                        negated=negated,
+                        claim=Claim(
+                            claimant=claimant,
+                            stance=stance,  # type: ignore[arg-type]
+                            outlet_voice=claimant is None,
+                        ),
+                        evidence=[evidence],
+                        trigger=sent.doc[cand.token.i].text,
+                        anchors=[cand.token.idx],
+                        confidence=confidence,
+                    )
+                )
         if main_subjects:
             ctx.last_subject = sentence_subject
         for m in mentions:
@@ -725,16 +828,57 @@ class RuleDetector:
             agent = next((c for c in head.children if c.dep_ == "agent"), None)
             if agent is not None:
                 argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
+            elif head.lemma_.lower() in self.cues.host_verbs and any(
+                c.dep_ == "nsubjpass" for c in head.children
+            ):
+                argument = next((g for c in head.children if c.dep_ == "prep" and c.lower_ == "to"
+                                 for g in c.children if g.dep_ == "pobj"), None)
             if argument is None:
                 argument = self._subject(head)
-        if argument is None:
-            return []
         found: list[Actor] = []
-        for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
-            actor = self._resolve(part, mentions, ctx)
-            if actor and actor.code not in {a.code for a in found}:
-                found.append(actor)
+        if argument is not None:
+            for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
+                for actor in self._resolve_all(part, mentions, ctx):
+                    if actor.code not in {a.code for a in found}:
+                        found.append(actor)
+        if not found and cand.rule.type in _MUTUAL:
+            found = self._between(head if head.pos_ in ("VERB", "AUX") else token, mentions, ctx)
         return found
+
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _year_anchor(ent: Span, ents: list[Span]) -> date | None:
+    """The end of the year another date of the sentence states, for a date that states none:
+    "In 2022, ... before they launched their invasion in February" is February 2022."""
+    if _YEAR.search(ent.text):
+        return None
+    for other in ents:
+        found = _YEAR.search(other.text)
+        if found and other is not ent:
+            return date(int(found.group(1)), 12, 31)
+    return None
+
+
+_PLURAL_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+
+
+def _earlier_subject(token: Token, mentions: list[Mention]) -> Mention | None:
+    """The nearest actor named as (or as the owner of) a subject before a pronoun in its sentence:
+    "South Sudan says its forces ...", "Moscow's ministry said its troops ..."."""
+    doc = token.doc
+    plural = token.lower_ in _PLURAL_PRONOUNS
+    for mention in reversed(mentions):
+        if mention.end > token.i:
+            continue
+        root = doc[mention.start : mention.end].root
+        holder = root.head if root.dep_ in ("poss", "compound", "amod") else root
+        if (holder.tag_ in ("NNS", "NNPS")) != plural:
+            continue  # "Belarus had allowed Russian troops to use its territory for their ..."
+        if holder.dep_ in ("nsubj", "nsubjpass", "dobj") and holder.head.i != token.i:
+            return mention
+    return None
 
 
 def _own_phrase(token: Token) -> set[int]:

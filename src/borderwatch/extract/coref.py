@@ -1,0 +1,197 @@
+"""Document-level actor memory: who "the North", "the JCS", "the country" and "both sides" are.
+
+The sentence rules name an actor from what its own sentence says. Articles also name actors by
+what they said before, and a reader resolves those across the article:
+- initials the article defines: "South Korea's Joint Chiefs of Staff (JCS)" … "the JCS said";
+- a shortened repeat: "the North" after "North Korea", "the South" after "South Sudan";
+- forces known by their own name (data/organisations.toml: "the IDF", "the PAF"), bound to the
+  one of their states the article names most;
+- a definite description: "the country", "the nation", "the ministry" → the state named last;
+- a pair: "both sides", "the two countries", "the two neighbours" → the two states the article
+  names most.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from spacy.tokens import Doc, Token
+
+from borderwatch.errors import ConfigError
+from borderwatch.extract.actors import ActorResolver
+from borderwatch.models import Actor
+
+_COMPASS = ("north", "south", "east", "west")
+_SINGULAR_DESCRIPTIONS = frozenset({
+    "country", "nation", "government", "regime", "republic", "kingdom", "ministry", "military",
+    "army", "leadership", "authorities", "administration",
+})
+"""Heads of a definite description that stand for the state named last ("the country")."""
+_PAIR_DESCRIPTIONS = frozenset({
+    "side", "country", "nation", "neighbour", "neighbor", "army", "government", "state",
+    "military", "force",
+})
+"""Plural heads that, with "both" or "two", stand for the article's two parties."""
+_MAX_ACRONYM = 8
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A force or service named without its state, and the states that use the name."""
+
+    codes: tuple[str, ...]
+    sector: str | None
+
+
+def _key(name: str) -> str:
+    """Short names match as written (like ActorResolver's upper-case aliases), others in any case."""
+    bare = name.replace(".", "")
+    return name if len(bare) <= 3 else name.lower()
+
+
+@lru_cache(maxsize=1)
+def load_organisations() -> dict[str, Organisation]:
+    source = "organisations.toml"
+    try:
+        raw = tomllib.loads(resources.files("borderwatch.data").joinpath(source).read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", source=source) from exc
+    table: dict[str, Organisation] = {}
+    for number, entry in enumerate(raw.get("organisation", []), 1):
+        names, codes = entry.get("names"), entry.get("codes")
+        if not names or not codes or not all(isinstance(x, str) and x for x in [*names, *codes]):
+            raise ConfigError(f"organisation {number}: needs non-empty names and codes", source=source)
+        org = Organisation(tuple(codes), entry.get("sector"))
+        for name in names:
+            if _key(name) in table:
+                raise ConfigError(f"organisation {number}: {name!r} is listed twice", source=source)
+            table[_key(name)] = org
+    return table
+
+
+def _is_state(code: str) -> bool:
+    return len(code) == 3 and code.isupper()
+
+
+class DocumentActors:
+    """What one article has established about its actors, read once before its sentences."""
+
+    def __init__(
+        self,
+        prominence: Counter[str],
+        defined: dict[str, Actor],
+        compass: dict[str, str],
+        organisations: dict[str, Organisation],
+    ) -> None:
+        self.prominence = prominence
+        self.defined = defined
+        self.compass = compass
+        self.organisations = organisations
+
+    @classmethod
+    def read(cls, doc: Doc, resolver: ActorResolver) -> DocumentActors:
+        prominence: Counter[str] = Counter()
+        defined: dict[str, Actor] = {}
+        compass_codes: dict[str, set[str]] = {}
+        for sent in doc.sents:
+            mentions = resolver.mentions(sent)
+            for mention in mentions:
+                prominence[mention.entry.code] += 1
+                words = doc[mention.start : mention.end].text.split()
+                if len(words) >= 2 and words[0].lower() in _COMPASS and words[0][0].isupper():
+                    compass_codes.setdefault(words[0].lower(), set()).add(mention.entry.code)
+            for token in sent:
+                acronym = _defined_acronym(token)
+                if acronym is None:
+                    continue
+                phrase = _phrase_before(token)
+                actor = resolver.resolve(phrase, mentions) if phrase is not None else None
+                if actor is not None:
+                    sector = resolver.sector(phrase) or actor.sector
+                    defined.setdefault(acronym, Actor(actor.code, sector, acronym))
+        compass = {word: next(iter(codes)) for word, codes in compass_codes.items() if len(codes) == 1}
+        return cls(prominence, defined, compass, load_organisations())
+
+    def resolve(self, token: Token, recent: list[Actor]) -> list[Actor]:
+        """The actors a phrase names through the article's context; empty when it names none."""
+        for name in _names_of(token):
+            if name in self.defined:
+                found = self.defined[name]
+                return [Actor(found.code, found.sector, token.text)]
+            org = self.organisations.get(_key(name))
+            if org is not None:
+                code = self._most_named(org.codes)
+                return [Actor(code, org.sector, name)] if code else []
+        lower = token.lower_
+        determiners = {c.lower_ for c in token.children if c.dep_ in ("det", "predet", "nummod", "preconj")}
+        if token.pos_ == "PROPN" and lower in self.compass and "the" in determiners:
+            return [Actor(self.compass[lower], None, f"the {token.text}")]
+        lemma = token.lemma_.lower()
+        if token.tag_ in ("NNS", "NNPS") and lemma in _PAIR_DESCRIPTIONS and determiners & {"both", "two"}:
+            pair = self.parties(2)
+            return [Actor(code, None, token.text) for code in pair] if len(pair) == 2 else []
+        if lemma in _SINGULAR_DESCRIPTIONS and determiners & {"the", "this"} and not _has_owner(token):
+            for actor in reversed(recent):
+                if _is_state(actor.code):
+                    return [Actor(actor.code, None, token.text)]
+        return []
+
+    def parties(self, count: int) -> list[str]:
+        """The states the article names most, most named first."""
+        return [code for code, _ in self.prominence.most_common() if _is_state(code)][:count]
+
+    def _most_named(self, codes: tuple[str, ...]) -> str | None:
+        if len(codes) == 1:
+            return codes[0]
+        counts = [(self.prominence[code], code) for code in codes]
+        best = max(counts)
+        # Two states that share a name, neither named or both named as often: say nothing.
+        if best[0] == 0 or sum(1 for count, _ in counts if count == best[0]) > 1:
+            return None
+        return best[1]
+
+
+def _defined_acronym(token: Token) -> str | None:
+    """"ACR" in "... (ACR)": initials the article defines for the phrase just before them."""
+    doc = token.doc
+    text = token.text
+    if not (2 <= len(text) <= _MAX_ACRONYM and text[0].isupper() and sum(c.isupper() for c in text) >= 2):
+        return None
+    if not text.replace("-", "").isalpha():
+        return None
+    if token.i < 2 or token.i + 1 >= len(doc) or doc[token.i - 1].text != "(" or doc[token.i + 1].text != ")":
+        return None
+    return text
+
+
+def _phrase_before(token: Token) -> Token | None:
+    """The head of the noun phrase that ends just before "(": "Chiefs" in "Joint Chiefs of Staff"."""
+    last = token.doc[token.i - 2]
+    if last.pos_ not in ("NOUN", "PROPN"):
+        return None
+    head = last
+    nominal = ("ADP", "NOUN", "PROPN")
+    while head.dep_ in ("pobj", "prep") and head.head.i < head.i and head.head.pos_ in nominal:
+        head = head.head
+    return head if head.pos_ in ("NOUN", "PROPN") else last
+
+
+def _names_of(token: Token) -> list[str]:
+    """The ways a phrase may spell a name: the word itself, with its compounds, the whole phrase."""
+    doc = token.doc
+    left = token
+    while left.i > 0 and doc[left.i - 1].dep_ == "compound" and doc[left.i - 1].head.i in (left.i, token.i):
+        left = doc[left.i - 1]
+    names = [token.text, doc[left.i : token.i + 1].text]
+    start = token.left_edge.i + (1 if token.left_edge.lower_ == "the" else 0)
+    names.append(doc[start : token.right_edge.i + 1].text)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _has_owner(token: Token) -> bool:
+    """Whether the phrase names its own owner ("the country's army", "the Kremlin administration")."""
+    return any(c.dep_ == "poss" or (c.dep_ == "compound" and c.pos_ == "PROPN") for c in token.children)

@@ -1,0 +1,122 @@
+"""Actors across the article (`borderwatch.extract.coref`): initials the article defines, short
+repeats, forces known by their own name, definite descriptions, pairs, and "between X and Y";
+and the merging of mentions that name no actor into the one that does."""
+
+from __future__ import annotations
+
+import pytest
+
+from borderwatch.config import IngestConfig
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Event
+from borderwatch.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+def events(pipeline: Pipeline, text: str) -> list[Event]:
+    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    assert analysis.error is None
+    return [e for e in analysis.events if not (e.historical or e.negated or e.hypothetical)]
+
+
+def codes(event: Event) -> set[str]:
+    return {a.code for a in event.actors}
+
+
+def of_type(found: list[Event], kind: str) -> list[Event]:
+    return [e for e in found if e.type == kind]
+
+
+def test_initials_the_article_defines_name_the_same_actor_later(pipeline: Pipeline) -> None:
+    found = events(pipeline, "South Korea's Joint Chiefs of Staff (JCS) reported the launches on Friday.\n\n"
+                             "The JCS urged Pyongyang to stop the provocations.")
+    (request,) = of_type(found, "REQUEST")
+    assert codes(request) == {"KOR"}
+    assert {r.code for r in request.recipients} == {"PRK"}
+
+
+def test_a_compass_short_form_names_the_country_named_in_full_before(pipeline: Pipeline) -> None:
+    found = events(pipeline, "North Korea test-fired a missile on Tuesday, Seoul said.\n\n"
+                             "On Friday, the North fired more than 60 artillery rounds into the sea.")
+    fights = of_type(found, "FIGHT")
+    assert fights and all(codes(e) == {"PRK"} for e in fights)
+
+
+def test_a_pair_description_names_the_two_states_the_article_is_about(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Kyrgyzstan accused Tajikistan of provoking the incident.\n\n"
+                             "Both sides are deploying additional troops into the border area.")
+    sides = {(a.code, r.code) for e in of_type(found, "MOBILIZE") for a in e.actors for r in e.recipients}
+    assert sides == {("KGZ", "TJK"), ("TJK", "KGZ")}  # each side's own deployment
+
+
+def test_a_clash_between_two_named_sides_has_both_as_participants(pipeline: Pipeline) -> None:
+    (fight,) = of_type(events(pipeline, "Heavy fighting broke out on Thursday between Armenian and "
+                                        "Azerbaijani forces near the village."), "FIGHT")
+    assert codes(fight) | {r.code for r in fight.recipients} == {"ARM", "AZE"}
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [("India said the jets crossed the Line of Control.", {"IND"}),
+     ("Israel said the jets crossed into Lebanese airspace.", {"ISR"}),
+     ("Officials said the jets crossed the border.", set())],
+)
+def test_a_force_known_by_initials_shared_by_two_states_is_the_one_the_article_names(
+    pipeline: Pipeline, context: str, expected: set[str]
+) -> None:
+    found = events(pipeline, f"{context}\n\nThe IAF shelled positions across the border on Friday.")
+    fights = of_type(found, "FIGHT")
+    assert fights
+    assert set().union(*(codes(e) for e in fights)) == expected
+
+
+def test_a_definite_description_names_the_state_named_last(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Pakistan condemned the strike on Wednesday.\n\n"
+                             "The country deployed troops to the border on Thursday.")
+    (mobilize,) = of_type(found, "MOBILIZE")
+    assert codes(mobilize) == {"PAK"}
+
+
+def test_a_possessive_pronoun_takes_the_subject_named_before_it_in_its_sentence(pipeline: Pipeline) -> None:
+    found = events(pipeline, "South Sudan says its forces are withdrawing from Heglig.")
+    (retreat,) = of_type(found, "RETREAT")
+    assert codes(retreat) == {"SSD"}
+
+
+def test_a_headline_that_names_no_actor_joins_the_lede_that_does(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Artillery shells hit border villages\n\n"
+                             "Azerbaijani forces shelled border villages in Armenia on Friday, the Armenian "
+                             "defence ministry said.")
+    fights = of_type(found, "FIGHT")
+    assert len(fights) == 1
+    assert codes(fights[0]) == {"AZE"} and len(fights[0].evidence) == 2
+
+
+def test_incidents_on_two_days_by_two_actors_stay_two_events(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Azerbaijani forces shelled Armenian positions on Monday.\n\n"
+                             "Armenian forces shelled Azerbaijani positions on Thursday.")
+    assert len(of_type(found, "FIGHT")) == 2
+
+
+def test_what_a_past_permission_allowed_happened_and_dates_with_it(pipeline: Pipeline) -> None:
+    text = "In 2019, the government had allowed Chinese troops to deploy on its soil."
+    doc = document_from_record({"id": "t", "published": "2024-03-08", "text": text}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    (mobilize,) = [e for e in analysis.events if e.type == "MOBILIZE"]
+    assert codes(mobilize) == {"CHN"} and mobilize.historical and mobilize.date.start == "2019-01-01"
+
+
+def test_a_permission_still_to_give_asserts_nothing(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Officials said the ministry must allow Chinese troops to deploy on its soil.")
+    assert not of_type(found, "MOBILIZE")
+
+
+def test_an_undated_clause_that_only_dates_the_news_is_not_an_event(pipeline: Pipeline) -> None:
+    text = "Azerbaijan withdrew its troops on Friday after 12 days of clashes with Armenia."
+    found = events(pipeline, text)
+    assert of_type(found, "RETREAT") and not of_type(found, "FIGHT")
