@@ -128,8 +128,9 @@ def _report(name: str, p: np.ndarray, y: np.ndarray, chars: np.ndarray, prose: n
     tp, fp, fn = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum())
     lost = float(chars[pred & (y == 0)].sum() / max(chars[y == 0].sum(), 1))
     removed = float(chars[pred & (y == 1)].sum() / max(chars[y == 1].sum(), 1))
-    figures = {"lines": len(y), "chrome_precision": tp / max(tp + fp, 1), "chrome_recall": tp / max(tp + fn, 1),
-               "article_chars_lost": lost, "chrome_chars_removed": removed}
+    figures = {"lines": len(y), "chrome_precision": tp / max(tp + fp, 1),
+               "chrome_recall": tp / max(tp + fn, 1), "article_chars_lost": lost,
+               "chrome_chars_removed": removed}
     print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
     return {k: round(v, 4) for k, v in figures.items()}
 
@@ -137,8 +138,8 @@ def _report(name: str, p: np.ndarray, y: np.ndarray, chars: np.ndarray, prose: n
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path,
-                        default=Path(str(resources.files("borderwatch").joinpath("data", "chrome_model.json"))))
+    shipped = resources.files("borderwatch").joinpath("data", "chrome_model.json")
+    parser.add_argument("--out", type=Path, default=Path(str(shipped)))
     parser.add_argument("--threshold", type=float, default=0.8,
                         help="score at which a line is chrome")
     parser.add_argument("--prose-threshold", type=float, default=0.95,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from borderwatch.clean import REASONS, clean_document, clean_text
-from borderwatch.clean.chrome import CHROME_REASONS, reason_for, shipped_model
+from borderwatch.clean.chrome import CHROME_REASONS, outlet_keys, reason_for, shipped_model
 from borderwatch.clean.classifier import MODEL_VERSION, chrome_scores, parse_model
 from borderwatch.clean.features import FEATURE_NAMES, LEXICON, line_features, line_shape, parse_lexicon
 from borderwatch.errors import ConfigError
@@ -236,3 +236,25 @@ def test_real_articles_lose_their_chrome_and_keep_their_evidence() -> None:
                 found += _norm(event["evidence_text"]) in clean
     assert kept / chrome >= 0.75
     assert found == evidence
+
+
+def test_outlet_name_alone_on_a_line_goes() -> None:
+    keys = outlet_keys("https://www.valley-courier.example/world/8812", None)
+    assert keys == {"valleycourier"}
+    page = "\n".join(["The Valley Courier", *ARTICLE]) + "\n"
+    clean, spans = clean_text(page, keys)
+    assert spans[0].reason == "outlet-name"
+    assert clean == "\n".join(ARTICLE)
+    doc = clean_document(Document(source="x", raw_text=page, outlet="Valley Courier"))
+    assert doc.removed[0].reason == "outlet-name"
+
+
+def test_no_sentence_crosses_a_kept_line() -> None:
+    """Headline, byline and lede stay on lines of their own, so the parser never glues them."""
+    from borderwatch.nlp import load_pipeline
+
+    page = "\n".join(["Columns cross river road as standoff deepens", "By Anna Reed",
+                      "14 March 2025", *ARTICLE]) + "\n"
+    clean, _ = clean_text(page)
+    for sentence in load_pipeline()(clean).sents:
+        assert "\n" not in sentence.text.strip(), sentence.text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import trafilatura
 
-from borderwatch.clean.chrome import CHROME_REASONS, mark_chrome
+from borderwatch.clean.chrome import CHROME_REASONS, mark_chrome, mark_outlet, outlet_keys
 from borderwatch.clean.rules import (
     RULE_REASONS,
     RULES,
@@ -34,15 +34,17 @@ __all__ = ["REASONS", "RULES", "clean_document", "clean_text", "extract_main_tex
            "strip_boilerplate"]
 
 
-def clean_text(text: str) -> tuple[str, list[RemovedSpan]]:
+def clean_text(text: str, outlet: frozenset[str] = frozenset()) -> tuple[str, list[RemovedSpan]]:
     """Remove boilerplate by pattern and chrome by the line classifier from plain text.
 
     Returns the clean text and the removed spans (sorted, disjoint offsets into ``text``, each
     covering whole lines, or a run of control characters); the clean text is ``text`` with those
-    spans cut out and trailing whitespace trimmed.
+    spans cut out and trailing whitespace trimmed. ``outlet`` holds the outlet's names as
+    ``chrome.outlet_keys`` gives them.
     """
     lines = split_lines(text)
     reasons = mark_rules(lines, len(text.rstrip()))
+    mark_outlet(lines, reasons, outlet)
     mark_chrome(lines, reasons)
     spans = with_controls(text, merge_spans(lines, reasons))
     return cut(text, spans), spans
@@ -67,7 +69,7 @@ def clean_document(doc: Document) -> Document:
     removals (navigation, footers) are not itemised.
     """
     text = extract_main_text(doc.raw_text, doc.source) if doc.is_html else doc.raw_text
-    clean, removed = clean_text(text)
+    clean, removed = clean_text(text, outlet_keys(doc.url, doc.outlet))
     if not clean.strip():
         raise CleanError("nothing but boilerplate is left after cleaning", source=doc.source)
     doc.clean_text = clean

@@ -13,8 +13,9 @@ and place, checked in this order:
 - ``teaser``: a headline-like line after the body or repeated text after it (related articles);
 - ``widget``: any other short label or control ("loading…", "Page 1", "View Large").
 
-Two reasons do not come from the classifier: ``duplicate`` (an earlier copy of a line the page
-repeats) and ``widget`` for a line without a word ("+ ↺ −", ".").
+Three reasons do not come from the classifier: ``duplicate`` (an earlier copy of a line the page
+repeats), ``widget`` for a line without a word ("+ ↺ −", ".") and ``outlet-name`` (the outlet's
+name alone on a line, known from the document's outlet or web address).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from borderwatch.clean.features import FEATURE_NAMES, MIN_ENGLISH_SHARE, functio
 from borderwatch.clean.rules import RULES, Line, first_reason
 
 CHROME_REASONS = frozenset({"headline", "url", "copyright", "byline", "caption", "navigation",
-                            "teaser", "widget", "duplicate"})
+                            "teaser", "widget", "duplicate", "outlet-name"})
 """The reasons the line classifier gives."""
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _REPEATED = 0.5
@@ -40,6 +42,10 @@ _DOUBT_LOG_WORDS = math.log1p(6)
 _MIN_COPY_WORDS = 5
 _CREDIT_WORDS = 3
 _WORD = re.compile(r"\w+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_HOST_WORDS = frozenset({"www", "m", "amp", "en", "english", "news", "com", "co", "org", "net", "tv"})
+_MIN_OUTLET_CHARS = 3
+_MAX_OUTLET_CHARS = 60
 _TEASER_WORDS = 4
 
 
@@ -67,6 +73,31 @@ def reason_for(row: np.ndarray) -> str:
     if row[_F["after_body"]] and (repeated or (words >= _TEASER_WORDS and not row[_F["sentence_end"]])):
         return "teaser"
     return "widget"
+
+
+def outlet_keys(url: str | None, outlet: str | None) -> frozenset[str]:
+    """The squashed names a page's outlet may print alone on a line: its given name and the
+    labels of its web address ("www.valley-courier.example" gives "valleycourier")."""
+    keys = {_squash(outlet)} if outlet else set()
+    host = urlsplit(url).hostname if url and "//" in url else None
+    if host:
+        keys |= {_squash(label) for label in host.split(".")[:-1] if label not in _HOST_WORDS}
+    return frozenset(k for k in keys if len(k) >= _MIN_OUTLET_CHARS)
+
+
+def _squash(text: str) -> str:
+    return _NOT_LETTER.sub("", text.lower())
+
+
+def mark_outlet(lines: list[Line], reasons: list[str | None], keys: frozenset[str]) -> None:
+    """Mark short lines that are only the outlet's name ("The Valley Courier")."""
+    if not keys:
+        return
+    for i, line in enumerate(lines):
+        if reasons[i] is None and line.body and len(line.body) <= _MAX_OUTLET_CHARS:
+            squashed = _squash(line.body)
+            if squashed in keys or squashed.removeprefix("the") in keys:
+                reasons[i] = "outlet-name"
 
 
 def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | None = None) -> None:

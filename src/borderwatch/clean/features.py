@@ -23,7 +23,8 @@ from borderwatch.errors import ConfigError
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"""[.!?…](?:["'”’)\]]*)$""")
 _URL = re.compile(r"(https?://|www\.)\S+|\b[\w-]+(\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)
-_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b")
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"
+                   r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b")
 _SEPARATORS = re.compile(r"(?:^|\s)[|/›»·•>–—-](?:\s|$)|[|›»·•]")
 _BULLET = re.compile(r"^(?:[-*•·▪►]|\d{1,2}[.)])\s")
 _CREDIT = re.compile(r"(?:(?:^|\s)[/|]\s*[A-Z][\w.&'’ -]{0,40}|\([A-Z][\w.&'’ /-]{0,40}\)"

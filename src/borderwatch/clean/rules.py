@@ -30,7 +30,7 @@ _LIMIT_TYPES: dict[str, type] = {
 RULE_REASONS = frozenset({
     "donation-appeal", "membership", "newsletter", "app-promotion", "cookie-notice",
     "read-more-list", "ui-fragment", "social-share", "caption",
-    "url", "byline", "navigation", "copyright",
+    "url", "byline", "navigation", "copyright", "disclaimer",
 })
 """The reasons the patterns give (``boilerplate.toml`` may use only these)."""
 _SENTENCE_END = re.compile(r"""[.;:](?:["'”’)\]]*)$""")
