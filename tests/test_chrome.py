@@ -31,8 +31,9 @@ ARTICLE = [
     "Talks between the two defence ministers, planned for next week in a third country, have not "
     "been called off, a diplomat familiar with the preparations said.",
 ]
+HEADLINE = "Columns cross river road as border standoff deepens"
 CHROME = {
-    "headline": "Columns cross river road as border standoff deepens",
+    "section": "World news",
     "navigation": "Home / World / Asia / Columns cross river road",
     "byline": "Updated: 14-03-2025 09:12 GMT | Created: 14-03-2025 07:40 GMT",
     "caption": "Soldiers stand next to an armoured vehicle near the customs post. / Reuters",
@@ -43,7 +44,7 @@ CHROME = {
     "copyright": "© 2025 The Valley Courier. All rights reserved.",
 }
 PAGE = "\n\n".join([
-    CHROME["headline"], CHROME["navigation"], CHROME["byline"], CHROME["caption"],
+    CHROME["section"], CHROME["navigation"], HEADLINE, CHROME["byline"], CHROME["caption"],
     ARTICLE[0], ARTICLE[1], CHROME["widget"], ARTICLE[2], ARTICLE[3], CHROME["url"], ARTICLE[4],
     CHROME["newsletter"], "Related stories", CHROME["teaser"],
     "Refugees wait at the closed crossing for a second day", CHROME["copyright"],
@@ -61,7 +62,7 @@ def test_chrome_goes_and_every_article_line_stays_byte_identical() -> None:
     removed = _removed(PAGE, spans)
     for line in CHROME.values():
         assert line in removed, f"chrome kept: {line!r}"
-    for line in ARTICLE:
+    for line in [HEADLINE, *ARTICLE]:
         assert line in clean.splitlines(), f"article line lost or altered: {line[:40]!r}"
     assert {span.reason for span in spans} <= REASONS
     kept, pos = [], 0
@@ -76,17 +77,17 @@ def test_chrome_goes_and_every_article_line_stays_byte_identical() -> None:
 
 def test_removed_lines_say_what_they_were() -> None:
     removed = _removed(PAGE, clean_text(PAGE)[1])
-    for reason in ("headline", "navigation", "byline", "caption", "url", "newsletter"):
+    assert removed[CHROME["section"]] == "navigation"
+    for reason in ("navigation", "byline", "caption", "url", "newsletter"):
         assert removed[CHROME[reason]] == reason
     # The newsletter prompt opens a block that runs to the end of the page.
     assert removed[CHROME["copyright"]] == "newsletter"
 
 
-def test_headline_byline_and_lede_never_share_a_line() -> None:
-    """What stays of the top of the page is on lines of its own, so no sentence spans them."""
+def test_the_headline_stays_and_the_chrome_around_it_goes() -> None:
+    """The headline states the story: it stays, on a line of its own, and the lede follows it."""
     clean, _ = clean_text(PAGE)
-    first = clean.split("\n\n")[0]
-    assert first == ARTICLE[0]
+    assert clean.split("\n\n")[:2] == [HEADLINE, ARTICLE[0]]
 
 
 def test_an_earlier_copy_of_a_repeated_line_goes_the_last_stays() -> None:
@@ -114,7 +115,7 @@ def test_hard_wrapped_text_without_a_prose_line_is_left_alone() -> None:
 
 def test_html_keeps_trafilaturas_main_text_then_the_same_cleaner() -> None:
     body = "".join(f"<p>{p}</p>" for p in ARTICLE)
-    html = (f"<html><body><nav><a href='/'>Home</a></nav><article><h1>{CHROME['headline']}</h1>"
+    html = (f"<html><body><nav><a href='/'>Home</a></nav><article><h1>{HEADLINE}</h1>"
             f"{body}<p>{CHROME['copyright']}</p></article></body></html>")
     doc = clean_document(Document(source="page.html", raw_text=html, is_html=True))
     for line in ARTICLE:
@@ -142,7 +143,7 @@ def test_classifier_scores_chrome_above_article() -> None:
     assert x.shape == (len(bodies), len(FEATURE_NAMES))
     article = [scores[bodies.index(line)] for line in ARTICLE]
     chrome = [scores[bodies.index(line)] for line in
-              (CHROME["headline"], CHROME["byline"], CHROME["copyright"], "Related stories")]
+              (CHROME["section"], CHROME["byline"], CHROME["copyright"], "Related stories")]
     assert max(article) < min(chrome)
     assert np.all((scores >= 0) & (scores <= 1))
 
@@ -253,8 +254,8 @@ def test_no_sentence_crosses_a_kept_line() -> None:
     """Headline, byline and lede stay on lines of their own, so the parser never glues them."""
     from borderwatch.nlp import load_pipeline
 
-    page = "\n".join(["Columns cross river road as standoff deepens", "By Anna Reed",
-                      "14 March 2025", *ARTICLE]) + "\n"
+    page = "\n".join([HEADLINE, "By Anna Reed", "14 March 2025", *ARTICLE]) + "\n"
     clean, _ = clean_text(page)
+    assert clean.startswith(HEADLINE + "\n")
     for sentence in load_pipeline()(clean).sents:
         assert "\n" not in sentence.text.strip(), sentence.text

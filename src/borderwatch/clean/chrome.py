@@ -2,8 +2,9 @@
 
 The lines the patterns leave are scored by the line classifier (``classifier.py``); a line at or
 above the model's threshold is removed (article prose needs the stricter ``prose_threshold``).
-The first line of a page is the ``headline``; the reason of any other line comes from its shape
-and place, checked in this order:
+The headline stays: the first headline-shaped line before the article body (five to 25 words, no
+stamp, credit or label) is never judged, as it states the story and the parser keeps it a
+sentence of its own. A removed line's reason comes from its shape and place, checked in order:
 
 - ``url``: a bare address; ``copyright``: a copyright or rights line;
 - ``byline``: "By ..." or a date/time stamp (bylines, datelines, "Updated ..." lines);
@@ -31,7 +32,7 @@ from borderwatch.clean.classifier import Model, chrome_scores, load_model
 from borderwatch.clean.features import FEATURE_NAMES, MIN_ENGLISH_SHARE, function_share
 from borderwatch.clean.rules import RULES, Line, first_reason
 
-CHROME_REASONS = frozenset({"headline", "url", "copyright", "byline", "caption", "navigation",
+CHROME_REASONS = frozenset({"url", "copyright", "byline", "caption", "navigation",
                             "teaser", "widget", "duplicate", "outlet-name"})
 """The reasons the line classifier gives."""
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -47,6 +48,10 @@ _HOST_WORDS = frozenset({"www", "m", "amp", "en", "english", "news", "com", "co"
 _MIN_OUTLET_CHARS = 3
 _MAX_OUTLET_CHARS = 60
 _TEASER_WORDS = 4
+_HEADLINE_WORDS = (5, 25)
+_HEADLINE_CHARS = 150
+_NOT_HEADLINE = ("bullet", "byline_shape", "time_shape", "url_shape", "credit_shape", "colon_end",
+                 "copyright_shape")
 
 
 @cache
@@ -73,6 +78,16 @@ def reason_for(row: np.ndarray) -> str:
     if row[_F["after_body"]] and (repeated or (words >= _TEASER_WORDS and not row[_F["sentence_end"]])):
         return "teaser"
     return "widget"
+
+
+def _is_headline(row: np.ndarray) -> bool:
+    """A line shaped like a headline: five to 25 words, not too long, no stamp, credit, list
+    number, label or trailing colon."""
+    words = np.expm1(row[_F["log_words"]])
+    return bool(_HEADLINE_WORDS[0] <= round(words) <= _HEADLINE_WORDS[1]
+                and np.expm1(row[_F["log_chars"]]) <= _HEADLINE_CHARS
+                and row[_F["interface_share"]] < _REPEATED
+                and not any(row[_F[name]] for name in _NOT_HEADLINE))
 
 
 def outlet_keys(url: str | None, outlet: str | None) -> frozenset[str]:
@@ -118,6 +133,7 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     x, scores = chrome_scores([lines[i].body for i in index], model)
     if not x[:, _F["is_prose"]].any():
         return
+    headline = None
     for k, i in enumerate(index):
         if reasons[i] is not None:
             continue
@@ -125,9 +141,12 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
             reasons[i] = first_reason(RULES.page_line, lines[i].body)
             if reasons[i] is not None:
                 continue
+        if headline is None and x[k, _F["before_body"]] and _is_headline(x[k]):
+            headline = k
+            continue
         threshold = model.prose_threshold if x[k, _F["is_prose"]] else model.threshold
         if scores[k] >= threshold:
-            reasons[i] = "headline" if k == 0 else reason_for(x[k])
+            reasons[i] = reason_for(x[k])
         elif not _WORD.search(lines[i].body):
             reasons[i] = "widget"
     _mark_copies([lines[i].body for i in index], [reasons[i] for i in index], index, reasons)
