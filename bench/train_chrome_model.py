@@ -131,7 +131,8 @@ def _report(name: str, p: np.ndarray, y: np.ndarray, chars: np.ndarray, prose: n
     figures = {"lines": len(y), "chrome_precision": tp / max(tp + fp, 1),
                "chrome_recall": tp / max(tp + fn, 1), "article_chars_lost": lost,
                "chrome_chars_removed": removed}
-    print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                  for k, v in figures.items()))
     return {k: round(v, 4) for k, v in figures.items()}
 
 
