@@ -43,3 +43,25 @@ def test_a_third_partys_report_accuses_no_one(pipeline: Pipeline) -> None:
     found = current(pipeline, "Vietnamese forces shelled Cambodian guerrilla camps near the border on "
                               "Friday, Thai military sources said.")
     assert [e.type for e in found] == ["FIGHT"]
+
+
+def test_denying_an_allegation_is_the_denied_stance_of_the_act_not_a_rejection(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Azerbaijan said Armenian forces shelled its positions on Friday.\n\n"
+                              "Yerevan rejected the accusation as disinformation.")
+    assert "REJECT" not in {e.type for e in found}
+    (fight,) = [e for e in found if e.type == "FIGHT"]
+    assert fight.claim.stance == "denied"
+
+
+def test_rejecting_a_demand_is_still_a_rejection(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Minsk on Thursday rejected Kyiv's demand to withdraw the battalions.")
+    assert "REJECT" in {e.type for e in found}
+
+
+def test_what_has_long_been_so_is_background(pipeline: Pipeline) -> None:
+    doc = document_from_record({"id": "t", "published": "2024-03-08", "text":
+                                "The region has seen sporadic deadly clashes over the past years."},
+                               "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    fights = [e for e in analysis.events if e.type == "FIGHT"]
+    assert fights and all(e.historical for e in fights)

@@ -15,7 +15,7 @@ from spacy.tokens import Doc, Span
 
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
-from borderwatch.extract.claims import accusations
+from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
@@ -59,7 +59,9 @@ class Extractor:
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
-        return merge_events(events + accusations(events, ctx.actors))
+        merged = merge_events(events + accusations(events, ctx.actors))
+        apply_denials(merged, ctx.denials)
+        return merged
 
 
 __all__ = ["DETECTORS", "Detector", "Extractor"]

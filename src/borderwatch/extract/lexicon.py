@@ -58,6 +58,8 @@ class Cues:
     light_verbs: frozenset[str]
     enabling_verbs: frozenset[str]
     host_verbs: frozenset[str]
+    background_phrases: frozenset[str]
+    claim_nouns: frozenset[str]
     temporal_marks: frozenset[str]
     ongoing_verbs: frozenset[str]
     future_markers: frozenset[str]

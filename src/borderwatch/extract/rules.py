@@ -130,6 +130,8 @@ class DocContext:
     recent: list[Actor] = field(default_factory=list)
     actors: DocumentActors | None = None
     """What the article established about its actors (initials, short forms, its two parties)."""
+    denials: list[Actor] = field(default_factory=list)
+    """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
 
 
 def _doers(token: Token) -> set[str]:
@@ -351,6 +353,21 @@ class RuleDetector:
     def _foreground(kept: list[Candidate]) -> bool:
         """Whether the sentence reports something besides clauses that date it."""
         return any(c.background is None for c in kept)
+
+    def _denies_a_claim(self, cand: Candidate) -> bool:
+        """"denied the allegation", "a charge Ethiopia denies", "dismissed the reports"."""
+        token = cand.token
+        if cand.rule.type != "REJECT" or token.lemma_.lower() not in self.cues.denying_verbs:
+            return False
+        objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
+        if token.dep_ == "relcl":
+            objects.append(token.head)
+        return any(o.lemma_.lower() in self.cues.claim_nouns for o in objects)
+
+    def _background(self, head: Token) -> bool:
+        """Whether the clause says it has long been so ("clashes over the past years")."""
+        clause = " " + " ".join(t.lower_ for t in head.subtree) + " "
+        return any(f" {phrase} " in clause for phrase in self.cues.background_phrases)
 
     def _is_temporal(self, token: Token) -> bool:
         """A clause or phrase that dates the one above it by a happening: "before they launched
@@ -735,6 +752,11 @@ class RuleDetector:
             head = self._clause_head(cand.token)
             co_actors = self._actors(cand, head, mentions, ctx)
             actor = co_actors[0] if co_actors else None
+            if self._denies_a_claim(cand):
+                # Not a rejection of a proposal: the denied stance of what was alleged.
+                if actor is not None and not self._flags(cand, head)[2]:
+                    ctx.denials.append(actor)
+                continue
             recipients = self._recipients(cand, head, mentions, ctx, actor)
             recipients = [r for r in recipients if r.code not in {a.code for a in co_actors}]
             claimant, via = self._claimant(cand, sent, mentions, ctx)
@@ -763,6 +785,7 @@ class RuleDetector:
                 end = date.fromisoformat(when.end)
                 historical = end < ctx.published - HISTORICAL_AFTER and when.granularity != "ongoing"
                 future = future or date.fromisoformat(when.start or when.end) > ctx.published
+            historical = historical or self._background(head)
             if cand.background and not historical and self._foreground(kept):
                 # "after 12 days of battles" only dates the sentence's news; background its own
                 # date places in the past ("before they launched their invasion in February [2022]")
