@@ -120,3 +120,9 @@ def test_an_undated_clause_that_only_dates_the_news_is_not_an_event(pipeline: Pi
     text = "Azerbaijan withdrew its troops on Friday after 12 days of clashes with Armenia."
     found = events(pipeline, text)
     assert of_type(found, "RETREAT") and not of_type(found, "FIGHT")
+
+
+def test_whose_forces_were_moved_is_who_moved_them(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Belarusian units were withdrawn from the border on Monday.")
+    (retreat,) = of_type(found, "RETREAT")
+    assert codes(retreat) == {"BLR"}

@@ -155,6 +155,8 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
+_OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
+"""Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
 _DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
 """Types where acts of several named actors are each one's own ("both sides deployed troops")."""
 
@@ -858,6 +860,9 @@ class RuleDetector:
                                  for g in c.children if g.dep_ == "pobj"), None)
             if argument is None:
                 argument = self._subject(head)
+            if argument is None and cand.rule.type in _OWN_FORCES:
+                # "Russian troops were deployed": whose forces moved is who moved them.
+                argument = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
         found: list[Actor] = []
         if argument is not None:
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
