@@ -65,3 +65,16 @@ def test_what_has_long_been_so_is_background(pipeline: Pipeline) -> None:
     (analysis,) = pipeline.analyse([doc])
     fights = [e for e in analysis.events if e.type == "FIGHT"]
     assert fights and all(e.historical for e in fights)
+
+
+def test_document_components_are_named_and_can_be_left_out(pipeline: Pipeline) -> None:
+    from borderwatch.errors import ConfigError
+    from borderwatch.extract import Extractor
+
+    text = "Kyrgyzstan's border service said Tajik forces shelled Kyrgyz border posts on Friday."
+    doc = pipeline.nlp(text)
+    with_claims = Extractor(pipeline.nlp).extract(doc, "2024-03-08")
+    without = Extractor(pipeline.nlp, components=("merge", "denials")).extract(doc, "2024-03-08")
+    assert "ACCUSE" in {e.type for e in with_claims} and "ACCUSE" not in {e.type for e in without}
+    with pytest.raises(ConfigError, match="unknown components"):
+        Extractor(pipeline.nlp, components=("telepathy",))

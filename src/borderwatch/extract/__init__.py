@@ -1,8 +1,12 @@
 """The extract stage: events from parsed documents.
 
-Detectors are registered by name (spaCy's factory idea): the rule-based detector ships; a
-statistical detector can be registered beside it and named in the configuration, and both
-outputs are merged per document.
+Two kinds of named components, composed like spaCy pipes:
+- detectors read one sentence at a time (the rule-based detector ships, `rules.py`; a statistical
+  one can be registered beside it), sharing what the article established so far: its actors
+  (`coref.py`: initials, short forms, its two parties) and each event's status (`status.py`);
+- document components then work on all of a document's events in order: `claims` (a party's
+  report of the other side's act is its accusation, `claims.py`), `merge` (one event per
+  happening, `merge.py`) and `denials` (a denied allegation marks the act it denies).
 """
 
 from __future__ import annotations
@@ -39,17 +43,45 @@ DETECTORS: dict[str, DetectorFactory] = {
 }
 
 
-class Extractor:
-    """Runs the configured detectors over every sentence and merges repeated mentions."""
+DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
 
-    def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules",)) -> None:
+
+def _claims(events: list[Event], ctx: DocContext) -> list[Event]:
+    return events + accusations(events, ctx.actors)
+
+
+def _merge(events: list[Event], ctx: DocContext) -> list[Event]:
+    return merge_events(events)
+
+
+def _denials(events: list[Event], ctx: DocContext) -> list[Event]:
+    apply_denials(events, ctx.denials)
+    return events
+
+
+COMPONENTS: dict[str, DocumentComponent] = {"claims": _claims, "merge": _merge, "denials": _denials}
+DEFAULT_COMPONENTS = ("claims", "merge", "denials")
+
+
+class Extractor:
+    """Runs the configured detectors over every sentence, then the document components in order."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        detectors: tuple[str, ...] = ("rules",),
+        components: tuple[str, ...] = DEFAULT_COMPONENTS,
+    ) -> None:
         lexicon = load_lexicon()
         actors = ActorResolver(nlp, lexicon)
         self.actors = actors
-        unknown = [name for name in detectors if name not in DETECTORS]
-        if unknown:
-            raise ConfigError(f"unknown detectors {unknown}; known: {sorted(DETECTORS)}")
+        registries = (("detectors", detectors, DETECTORS), ("components", components, COMPONENTS))
+        for kind, names, known in registries:
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise ConfigError(f"unknown {kind} {unknown}; known: {sorted(known)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
+        self.components = [COMPONENTS[name] for name in components]
 
     def extract(self, doc: Doc, published: str | None) -> list[Event]:
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
@@ -59,9 +91,9 @@ class Extractor:
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
-        merged = merge_events(events + accusations(events, ctx.actors))
-        apply_denials(merged, ctx.denials)
-        return merged
+        for component in self.components:
+            events = component(events, ctx)
+        return events
 
 
-__all__ = ["DETECTORS", "Detector", "Extractor"]
+__all__ = ["COMPONENTS", "DETECTORS", "Detector", "Extractor"]
