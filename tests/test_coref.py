@@ -126,3 +126,16 @@ def test_whose_forces_were_moved_is_who_moved_them(pipeline: Pipeline) -> None:
     found = events(pipeline, "Belarusian units were withdrawn from the border on Monday.")
     (retreat,) = of_type(found, "RETREAT")
     assert codes(retreat) == {"BLR"}
+
+
+@pytest.mark.parametrize("text", [
+    "The decision came after a government meeting on Monday to assess the security situation.",
+    "The UN Security Council discussed the border clashes on Tuesday.",
+])
+def test_a_meeting_with_no_counterpart_is_no_consultation(pipeline: Pipeline, text: str) -> None:
+    assert not of_type(events(pipeline, text), "CONSULT")
+
+
+def test_talks_between_two_named_sides_are_a_consultation(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Armenia and Azerbaijan held talks in Brussels on Tuesday.")
+    assert of_type(found, "CONSULT")

@@ -151,6 +151,8 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
+_NEEDS_PARTNER = frozenset({"CONSULT"})
+"""Types that take two parties: a meeting with no counterpart named is no consultation."""
 _OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
 """Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
 _DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
@@ -722,6 +724,8 @@ class RuleDetector:
                 when = EventDate(day, day, "ongoing" if status.ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
             actors = [actor, *co_actors[1:]] if actor else []
+            if kind in _NEEDS_PARTNER and not recipients and len(actors) < 2:
+                continue  # "a government meeting", "the council discussed": no one consulted
             # "Both sides are deploying troops": each side's own act, aimed at the other.
             sides = (
                 [([a], [b for b in actors if b is not a]) for a in actors]
