@@ -139,3 +139,15 @@ def test_a_meeting_with_no_counterpart_is_no_consultation(pipeline: Pipeline, te
 def test_talks_between_two_named_sides_are_a_consultation(pipeline: Pipeline) -> None:
     found = events(pipeline, "Armenia and Azerbaijan held talks in Brussels on Tuesday.")
     assert of_type(found, "CONSULT")
+
+
+@pytest.mark.parametrize(("published", "expected"), [("2023-01-05", "AFG"), ("2019-06-01", "taliban")])
+def test_a_group_that_governs_a_state_acts_as_that_state_from_then_on(
+    pipeline: Pipeline, published: str, expected: str
+) -> None:
+    text = "Taliban forces shelled Pakistani border posts at Torkham on Thursday."
+    doc = document_from_record({"id": "t", "text": text, "published": published}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    fights = [e for e in analysis.events if e.type == "FIGHT"]
+    assert fights and codes(fights[0]) == {expected}
+    assert {r.code for r in fights[0].recipients} == {"PAK"}

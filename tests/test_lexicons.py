@@ -162,7 +162,7 @@ def test_aliases_are_trimmed_non_empty_strings_and_not_ignored() -> None:
 
 def test_groups_have_known_sectors_and_base_countries() -> None:
     for slug, info in ACTORS["groups"].items():
-        assert set(info) <= {"names", "sector", "country"}, slug
+        assert set(info) <= {"names", "sector", "country", "governs_since"}, slug
         assert info["names"], slug
         assert info["sector"] in GROUP_SECTORS, slug
         if "country" in info:

@@ -6,7 +6,8 @@ Two kinds of named components, composed like spaCy pipes:
   (`coref.py`: initials, short forms, its two parties) and each event's status (`status.py`);
 - document components then work on all of a document's events in order: `claims` (a party's
   report of the other side's act is its accusation, `claims.py`), `merge` (one event per
-  happening, `merge.py`) and `denials` (a denied allegation marks the act it denies).
+  happening, `merge.py`), `denials` (a denied allegation marks the act it denies), after
+  `governments` (a group governing a state de facto acts as that state, `coref.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from spacy.tokens import Doc, Span
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
-from borderwatch.extract.coref import DocumentActors
+from borderwatch.extract.coref import DocumentActors, as_governments
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
@@ -44,23 +45,33 @@ DETECTORS: dict[str, DetectorFactory] = {
 
 
 DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
+ComponentFactory = Callable[[Lexicon], DocumentComponent]
 
 
-def _claims(events: list[Event], ctx: DocContext) -> list[Event]:
-    return events + accusations(events, ctx.actors)
+def _governments(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: as_governments(lexicon.governments, events, ctx.published)
 
 
-def _merge(events: list[Event], ctx: DocContext) -> list[Event]:
-    return merge_events(events)
+def _claims(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: events + accusations(events, ctx.actors)
 
 
-def _denials(events: list[Event], ctx: DocContext) -> list[Event]:
-    apply_denials(events, ctx.denials)
-    return events
+def _merge(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: merge_events(events)
 
 
-COMPONENTS: dict[str, DocumentComponent] = {"claims": _claims, "merge": _merge, "denials": _denials}
-DEFAULT_COMPONENTS = ("claims", "merge", "denials")
+def _denials(lexicon: Lexicon) -> DocumentComponent:
+    def deny(events: list[Event], ctx: DocContext) -> list[Event]:
+        apply_denials(events, ctx.denials)
+        return events
+
+    return deny
+
+
+COMPONENTS: dict[str, ComponentFactory] = {
+    "governments": _governments, "claims": _claims, "merge": _merge, "denials": _denials,
+}
+DEFAULT_COMPONENTS = ("governments", "claims", "merge", "denials")
 
 
 class Extractor:
@@ -81,7 +92,7 @@ class Extractor:
             if unknown:
                 raise ConfigError(f"unknown {kind} {unknown}; known: {sorted(known)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
-        self.components = [COMPONENTS[name] for name in components]
+        self.components = [COMPONENTS[name](lexicon) for name in components]
 
     def extract(self, doc: Doc, published: str | None) -> list[Event]:
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
