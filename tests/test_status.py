@@ -41,3 +41,8 @@ def test_each_flag_keeps_the_words_that_set_it(
 def test_current_news_has_no_status_words(pipeline: Pipeline) -> None:
     (event,) = events(pipeline, "Azerbaijani forces shelled Armenian positions on Thursday.", "FIGHT")
     assert event.is_current and not event.future and event.status_cues == []
+
+
+def test_what_was_done_without_warning_is_no_warning(pipeline: Pipeline) -> None:
+    text = "Lukashenko said Poland had deployed troops close to the border without warning anybody."
+    assert not [e for e in events(pipeline, text, "THREATEN") if e.is_current]

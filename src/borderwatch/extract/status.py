@@ -68,6 +68,8 @@ class StatusReader:
             if current.head.i == current.i or current.dep_ not in ("pcomp", "pobj", "prep", "acl"):
                 break
             current = current.head
+            if current.pos_ == "ADP" and current.lower_ in self.cues.negation_words:
+                status.mark("negated", current.text)  # "without warning anybody"
             if current.pos_ != "NOUN":
                 continue
             for child in current.children:
