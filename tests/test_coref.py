@@ -151,3 +151,10 @@ def test_a_group_that_governs_a_state_acts_as_that_state_from_then_on(
     fights = [e for e in analysis.events if e.type == "FIGHT"]
     assert fights and codes(fights[0]) == {expected}
     assert {r.code for r in fights[0].recipients} == {"PAK"}
+
+
+def test_a_demonym_two_states_share_is_the_one_the_article_names_most(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Rwanda accused DR Congo of shelling its territory.\n\n"
+                             "The Rwandan authorities have also contacted their Congolese counterparts.")
+    (consult,) = of_type(found, "CONSULT")
+    assert codes(consult) == {"RWA"} and {r.code for r in consult.recipients} == {"COD"}

@@ -191,6 +191,8 @@ def _names_of(token: Token) -> list[str]:
     names = [token.text, doc[left.i : token.i + 1].text]
     start = token.left_edge.i + (1 if token.left_edge.lower_ == "the" else 0)
     names.append(doc[start : token.right_edge.i + 1].text)
+    # A modifier that names the owner: "their Congolese counterparts".
+    names += [c.text for c in token.children if c.dep_ in ("amod", "compound") and c.i < token.i]
     return list(dict.fromkeys(n for n in names if n))
 
 
