@@ -299,3 +299,11 @@ def test_a_ships_name_is_no_place(pipeline: Pipeline, text: str, ship: str) -> N
 
 def test_a_city_named_like_a_ship_is_still_a_city(pipeline: Pipeline) -> None:
     assert mention(analyse(pipeline, "Troops moved to Kursk on Friday."), "Kursk").place is not None
+
+
+def test_a_capitalised_headline_word_the_article_also_writes_in_lower_case_is_no_place(
+    pipeline: Pipeline,
+) -> None:
+    analysis = analyse(pipeline, "Forces Engage in Firefight at Torkham Border\n\n"
+                                 "Sources confirmed a firefight on the Torkham border on Thursday.")
+    assert mention(analysis, "Border").place is None

@@ -70,6 +70,7 @@ DIRECTIONS = {
 }
 GOVERNMENT = "names a government (the White House, the Kremlin), not a place"
 VESSEL = "names a ship (the cruiser Moskva, the submarine Kursk), not a place"
+ORDINARY = "an ordinary word of the article (it is also written in lower case there), not a place"
 _VESSELS = frozenset({
     "ship", "warship", "vessel", "frigate", "cruiser", "destroyer", "submarine", "corvette", "carrier",
     "boat", "tanker", "freighter", "icebreaker", "trawler", "flagship", "minesweeper", "sub",
@@ -276,11 +277,16 @@ class Geoparser:
         context = self._context(
             (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
         )
+        # Words the article also writes in lower case are its ordinary words, even capitalised in
+        # a title-case headline ("Firefight at Torkham Border" is no place called Border).
+        ordinary = {t.text for t in doc if t.is_lower and t.is_alpha}
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
             if _ship_name(doc, m.start):
                 place, reason = None, VESSEL
+            elif m.end - m.start == 1 and doc[m.start].is_title and doc[m.start].text.lower() in ordinary:
+                place, reason = None, ORDINARY
             if reason == GOVERNMENT:
                 continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
