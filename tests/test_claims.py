@@ -43,3 +43,38 @@ def test_a_third_partys_report_accuses_no_one(pipeline: Pipeline) -> None:
     found = current(pipeline, "Vietnamese forces shelled Cambodian guerrilla camps near the border on "
                               "Friday, Thai military sources said.")
     assert [e.type for e in found] == ["FIGHT"]
+
+
+def test_denying_an_allegation_is_the_denied_stance_of_the_act_not_a_rejection(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Azerbaijan said Armenian forces shelled its positions on Friday.\n\n"
+                              "Yerevan rejected the accusation as disinformation.")
+    assert "REJECT" not in {e.type for e in found}
+    (fight,) = [e for e in found if e.type == "FIGHT"]
+    assert fight.claim.stance == "denied"
+
+
+def test_rejecting_a_demand_is_still_a_rejection(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Minsk on Thursday rejected Kyiv's demand to withdraw the battalions.")
+    assert "REJECT" in {e.type for e in found}
+
+
+def test_what_has_long_been_so_is_background(pipeline: Pipeline) -> None:
+    doc = document_from_record({"id": "t", "published": "2024-03-08", "text":
+                                "The region has seen sporadic deadly clashes over the past years."},
+                               "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    fights = [e for e in analysis.events if e.type == "FIGHT"]
+    assert fights and all(e.historical for e in fights)
+
+
+def test_document_components_are_named_and_can_be_left_out(pipeline: Pipeline) -> None:
+    from borderwatch.errors import ConfigError
+    from borderwatch.extract import Extractor
+
+    text = "Kyrgyzstan's border service said Tajik forces shelled Kyrgyz border posts on Friday."
+    doc = pipeline.nlp(text)
+    with_claims = Extractor(pipeline.nlp).extract(doc, "2024-03-08")
+    without = Extractor(pipeline.nlp, components=("merge", "denials")).extract(doc, "2024-03-08")
+    assert "ACCUSE" in {e.type for e in with_claims} and "ACCUSE" not in {e.type for e in without}
+    with pytest.raises(ConfigError, match="unknown components"):
+        Extractor(pipeline.nlp, components=("telepathy",))

@@ -120,3 +120,41 @@ def test_an_undated_clause_that_only_dates_the_news_is_not_an_event(pipeline: Pi
     text = "Azerbaijan withdrew its troops on Friday after 12 days of clashes with Armenia."
     found = events(pipeline, text)
     assert of_type(found, "RETREAT") and not of_type(found, "FIGHT")
+
+
+def test_whose_forces_were_moved_is_who_moved_them(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Belarusian units were withdrawn from the border on Monday.")
+    (retreat,) = of_type(found, "RETREAT")
+    assert codes(retreat) == {"BLR"}
+
+
+@pytest.mark.parametrize("text", [
+    "The decision came after a government meeting on Monday to assess the security situation.",
+    "The UN Security Council discussed the border clashes on Tuesday.",
+])
+def test_a_meeting_with_no_counterpart_is_no_consultation(pipeline: Pipeline, text: str) -> None:
+    assert not of_type(events(pipeline, text), "CONSULT")
+
+
+def test_talks_between_two_named_sides_are_a_consultation(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Armenia and Azerbaijan held talks in Brussels on Tuesday.")
+    assert of_type(found, "CONSULT")
+
+
+@pytest.mark.parametrize(("published", "expected"), [("2023-01-05", "AFG"), ("2019-06-01", "taliban")])
+def test_a_group_that_governs_a_state_acts_as_that_state_from_then_on(
+    pipeline: Pipeline, published: str, expected: str
+) -> None:
+    text = "Taliban forces shelled Pakistani border posts at Torkham on Thursday."
+    doc = document_from_record({"id": "t", "text": text, "published": published}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    fights = [e for e in analysis.events if e.type == "FIGHT"]
+    assert fights and codes(fights[0]) == {expected}
+    assert {r.code for r in fights[0].recipients} == {"PAK"}
+
+
+def test_a_demonym_two_states_share_is_the_one_the_article_names_most(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Rwanda accused DR Congo of shelling its territory.\n\n"
+                             "The Rwandan authorities have also contacted their Congolese counterparts.")
+    (consult,) = of_type(found, "CONSULT")
+    assert codes(consult) == {"RWA"} and {r.code for r in consult.recipients} == {"COD"}

@@ -339,6 +339,9 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
         ("Vietnam summoned the Chinese ambassador on Tuesday over the collision.", "ACCUSE", "VNM", "CHN"),
         ("Two Russian fighter jets violated Estonian airspace on Friday.", "FIGHT", "RUS", "EST"),
         ("Armenia and Azerbaijan reached a ceasefire on Sunday.", "AGREE", "ARM", None),
+        ("China used water cannon against Philippine vessels on Tuesday.", "COERCE", "CHN", "PHL"),
+        ("Georgia said 150 Russian tanks had entered South Ossetia on Friday.", "MOBILIZE", "RUS", None),
+        ("The Indian jets turned back on Tuesday.", "RETREAT", "IND", None),
     ],
 )
 def test_a_known_trigger_is_typed_by_its_object(

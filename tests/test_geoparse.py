@@ -273,3 +273,37 @@ def test_the_baltics_are_a_region_the_sites_are_measured_from(pipeline: Pipeline
     assert mobilize.place.name == "Baltic states" and mobilize.place.precision == 1
     assert mobilize.proximity["border_with"] is None, "many borders: none is the nearest of one country"
     assert "npp-ignalina" in {s["id"] for s in mobilize.proximity["sites"]}
+
+
+@pytest.mark.parametrize(("text", "kind", "place"), [
+    ("North Korea fired two missiles from Pyongyang toward Hokkaido on Friday.", "FIGHT", "Hokkaid"),
+    ("South Sudan said its forces were withdrawing from Bentiu on Friday.", "RETREAT", "Bentiu"),
+])
+def test_a_strike_is_placed_where_it_goes_an_origin_only_when_nothing_else_is_named(
+    pipeline: Pipeline, text: str, kind: str, place: str
+) -> None:
+    (event,) = of_type(analyse(pipeline, text), kind)
+    assert event.place is not None and event.place.name.startswith(place)
+
+
+@pytest.mark.parametrize(("text", "ship"), [
+    ("The cruiser Moskva sank in the Black Sea after Ukraine struck it.", "Moskva"),
+    ("The Russian submarine Kursk was deployed near the Norwegian coast on Friday.", "Kursk"),
+    ("The frigate Admiral Essen fired cruise missiles at Odesa.", "Essen"),
+])
+def test_a_ships_name_is_no_place(pipeline: Pipeline, text: str, ship: str) -> None:
+    analysis = analyse(pipeline, text)
+    assert mention(analysis, ship).place is None
+    assert all(e.place is None or e.place.name != ship for e in analysis.events)
+
+
+def test_a_city_named_like_a_ship_is_still_a_city(pipeline: Pipeline) -> None:
+    assert mention(analyse(pipeline, "Troops moved to Kursk on Friday."), "Kursk").place is not None
+
+
+def test_a_capitalised_headline_word_the_article_also_writes_in_lower_case_is_no_place(
+    pipeline: Pipeline,
+) -> None:
+    analysis = analyse(pipeline, "Forces Engage in Firefight at Torkham Border\n\n"
+                                 "Sources confirmed a firefight on the Torkham border on Thursday.")
+    assert mention(analysis, "Border").place is None

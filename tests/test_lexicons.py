@@ -162,7 +162,7 @@ def test_aliases_are_trimmed_non_empty_strings_and_not_ignored() -> None:
 
 def test_groups_have_known_sectors_and_base_countries() -> None:
     for slug, info in ACTORS["groups"].items():
-        assert set(info) <= {"names", "sector", "country"}, slug
+        assert set(info) <= {"names", "sector", "country", "governs_since"}, slug
         assert info["names"], slug
         assert info["sector"] in GROUP_SECTORS, slug
         if "country" in info:
@@ -281,4 +281,4 @@ def test_organisations_name_known_states_or_groups_and_each_name_once() -> None:
     known = set(ACTORS["countries"]) | set(ACTORS["groups"])
     for name, org in table.items():
         assert org.codes and set(org.codes) <= known, name
-        assert org.sector in GROUP_SECTORS | {"MIL", "INTEL", "GOV", "MFA"}, name
+        assert org.sector in GROUP_SECTORS | {"MIL", "INTEL", "GOV", "MFA", None}, name

@@ -89,7 +89,8 @@ def analysis_a(url: str | None = "https://example.org/a") -> Analysis:
     invasion = Event(type="FIGHT", actors=[Actor("RUS", "MIL", "Russian troops")],
                      recipients=[Actor("UKR", None, "Ukraine")],
                      date=EventDate("2022-02-24", None, "month"), historical=True,
-                     evidence=[sentence(TEXT_A, "invaded")], trigger="invaded")
+                     evidence=[sentence(TEXT_A, "invaded")], trigger="invaded",
+                     status_cues=["historical: February 2022"])
     mention = PlaceMention(TEXT_A.index("Gomel"), TEXT_A.index("Gomel") + 5, "Gomel", GOMEL)
     unresolved = PlaceMention(TEXT_A.index("Minsk"), TEXT_A.index("Minsk") + 5, "Minsk")
     return Analysis(document=doc, places=[mention, unresolved],
@@ -157,7 +158,7 @@ def test_open_creates_folder_schema_and_records_the_head_revision(tmp_path: Path
     assert path.is_file()
     assert {"documents", "document_urls", "events", "place_mentions", "alembic_version"} <= tables
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version == head == "0005"
+    assert version == head == "0006"
 
 
 def test_migrated_schema_matches_the_orm_models(store: Store) -> None:
@@ -237,6 +238,14 @@ def test_database_from_a_newer_version_is_refused(store_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match=r"cannot migrate the store.*9999"):
         open_store(store_url)
+
+
+def test_the_words_that_set_a_status_are_stored_and_read_back(filled: Store) -> None:
+    events = filled.query_events(include_historical=True)
+    (invasion,) = [e for e in events if e.event.type == "FIGHT"]
+    assert invasion.event.status_cues == ["historical: February 2022"]
+    assert invasion.to_dict()["status_cues"] == ["historical: February 2022"]
+    assert all(e.event.status_cues == [] for e in events if e.event.type != "FIGHT")
 
 
 def test_failed_analysis_is_refused(store: Store) -> None:

@@ -227,7 +227,7 @@ def test_migrations_create_native_types_on_postgresql(store: Store) -> None:
             "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
             " WHERE table_schema = current_schema()"
         )).all())
-    assert version == "0005"
+    assert version == "0006"
     assert types["events.actors"] == "json"
     assert types["events.historical"] == "boolean"
     assert types["documents.created_at"] == "timestamp with time zone"

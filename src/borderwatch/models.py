@@ -200,6 +200,9 @@ class Event:
     evidence: list[Span] = field(default_factory=list)
     trigger: str = ""
     """The word or phrase that signalled the event (kept for review, not in the contract)."""
+    status_cues: list[str] = field(default_factory=list)
+    """The words that set its flags ("historical: In 2022", "future: will", "negated: never"),
+    kept for review, not in the contract."""
     anchors: list[int] = field(default_factory=list)
     """Character offset of the trigger behind each evidence span (same order as `evidence`)."""
     confidence: float = 0.5

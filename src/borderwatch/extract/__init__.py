@@ -1,8 +1,13 @@
 """The extract stage: events from parsed documents.
 
-Detectors are registered by name (spaCy's factory idea): the rule-based detector ships; a
-statistical detector can be registered beside it and named in the configuration, and both
-outputs are merged per document.
+Two kinds of named components, composed like spaCy pipes:
+- detectors read one sentence at a time (the rule-based detector ships, `rules.py`; a statistical
+  one can be registered beside it), sharing what the article established so far: its actors
+  (`coref.py`: initials, short forms, its two parties) and each event's status (`status.py`);
+- document components then work on all of a document's events in order: `claims` (a party's
+  report of the other side's act is its accusation, `claims.py`), `merge` (one event per
+  happening, `merge.py`), `denials` (a denied allegation marks the act it denies), after
+  `governments` (a group governing a state de facto acts as that state, `coref.py`).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from spacy.tokens import Doc, Span
 
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
-from borderwatch.extract.claims import accusations
-from borderwatch.extract.coref import DocumentActors
+from borderwatch.extract.claims import accusations, apply_denials
+from borderwatch.extract.coref import DocumentActors, as_governments
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
@@ -39,17 +44,55 @@ DETECTORS: dict[str, DetectorFactory] = {
 }
 
 
-class Extractor:
-    """Runs the configured detectors over every sentence and merges repeated mentions."""
+DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
+ComponentFactory = Callable[[Lexicon], DocumentComponent]
 
-    def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules",)) -> None:
+
+def _governments(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: as_governments(lexicon.governments, events, ctx.published)
+
+
+def _claims(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: events + accusations(events, ctx.actors)
+
+
+def _merge(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: merge_events(events)
+
+
+def _denials(lexicon: Lexicon) -> DocumentComponent:
+    def deny(events: list[Event], ctx: DocContext) -> list[Event]:
+        apply_denials(events, ctx.denials)
+        return events
+
+    return deny
+
+
+COMPONENTS: dict[str, ComponentFactory] = {
+    "governments": _governments, "claims": _claims, "merge": _merge, "denials": _denials,
+}
+DEFAULT_COMPONENTS = ("governments", "claims", "merge", "denials")
+
+
+class Extractor:
+    """Runs the configured detectors over every sentence, then the document components in order."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        detectors: tuple[str, ...] = ("rules",),
+        components: tuple[str, ...] = DEFAULT_COMPONENTS,
+    ) -> None:
         lexicon = load_lexicon()
         actors = ActorResolver(nlp, lexicon)
         self.actors = actors
-        unknown = [name for name in detectors if name not in DETECTORS]
-        if unknown:
-            raise ConfigError(f"unknown detectors {unknown}; known: {sorted(DETECTORS)}")
+        registries = (("detectors", detectors, DETECTORS), ("components", components, COMPONENTS))
+        for kind, names, known in registries:
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise ConfigError(f"unknown {kind} {unknown}; known: {sorted(known)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
+        self.components = [COMPONENTS[name](lexicon) for name in components]
 
     def extract(self, doc: Doc, published: str | None) -> list[Event]:
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
@@ -59,7 +102,9 @@ class Extractor:
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
-        return merge_events(events + accusations(events, ctx.actors))
+        for component in self.components:
+            events = component(events, ctx)
+        return events
 
 
-__all__ = ["DETECTORS", "Detector", "Extractor"]
+__all__ = ["COMPONENTS", "DETECTORS", "Detector", "Extractor"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from borderwatch.extract.coref import DocumentActors
-from borderwatch.models import Claim, Event
+from borderwatch.models import Actor, Claim, Event
 
 HOSTILE = frozenset({"FIGHT", "ASSAULT", "MOBILIZE", "COERCE", "THREATEN"})
 """Acts that a party reporting them against itself accuses the actor of."""
@@ -68,3 +68,11 @@ def _stated(events: list[Event], act: Event, accuser: str, accused: str) -> bool
         and set(e.evidence) & set(act.evidence)
         for e in events
     )
+
+
+def apply_denials(events: list[Event], denials: list[Actor]) -> None:
+    """Mark as denied each act alleged against a party that denied the allegation."""
+    deniers = {actor.code for actor in denials}
+    for event in events:
+        if event.claim.stance == "alleged" and event.actors and event.actors[0].code in deniers:
+            event.claim.stance = "denied"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 
@@ -23,7 +24,8 @@ from spacy.tokens import Doc, Token
 
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
-from borderwatch.models import Actor
+from borderwatch.extract.lexicon import Government
+from borderwatch.models import Actor, Event
 
 _COMPASS = ("north", "south", "east", "west")
 _SINGULAR_DESCRIPTIONS = frozenset({
@@ -189,9 +191,40 @@ def _names_of(token: Token) -> list[str]:
     names = [token.text, doc[left.i : token.i + 1].text]
     start = token.left_edge.i + (1 if token.left_edge.lower_ == "the" else 0)
     names.append(doc[start : token.right_edge.i + 1].text)
+    # A modifier that names the owner: "their Congolese counterparts".
+    names += [c.text for c in token.children if c.dep_ in ("amod", "compound") and c.i < token.i]
     return list(dict.fromkeys(n for n in names if n))
 
 
 def _has_owner(token: Token) -> bool:
     """Whether the phrase names its own owner ("the country's army", "the Kremlin administration")."""
     return any(c.dep_ == "poss" or (c.dep_ == "compound" and c.pos_ == "PROPN") for c in token.children)
+
+
+def as_governments(
+    governments: dict[str, Government], events: list[Event], published: date | None
+) -> list[Event]:
+    """A group that governs a state de facto acts as that state in articles from then on: the
+    Taliban's forces after August 2021 are Afghanistan's (GOV), as conflict datasets code them."""
+    if published is None or not governments:
+        return events
+    day = published.isoformat()
+
+    def state(actor: Actor) -> Actor:
+        rule = governments.get(actor.code)
+        if rule is None or day < rule.since:
+            return actor
+        return Actor(rule.country, "GOV" if actor.sector in (None, "REB") else actor.sector, actor.text)
+
+    for event in events:
+        event.actors = _unique([state(a) for a in event.actors])
+        event.recipients = [r for r in _unique([state(r) for r in event.recipients])
+                            if r.code not in {a.code for a in event.actors}]
+        if event.claim.claimant is not None:
+            event.claim.claimant = state(event.claim.claimant)
+    return events
+
+
+def _unique(actors: list[Actor]) -> list[Actor]:
+    seen: set[str] = set()
+    return [a for a in actors if not (a.code in seen or seen.add(a.code))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -58,6 +59,8 @@ class Cues:
     light_verbs: frozenset[str]
     enabling_verbs: frozenset[str]
     host_verbs: frozenset[str]
+    background_phrases: frozenset[str]
+    claim_nouns: frozenset[str]
     temporal_marks: frozenset[str]
     ongoing_verbs: frozenset[str]
     future_markers: frozenset[str]
@@ -85,6 +88,14 @@ class ActorEntry:
 
 
 @dataclass(frozen=True)
+class Government:
+    """A group that became a state's de facto government on a date (actors.toml `governs_since`)."""
+
+    country: str
+    since: str
+
+
+@dataclass(frozen=True)
 class Lexicon:
     triggers: tuple[TriggerRule, ...]
     classes: dict[str, frozenset[str]]
@@ -93,6 +104,8 @@ class Lexicon:
     """Lower-case alias → actor (country names, capitals, demonyms, group names)."""
     sectors: tuple[tuple[str, str], ...] = ()
     """(phrase, sector) pairs, longest phrase first so specific phrases win."""
+    governments: dict[str, Government] = field(default_factory=dict)
+    """Group code → the state it governs de facto, and since when."""
 
 
 def _load_triggers() -> tuple[tuple[TriggerRule, ...], dict[str, frozenset[str]]]:
@@ -204,4 +217,24 @@ def load_lexicon() -> Lexicon:
     """The packaged lexicon, validated once per process."""
     triggers, classes = _load_triggers()
     aliases, sectors = _load_actors()
-    return Lexicon(triggers=triggers, classes=classes, cues=_load_cues(), aliases=aliases, sectors=sectors)
+    return Lexicon(triggers=triggers, classes=classes, cues=_load_cues(), aliases=aliases, sectors=sectors,
+                   governments=_load_governments())
+
+
+_ACTORS = "data/actors.toml"
+
+
+def _load_governments() -> dict[str, Government]:
+    out: dict[str, Government] = {}
+    for slug, info in _read_toml("actors.toml").get("groups", {}).items():
+        since = info.get("governs_since")
+        if since is None:
+            continue
+        try:
+            date.fromisoformat(since)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"groups.{slug}.governs_since must be an ISO date", source=_ACTORS) from exc
+        if not info.get("country"):
+            raise ConfigError(f"groups.{slug}: governs_since needs a country", source=_ACTORS)
+        out[slug] = Government(info["country"], since)
+    return out

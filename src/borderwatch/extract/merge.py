@@ -82,7 +82,9 @@ def _absorb(into: Event, other: Event) -> None:
     if not into.actors:
         into.actors = other.actors
     if not into.recipients:
-        into.recipients = [r for r in other.recipients if r.code not in _codes(into.actors)]
+        into.recipients = other.recipients
+    # Whoever acts is not also the target ("clash with X" told by X's side).
+    into.recipients = [r for r in into.recipients if r.code not in _codes(into.actors)]
     if into.date.granularity in ("unknown", "ongoing") and other.date.granularity not in (
         "unknown",
         "ongoing",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from spacy.tokens import Span, Token
 
@@ -21,11 +21,9 @@ from borderwatch.extract import dates
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
+from borderwatch.extract.status import StatusReader
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
-
-HISTORICAL_AFTER = timedelta(days=30)
-"""An event that ended this long before publication is background, not news."""
 
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
 _OBJECT_DEPS = ("dobj", "nsubjpass", "attr", "oprd", "pobj", "appos")
@@ -44,8 +42,6 @@ _RECIPIENT_PREPS = {
     "onto",
 }
 _NOUN_ACTOR_PREPS = {"by", "from"}
-_MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
-_MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
 _INDEPENDENT = {
     "conj",
     "nsubj",
@@ -130,6 +126,8 @@ class DocContext:
     recent: list[Actor] = field(default_factory=list)
     actors: DocumentActors | None = None
     """What the article established about its actors (initials, short forms, its two parties)."""
+    denials: list[Actor] = field(default_factory=list)
+    """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
 
 
 def _doers(token: Token) -> set[str]:
@@ -153,6 +151,10 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
+_NEEDS_PARTNER = frozenset({"CONSULT"})
+"""Types that take two parties: a meeting with no counterpart named is no consultation."""
+_OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
+"""Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
 _DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
 """Types where acts of several named actors are each one's own ("both sides deployed troops")."""
 
@@ -165,6 +167,7 @@ class RuleDetector:
     def __init__(self, lexicon: Lexicon, actors: ActorResolver) -> None:
         self.lex = lexicon
         self.cues = lexicon.cues
+        self.status = StatusReader(lexicon.cues)
         self.actors = actors
         self._by_verb: dict[str, list[TriggerRule]] = {}
         self._by_noun: dict[str, list[TriggerRule]] = {}
@@ -313,11 +316,11 @@ class RuleDetector:
             current = cand.token
             while current.head.i != current.i:
                 path.append(current)
-                if self._is_temporal(current):
+                mark = self.status.temporal(current)
+                if mark is not None:
                     # "before they launched their invasion": a happening of its own.
                     dated.add(cand.token.i)
-                    cand.background = current.lower_ if current.dep_ == "prep" else next(
-                        c.lower_ for c in current.children if c.lower_ in self.cues.temporal_marks)
+                    cand.background = mark
                     break
                 if self._is_circumstance(current):
                     subordinate.add(cand.token.i)
@@ -337,7 +340,7 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-            elif self._enabled(cand.dominator, path):
+            elif self.status.enabled(cand.dominator.token, path[-1]):
                 cand.enabled_by = cand.dominator.token
                 kept.append(cand)
         # Events in other circumstantial clauses ("amid fresh clashes", "as he embarked on a
@@ -352,24 +355,15 @@ class RuleDetector:
         """Whether the sentence reports something besides clauses that date it."""
         return any(c.background is None for c in kept)
 
-    def _is_temporal(self, token: Token) -> bool:
-        """A clause or phrase that dates the one above it by a happening: "before they launched
-        their invasion", "hosted after their leader's failed rebellion last year"."""
-        if token.dep_ == "prep":
-            return token.lower_ in self.cues.temporal_marks
-        return token.dep_ == "advcl" and token.pos_ in ("VERB", "AUX") and any(
-            c.dep_ in ("mark", "advmod") and c.lower_ in self.cues.temporal_marks for c in token.children
-        )
-
-    def _enabled(self, dominator: Candidate, path: list[Token]) -> bool:
-        """Whether the trigger lies in the complement of a permission that was given ("allowed
-        Russian troops to use its territory for their invasion"): what was allowed took place."""
-        verb = dominator.token
-        if verb.lemma_.lower() not in self.cues.enabling_verbs or verb.tag_ not in ("VBD", "VBN"):
-            return False  # "to allow aid to reach ...", "must allow ...": a purpose, not a fact
-        if any(c.dep_ in ("aux", "auxpass") and c.tag_ in ("MD", "TO") for c in verb.children):
+    def _denies_a_claim(self, cand: Candidate) -> bool:
+        """"denied the allegation", "a charge Ethiopia denies", "dismissed the reports"."""
+        token = cand.token
+        if cand.rule.type != "REJECT" or token.lemma_.lower() not in self.cues.denying_verbs:
             return False
-        return path[-1].dep_ in ("xcomp", "ccomp", "dobj", "oprd")
+        objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
+        if token.dep_ == "relcl":
+            objects.append(token.head)
+        return any(o.lemma_.lower() in self.cues.claim_nouns for o in objects)
 
     @staticmethod
     def _is_circumstance(token: Token) -> bool:
@@ -617,56 +611,6 @@ class RuleDetector:
             return "THREATEN", actor, recipients, future, False
         return kind, actor, recipients, future, hypothetical
 
-    def _flags(self, cand: Candidate, head: Token) -> tuple[bool, bool, bool, bool]:
-        """(future, hypothetical, negated, ongoing) from the words around the trigger's clause."""
-        chain = [cand.token, head]
-        # Auxiliaries and negation of the verbs that govern an infinitive ("is not going to take").
-        current = head
-        while current.dep_ in ("xcomp", "conj", "aux") and current.head.i != current.i:
-            current = current.head
-            chain.append(current)
-        future = hypothetical = negated = ongoing = False
-        # A negated noun that governs the trigger negates it too ("no intention of attacking").
-        current = cand.token
-        for _ in range(3):
-            if current.head.i == current.i or current.dep_ not in ("pcomp", "pobj", "prep", "acl"):
-                break
-            current = current.head
-            if current.pos_ == "NOUN" and any(
-                c.dep_ in ("det", "neg") and c.lower_ in self.cues.negation_words for c in current.children
-            ):
-                negated = True
-            if current.pos_ == "NOUN" and current.lemma_.lower() in self.cues.hypothetical_markers:
-                hypothetical = True  # "the risk of new fighting"
-        for verb in chain:
-            for child in verb.children:
-                word = child.lower_
-                if child.dep_ == "neg" or (
-                    word in self.cues.negation_words and child.dep_ in ("advmod", "det", "neg", "preconj")
-                ):
-                    negated = True
-                if child.dep_ in ("aux", "auxpass"):
-                    if word in _MODAL_FUTURE:
-                        future = True
-                    elif word in _MODAL_HYPOTHETICAL:
-                        hypothetical = True
-                if child.dep_ == "mark" and word in ("if", "unless", "whether"):
-                    hypothetical = True
-            lemma = verb.lemma_.lower()
-            if (
-                verb is not cand.token
-                and lemma in ("go", "plan", "intend", "prepare", "schedule", "aim")
-                and any(c.dep_ == "xcomp" for c in verb.children)
-            ):
-                future = True
-            if lemma in self.cues.ongoing_verbs and verb is not cand.token:
-                ongoing = True
-            if verb.tag_ in ("VBZ", "VBP") or (
-                verb.tag_ == "VBG" and any(c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children)
-            ):
-                ongoing = True
-        return future, hypothetical, negated, ongoing
-
     @staticmethod
     def _clauses_of(token: Token) -> list[Token]:
         """The verbs whose clause a word belongs to, climbing through complement clauses
@@ -681,7 +625,10 @@ class RuleDetector:
             chain.append(current)
         return chain
 
-    def _date(self, head: Token, cand: Candidate, sent: Span, ctx: DocContext) -> EventDate | None:
+    def _date(
+        self, head: Token, cand: Candidate, sent: Span, ctx: DocContext
+    ) -> tuple[EventDate | None, str]:
+        """The date of the trigger's clause, and the words that state it."""
         ents = [
             e
             for e in sent.ents
@@ -689,7 +636,7 @@ class RuleDetector:
             or (e.label_ == "CARDINAL" and e.text.isdigit() and len(e.text) == 4)
         ]
         if not ents:
-            return None
+            return None, ""
         own = {head.i, cand.token.i}
         if cand.enabled_by is not None:
             own.add(self._clause_head(cand.enabled_by).i)
@@ -710,8 +657,8 @@ class RuleDetector:
                 continue  # a duration ("for a week"), not a point in time
             resolved = dates.resolve(text, _year_anchor(ent, ents) or ctx.published)
             if resolved is not None:
-                return resolved
-        return None
+                return resolved, ent.text
+        return None, ""
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         mentions = self.actors.mentions(sent)
@@ -735,6 +682,11 @@ class RuleDetector:
             head = self._clause_head(cand.token)
             co_actors = self._actors(cand, head, mentions, ctx)
             actor = co_actors[0] if co_actors else None
+            if self._denies_a_claim(cand):
+                # Not a rejection of a proposal: the denied stance of what was alleged.
+                if actor is not None and not self.status.read(cand.token, head).negated:
+                    ctx.denials.append(actor)
+                continue
             recipients = self._recipients(cand, head, mentions, ctx, actor)
             recipients = [r for r in recipients if r.code not in {a.code for a in co_actors}]
             claimant, via = self._claimant(cand, sent, mentions, ctx)
@@ -751,28 +703,29 @@ class RuleDetector:
                 stance = "alleged"
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
-            future, hypothetical, negated, ongoing = self._flags(cand, head)
+            status = self.status.read(cand.token, head)
             kind = cand.rule.type
-            if not negated:
-                kind, actor, recipients, future, hypothetical = self._reframe(
-                    kind, head, actor, recipients, claimant, future, hypothetical
+            if not status.negated:
+                kind, actor, recipients, status.future, status.hypothetical = self._reframe(
+                    kind, head, actor, recipients, claimant, status.future, status.hypothetical
                 )
-            when = self._date(head, cand, sent, ctx)
-            historical = False
-            if when is not None and ctx.published is not None and when.end:
-                end = date.fromisoformat(when.end)
-                historical = end < ctx.published - HISTORICAL_AFTER and when.granularity != "ongoing"
-                future = future or date.fromisoformat(when.start or when.end) > ctx.published
-            if cand.background and not historical and self._foreground(kept):
+            when, when_text = self._date(head, cand, sent, ctx)
+            self.status.date(status, when, ctx.published, when_text)
+            phrase = self.status.background(head)
+            if phrase is not None:
+                status.mark("historical", phrase)
+            if cand.background and not status.historical and self._foreground(kept):
                 # "after 12 days of battles" only dates the sentence's news; background its own
                 # date places in the past ("before they launched their invasion in February [2022]")
                 # is an event of its own.
                 continue
             if when is None and ctx.published is not None:
                 day = ctx.published.isoformat()
-                when = EventDate(day, day, "ongoing" if ongoing else "unknown")
+                when = EventDate(day, day, "ongoing" if status.ongoing else "unknown")
             confidence = cand.rule.weight * (1.0 if actor else 0.8) * (0.9 if cand.embedded_stance else 1.0)
             actors = [actor, *co_actors[1:]] if actor else []
+            if kind in _NEEDS_PARTNER and not recipients and len(actors) < 2:
+                continue  # "a government meeting", "the council discussed": no one consulted
             # "Both sides are deploying troops": each side's own act, aimed at the other.
             sides = (
                 [([a], [b for b in actors if b is not a]) for a in actors]
@@ -787,10 +740,11 @@ class RuleDetector:
                         actors=side_actors,
                         recipients=side_recipients,
                         date=when or EventDate(),
-                        historical=historical,
-                        future=future,
-                        hypothetical=hypothetical,
-                        negated=negated,
+                        historical=status.historical,
+                        future=status.future,
+                        hypothetical=status.hypothetical,
+                        negated=status.negated,
+                        status_cues=list(status.cues),
                         claim=Claim(
                             claimant=claimant,
                             stance=stance,  # type: ignore[arg-type]
@@ -835,6 +789,9 @@ class RuleDetector:
                                  for g in c.children if g.dep_ == "pobj"), None)
             if argument is None:
                 argument = self._subject(head)
+            if argument is None and cand.rule.type in _OWN_FORCES:
+                # "Russian troops were deployed": whose forces moved is who moved them.
+                argument = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
         found: list[Actor] = []
         if argument is not None:
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):

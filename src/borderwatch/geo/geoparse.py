@@ -69,6 +69,14 @@ DIRECTIONS = {
     "central": (0.0, 0.0),
 }
 GOVERNMENT = "names a government (the White House, the Kremlin), not a place"
+VESSEL = "names a ship (the cruiser Moskva, the submarine Kursk), not a place"
+ORDINARY = "an ordinary word of the article (it is also written in lower case there), not a place"
+_VESSELS = frozenset({
+    "ship", "warship", "vessel", "frigate", "cruiser", "destroyer", "submarine", "corvette", "carrier",
+    "boat", "tanker", "freighter", "icebreaker", "trawler", "flagship", "minesweeper", "sub",
+})
+"""Nouns whose name, written right after them, is a ship's: "the landing ship Novocherkassk"."""
+_SHIP_TITLES = frozenset({"admiral", "general", "marshal", "captain", "hms", "uss", "ins", "ns"})
 SITE_RADIUS_KM = 2.0
 """A plant's fenced area and exclusion buffer are a few km across."""
 EPONYMOUS_SHARE = 0.1
@@ -269,9 +277,16 @@ class Geoparser:
         context = self._context(
             (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
         )
+        # Words the article also writes in lower case are its ordinary words, even capitalised in
+        # a title-case headline ("Firefight at Torkham Border" is no place called Border).
+        ordinary = {t.text for t in doc if t.is_lower and t.is_alpha}
         result = []
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
+            if _ship_name(doc, m.start):
+                place, reason = None, VESSEL
+            elif m.end - m.start == 1 and doc[m.start].is_title and doc[m.start].text.lower() in ordinary:
+                place, reason = None, ORDINARY
             if reason == GOVERNMENT:
                 continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
@@ -627,6 +642,17 @@ _LOCATIVE = {
 }
 
 
+def _ship_name(doc: Doc, start: int) -> bool:
+    """Whether a name follows a vessel noun, perhaps after a title: "the cruiser Moskva", "the
+    frigate Admiral Essen", "USS Pittsburgh"."""
+    i = start - 1
+    if i >= 0 and doc[i].lower_.strip(".") in _SHIP_TITLES and (doc[i].is_title or doc[i].is_upper):
+        if doc[i].lower_.strip(".") in ("hms", "uss", "ins", "ns"):
+            return True
+        i -= 1
+    return i >= 0 and doc[i].lemma_.lower() in _VESSELS
+
+
 def rank_place(
     trigger: Token, sentence: Span, mention: PlaceMention, actor_texts: frozenset[str] = frozenset()
 ) -> tuple[int, int, int] | None:
@@ -655,6 +681,11 @@ def rank_place(
     )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
     distance = -abs(root.i - trigger.i)
+    origin = root.dep_ == "pobj" and root.head.lower_ == "from"
+    if origin and locative:
+        # "fired from Pyongyang into the sea": where a strike comes from is not where it lands;
+        # it stays the place when the sentence names no other ("withdrew from Heglig").
+        return (int(mine), precision, distance)
     if locative or (target and precision > 1 and trigger.lemma_.lower() in _TAKEN):
         return (1 + int(mine), precision, distance)
     if precision == 1 or mention.text in actor_texts:

@@ -90,6 +90,7 @@ class StoredEvent:
         record = self.event.to_contract()
         record["claim"]["outlet_voice"] = self.event.claim.outlet_voice
         record["trigger"] = self.event.trigger
+        record["status_cues"] = self.event.status_cues
         record["evidence"] = self.evidence
         return {"id": self.id, "doc": self.doc_id, "title": self.title,
                 "published": self.published, "urls": self.urls, **record}
@@ -134,6 +135,7 @@ def _event_row(doc_id: str, seq: int, event: Event, clean_text: str) -> EventRow
         evidence_text="\n".join(item["text"] for item in evidence),
         proximity=event.proximity,
         confidence=event.confidence,
+        status_cues=event.status_cues,
     )
 
 
@@ -180,6 +182,7 @@ def stored_event(row: EventRow) -> StoredEvent:
                     stance=cast(Stance, row.stance), outlet_voice=row.claim["outlet_voice"]),
         evidence=[Span(item["start"], item["end"]) for item in row.evidence],
         trigger=row.trigger,
+        status_cues=list(row.status_cues or []),
         confidence=row.confidence,
         proximity=row.proximity,
     )

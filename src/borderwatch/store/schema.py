@@ -125,6 +125,8 @@ class EventRow(Base):
     """The evidence sentences joined by newlines, for text search."""
     proximity: Mapped[dict[str, Any] | None] = mapped_column(NULLABLE_JSON)
     confidence: Mapped[float] = mapped_column(Float)
+    status_cues: Mapped[list[str] | None] = mapped_column(NULLABLE_JSON)
+    """The words that set the status flags (migration 0006); NULL for events stored before it."""
 
     document: Mapped[DocumentRow] = relationship(back_populates="events")
 

@@ -469,6 +469,8 @@
     }
     const flags = ["historical", "future", "hypothetical", "negated"].filter((k) => e[k]).join(", ");
     fact(facts, "flags", flags);
+    // The words that set the flags ("historical: In 2022"), as text, never as markup.
+    fact(facts, "status words", (e.status_cues || []).join("; "));
     fact(facts, "confidence", e.confidence);
     if (e.cluster) fact(facts, "cluster", e.cluster.status + ", " + e.cluster.independent_outlets + " outlet(s)");
     const sources = $("panel-sources");

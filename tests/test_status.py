@@ -1,0 +1,48 @@
+"""Status per event (`borderwatch.extract.status`): current, historical, future, hypothetical or
+negated, each decision kept with the words behind it."""
+
+from __future__ import annotations
+
+import pytest
+
+from borderwatch.config import IngestConfig
+from borderwatch.ingest import document_from_record
+from borderwatch.models import Event
+from borderwatch.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+def events(pipeline: Pipeline, text: str, kind: str) -> list[Event]:
+    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
+    (analysis,) = pipeline.analyse([doc])
+    return [e for e in analysis.events if e.type == kind]
+
+
+@pytest.mark.parametrize(("text", "kind", "flag", "cue"), [
+    ("Russia will deploy more troops to the border next month.", "MOBILIZE", "future", "future: will"),
+    ("Azerbaijani forces could shell the villages again.", "FIGHT", "hypothetical", "hypothetical: could"),
+    ("Ukraine has never attacked Belarusian territory.", "FIGHT", "negated", "negated: never"),
+    ("In 2019, Armenian forces shelled the village.", "FIGHT", "historical", "historical: 2019"),
+    ("The two armies have clashed over the past years.", "FIGHT", "historical",
+     "historical: over the past years"),
+])
+def test_each_flag_keeps_the_words_that_set_it(
+    pipeline: Pipeline, text: str, kind: str, flag: str, cue: str
+) -> None:
+    (event,) = events(pipeline, text, kind)
+    assert getattr(event, flag)
+    assert cue in event.status_cues
+
+
+def test_current_news_has_no_status_words(pipeline: Pipeline) -> None:
+    (event,) = events(pipeline, "Azerbaijani forces shelled Armenian positions on Thursday.", "FIGHT")
+    assert event.is_current and not event.future and event.status_cues == []
+
+
+def test_what_was_done_without_warning_is_no_warning(pipeline: Pipeline) -> None:
+    text = "Lukashenko said Poland had deployed troops close to the border without warning anybody."
+    assert not [e for e in events(pipeline, text, "THREATEN") if e.is_current]
