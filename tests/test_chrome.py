@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,14 @@ def test_a_page_in_another_language_is_left_to_the_patterns() -> None:
 def test_hard_wrapped_text_without_a_prose_line_is_left_alone() -> None:
     wrapped = "\n".join(" ".join(ARTICLE)[i:i + 70] for i in range(0, 700, 70)) + "\n"
     assert clean_text(wrapped)[1] == []
+
+
+def test_hard_wrapped_text_is_left_alone_even_with_some_prose_lines() -> None:
+    """Pieces of wrapped paragraphs ("December.", "and the north.") look like chrome on their own."""
+    wrapped = [line for paragraph in ARTICLE[1:] for line in textwrap.wrap(paragraph, 60)]
+    page = "\n".join([ARTICLE[0], *wrapped]) + "\n"
+    assert sum(line[0].islower() for line in wrapped) >= 0.2 * len(wrapped)
+    assert clean_text(page)[1] == []
 
 
 def test_html_keeps_trafilaturas_main_text_then_the_same_cleaner() -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -48,6 +49,8 @@ _HOST_WORDS = frozenset({"www", "m", "amp", "en", "english", "news", "com", "co"
 _MIN_OUTLET_CHARS = 3
 _MAX_OUTLET_CHARS = 60
 _TEASER_WORDS = 4
+_WRAPPED_SHARE = 0.2
+_SENTENCE_END = re.compile(r"""[.!?…](?:["'”’)\]]*)$""")
 _HEADLINE_WORDS = (5, 25)
 _HEADLINE_CHARS = 150
 _NOT_HEADLINE = ("bullet", "byline_shape", "time_shape", "url_shape", "credit_shape", "colon_end",
@@ -78,6 +81,13 @@ def reason_for(row: np.ndarray) -> str:
     if row[_F["after_body"]] and (repeated or (words >= _TEASER_WORDS and not row[_F["sentence_end"]])):
         return "teaser"
     return "widget"
+
+
+def _is_wrapped(bodies: list[str]) -> bool:
+    """Whether enough lines stop mid-sentence and go on in lower case on the next line."""
+    runs_on = sum(1 for line, following in pairwise(bodies)
+                  if following[0].islower() and not _SENTENCE_END.search(line))
+    return runs_on >= _WRAPPED_SHARE * len(bodies)
 
 
 def _is_headline(row: np.ndarray) -> bool:
@@ -120,7 +130,8 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
 
     First the ``page_line`` patterns (bare URLs, date stamps, photo credits), then the classifier.
     A text that is not English prose is left alone (the features count English function words),
-    and so is one without a line of prose (hard-wrapped text): there is no body to place lines by.
+    and so is hard-wrapped text (many lines run on into the next) and text without a line of prose:
+    their lines are pieces of paragraphs, not the paragraphs a page is made of.
     The classifier sees all non-empty lines, removed ones included, so a line's neighbours and the
     page's repeated text are those of the page as it came. Then the earlier copies of a repeated
     line go (the last copy stays and is judged on its own), as do lines without a word and
@@ -130,7 +141,10 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     index = [i for i, line in enumerate(lines) if line.body]
     if function_share(" ".join(lines[i].body for i in index)) < MIN_ENGLISH_SHARE:
         return
-    x, scores = chrome_scores([lines[i].body for i in index], model)
+    bodies = [lines[i].body for i in index]
+    if _is_wrapped(bodies):
+        return
+    x, scores = chrome_scores(bodies, model)
     if not x[:, _F["is_prose"]].any():
         return
     headline = None
