@@ -26,7 +26,7 @@ from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
 from borderwatch.extract.rules import DocContext, RuleDetector
-from borderwatch.models import Event
+from borderwatch.models import Event, Place
 
 
 class Detector(Protocol):
@@ -57,7 +57,13 @@ def _claims(lexicon: Lexicon) -> DocumentComponent:
 
 
 def _merge(lexicon: Lexicon) -> DocumentComponent:
-    return lambda events, ctx: merge_events(events)
+    def merge(events: list[Event], ctx: DocContext) -> list[Event]:
+        if ctx.placer is not None:
+            for event in events:
+                event.place = ctx.placer(event)
+        return merge_events(events)
+
+    return merge
 
 
 def _denials(lexicon: Lexicon) -> DocumentComponent:
@@ -94,8 +100,13 @@ class Extractor:
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
         self.components = [COMPONENTS[name](lexicon) for name in components]
 
-    def extract(self, doc: Doc, published: str | None) -> list[Event]:
-        ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
+    def extract(
+        self, doc: Doc, published: str | None, placer: Callable[[Event], Place | None] | None = None
+    ) -> list[Event]:
+        """Events of one document; `placer` places a mention (the geo stage), so that merging can
+        keep acts in two places apart."""
+        ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors),
+                         placer=placer)
         events: list[Event] = []
         for sent in doc.sents:
             if not sent.text.strip():

@@ -12,6 +12,7 @@ For each sentence it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +23,7 @@ from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
 from borderwatch.extract.status import StatusReader
-from borderwatch.models import Actor, Claim, Event, EventDate
+from borderwatch.models import Actor, Claim, Event, EventDate, Place
 from borderwatch.models import Span as TextSpan
 
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
@@ -126,6 +127,8 @@ class DocContext:
     recent: list[Actor] = field(default_factory=list)
     actors: DocumentActors | None = None
     """What the article established about its actors (initials, short forms, its two parties)."""
+    placer: Callable[[Event], Place | None] | None = None
+    """Places one mention (the geo stage's reading), so merging keeps two places' acts apart."""
     denials: list[Actor] = field(default_factory=list)
     """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
 

@@ -673,6 +673,9 @@ def rank_place(
     if span is None:
         return None
     root = span.root
+    after = span.doc[span.end] if span.end < len(span.doc) else None
+    if after is not None and after.text in ("-", "–") and not span.doc[span.end - 1].whitespace_:
+        return None  # "its Moscow-allied neighbour", "Kremlin-backed forces": who, not where
     precision = mention.place.precision or 0
     locative = _locative_argument(root)
     modifier = root.head == trigger and root.dep_ in ("compound", "nmod", "amod")  # "Donetsk shelling"
