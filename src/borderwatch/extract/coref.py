@@ -20,10 +20,10 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from borderwatch.errors import ConfigError
-from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.actors import ActorResolver, Mention
 from borderwatch.extract.lexicon import Government
 from borderwatch.models import Actor, Event
 
@@ -93,14 +93,16 @@ class DocumentActors:
         self.defined = defined
         self.compass = compass
         self.organisations = organisations
+        self.mentions_by_sentence: dict[int, list[Mention]] = {}
 
     @classmethod
     def read(cls, doc: Doc, resolver: ActorResolver) -> DocumentActors:
         prominence: Counter[str] = Counter()
         defined: dict[str, Actor] = {}
         compass_codes: dict[str, set[str]] = {}
+        by_sentence: dict[int, list[Mention]] = {}
         for sent in doc.sents:
-            mentions = resolver.mentions(sent)
+            mentions = by_sentence[sent.start] = resolver.mentions(sent)
             for mention in mentions:
                 prominence[mention.entry.code] += 1
                 words = doc[mention.start : mention.end].text.split()
@@ -116,7 +118,13 @@ class DocumentActors:
                     sector = resolver.sector(phrase) or actor.sector
                     defined.setdefault(acronym, Actor(actor.code, sector, acronym))
         compass = {word: next(iter(codes)) for word, codes in compass_codes.items() if len(codes) == 1}
-        return cls(prominence, defined, compass, load_organisations())
+        article = cls(prominence, defined, compass, load_organisations())
+        article.mentions_by_sentence = by_sentence
+        return article
+
+    def mentions(self, sent: Span) -> list[Mention] | None:
+        """The actor aliases of a sentence, found once when the article was read."""
+        return self.mentions_by_sentence.get(sent.start)
 
     def resolve(self, token: Token, recent: list[Actor]) -> list[Actor]:
         """The actors a phrase names through the article's context; empty when it names none."""

@@ -664,7 +664,8 @@ class RuleDetector:
         return None, ""
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
-        mentions = self.actors.mentions(sent)
+        known = ctx.actors.mentions(sent) if ctx.actors is not None else None
+        mentions = known if known is not None else self.actors.mentions(sent)
         candidates = self.triggers(sent)
         kept = self.select(candidates)
         events = []
