@@ -78,3 +78,19 @@ def test_document_components_are_named_and_can_be_left_out(pipeline: Pipeline) -
     assert "ACCUSE" in {e.type for e in with_claims} and "ACCUSE" not in {e.type for e in without}
     with pytest.raises(ConfigError, match="unknown components"):
         Extractor(pipeline.nlp, components=("telepathy",))
+
+
+def test_a_quotation_opened_in_one_sentence_keeps_its_speaker_in_the_next(pipeline: Pipeline) -> None:
+    found = current(pipeline, 'Ukraine\'s defence ministry said on Monday: "Russian troops shelled the '
+                              'village of Vovchansk overnight. They also attacked a school in Kupiansk."')
+    fights = [e for e in found if e.type == "FIGHT"]
+    assert len(fights) == 2  # two places, two acts
+    assert all({a.code for a in e.actors} == {"RUS"} for e in fights)  # "they" agrees with "troops"
+    assert all(e.claim.claimant.code == "UKR" and e.claim.stance == "alleged" for e in fights)
+
+
+def test_after_a_closed_quotation_the_outlet_speaks_again(pipeline: Pipeline) -> None:
+    found = current(pipeline, 'The ministry said: "We are calm."\n\n'
+                              "Azerbaijani forces shelled Armenian positions on Friday.")
+    (fight,) = [e for e in found if e.type == "FIGHT"]
+    assert fight.claim.claimant is None and fight.claim.stance == "asserted"

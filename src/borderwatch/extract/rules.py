@@ -123,6 +123,11 @@ class DocContext:
     published: date | None
     last_subject: Actor | None = None
     last_speaker: Actor | None = None
+    subjects: list[tuple[Actor, bool]] = field(default_factory=list)
+    """Actors named as subjects so far, each with whether its noun is plural ("Russian troops"),
+    so "they" and "it" in a later sentence take the last subject that agrees with them."""
+    quote_speaker: Actor | None = None
+    """Who speaks in a quotation still open from an earlier sentence ("X said: "... . ...")."""
     """Who spoke last ("X said", "according to X"): the referent of a quoted \"we\"."""
     recent: list[Actor] = field(default_factory=list)
     actors: DocumentActors | None = None
@@ -465,6 +470,10 @@ class RuleDetector:
                     if actor.code != avoid and actor.code:
                         return Actor(actor.code, None, token.text)
                 return None
+            plural = token.lower_ in _PLURAL_PRONOUNS
+            agreeing = next((a for a, many in reversed(ctx.subjects) if many == plural), None)
+            if agreeing is not None:
+                return Actor(agreeing.code, None, token.text)
             if ctx.last_subject is not None:
                 return Actor(ctx.last_subject.code, None, token.text)
             return None
@@ -694,6 +703,8 @@ class RuleDetector:
             recipients = self._recipients(cand, head, mentions, ctx, actor)
             recipients = [r for r in recipients if r.code not in {a.code for a in co_actors}]
             claimant, via = self._claimant(cand, sent, mentions, ctx)
+            if claimant is None and ctx.quote_speaker is not None:
+                claimant, via = ctx.quote_speaker, "say"  # inside a quotation opened before
             stance = cand.embedded_stance or "asserted"
             if cand.embedded_stance and cand.dominator is not None:
                 dom_head = self._clause_head(cand.dominator.token)
@@ -762,10 +773,34 @@ class RuleDetector:
                 )
         if main_subjects:
             ctx.last_subject = sentence_subject
+        for token in sent:
+            if token.dep_ in ("nsubj", "nsubjpass") and token.lower_ not in PRONOUNS:
+                actor = self.actors.resolve(token, mentions)
+                if actor is not None:
+                    ctx.subjects.append((actor, token.tag_ in ("NNS", "NNPS")))
+        del ctx.subjects[:-12]
+        ctx.quote_speaker = self._open_quote(sent, mentions, ctx)
         for m in mentions:
             ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start : m.end].text))
         del ctx.recent[:-12]
         return events
+
+    def _open_quote(self, sent: Span, mentions: list[Mention], ctx: DocContext) -> Actor | None:
+        """Who speaks in a quotation the sentence leaves open, if any: the one already open, or the
+        subject of the speech verb that opens it ("The ministry said: "Russian troops ...")."""
+        text = sent.text
+        opened = text.count("“") - text.count("”") + (text.count('"') % 2)
+        if opened <= 0:
+            return None if opened < 0 or ctx.quote_speaker is None or '"' in text or "”" in text else (
+                ctx.quote_speaker)
+        for token in sent:
+            if token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in self.cues.reporting_verbs:
+                subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None:
+                    speaker = self._resolve(subject, mentions, ctx)
+                    if speaker is not None:
+                        return speaker
+        return ctx.quote_speaker
 
     def _actor(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext) -> Actor | None:
         actors = self._actors(cand, head, mentions, ctx)

@@ -681,6 +681,9 @@ def rank_place(
     modifier = root.head == trigger and root.dep_ in ("compound", "nmod", "amod")  # "Donetsk shelling"
     target = (root.head == trigger and root.dep_ == "dobj") or (
         root.dep_ == "pobj" and root.head.lower_ in ("of", "on") and root.head.head == trigger
+    ) or (  # "shelled the village of Vovchansk"
+        root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ == "dobj"
+        and root.head.head.head == trigger
     )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
     distance = -abs(root.i - trigger.i)
