@@ -158,3 +158,12 @@ def test_a_demonym_two_states_share_is_the_one_the_article_names_most(pipeline: 
                              "The Rwandan authorities have also contacted their Congolese counterparts.")
     (consult,) = of_type(found, "CONSULT")
     assert codes(consult) == {"RWA"} and {r.code for r in consult.recipients} == {"COD"}
+
+
+def test_an_act_of_one_of_the_articles_two_states_with_no_target_is_aimed_at_the_other(
+    pipeline: Pipeline,
+) -> None:
+    found = events(pipeline, "Kyrgyzstan accused Tajikistan of provoking the clashes.\n\n"
+                             "Tajik forces shelled border villages on Friday.")
+    (fight,) = of_type(found, "FIGHT")
+    assert codes(fight) == {"TJK"} and {r.code for r in fight.recipients} == {"KGZ"}

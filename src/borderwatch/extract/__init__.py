@@ -7,7 +7,9 @@ Two kinds of named components, composed like spaCy pipes:
 - document components then work on all of a document's events in order: `claims` (a party's
   report of the other side's act is its accusation, `claims.py`), `merge` (one event per
   happening, `merge.py`), `denials` (a denied allegation marks the act it denies), after
-  `governments` (a group governing a state de facto acts as that state, `coref.py`).
+  `governments` (a group governing a state de facto acts as that state, `coref.py`), and
+  `counterparts` (an act of one of the article's two states aimed at no one named is aimed at
+  the other).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from spacy.tokens import Doc, Span
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
-from borderwatch.extract.coref import DocumentActors, as_governments
+from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
@@ -66,6 +68,10 @@ def _merge(lexicon: Lexicon) -> DocumentComponent:
     return merge
 
 
+def _counterparts(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: counterparts(ctx.actors, events)
+
+
 def _denials(lexicon: Lexicon) -> DocumentComponent:
     def deny(events: list[Event], ctx: DocContext) -> list[Event]:
         apply_denials(events, ctx.denials)
@@ -76,8 +82,9 @@ def _denials(lexicon: Lexicon) -> DocumentComponent:
 
 COMPONENTS: dict[str, ComponentFactory] = {
     "governments": _governments, "claims": _claims, "merge": _merge, "denials": _denials,
+    "counterparts": _counterparts,
 }
-DEFAULT_COMPONENTS = ("governments", "claims", "merge", "denials")
+DEFAULT_COMPONENTS = ("governments", "claims", "merge", "counterparts", "denials")
 
 
 class Extractor:
