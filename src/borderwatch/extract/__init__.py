@@ -18,7 +18,9 @@ from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
+from borderwatch.extract.notes import date_undated_events
 from borderwatch.extract.rules import DocContext, RuleDetector
+from borderwatch.extract.sightings import SightingDetector
 from borderwatch.models import Event
 
 
@@ -34,13 +36,14 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
+    "sightings": lambda nlp, lexicon, actors: SightingDetector(actors),
 }
 
 
 class Extractor:
     """Runs the configured detectors over every sentence and merges repeated mentions."""
 
-    def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules",)) -> None:
+    def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules", "sightings")) -> None:
         lexicon = load_lexicon()
         actors = ActorResolver(nlp, lexicon)
         unknown = [name for name in detectors if name not in DETECTORS]
@@ -56,6 +59,7 @@ class Extractor:
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
+        date_undated_events(doc, events, published)
         return merge_events(events)
 
 

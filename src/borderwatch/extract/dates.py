@@ -1,8 +1,9 @@
 """Resolve date expressions against the publication date.
 
-dateparser does the parsing. Two news conventions it does not follow are handled here: a bare
+dateparser does the parsing. Three conventions it does not follow are handled here: a bare
 weekday ("on Sunday") means the latest such day on or before publication (dateparser would skip
-back a week when the article appears that very day), and "since 1994" opens an ongoing range.
+back a week when the article appears that very day), "since 1994" opens an ongoing range, and
+without a publication date an expression relative to it ("two days later") stays unresolved.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ _DECADE_RE = re.compile(
 )
 _YEAR_RANGE_RE = re.compile(r"^(?:from\s+)?(1[89]\d\d|20\d\d)\s*(?:-|–|to)\s*(\d\d|1[89]\d\d|20\d\d)$")
 _THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
-_NOISE_RE = re.compile(r"^(?:on|in|at|during|by|from|of|early|late|mid|the)\s+", re.IGNORECASE)
+_NOISE_RE = re.compile(
+    r"^(?:on|in|at|during|by|from|of|early|late|mid|the|around|about|circa|approximately)\s+",
+    re.IGNORECASE,
+)
 _VAGUE = {
     "today",
     "now",
@@ -55,6 +59,18 @@ def _parser(base: datetime) -> DateDataParser:
             "RELATIVE_BASE": base,
         },
     )
+
+
+_PROBE_BASES = (date(2001, 3, 14), date(2013, 9, 3))
+"""Two unrelated reference days: an absolute date reads the same against both."""
+
+
+def _reading(text: str, base: date) -> tuple[tuple[date, date], str] | None:
+    data = _parser(datetime.combine(base, datetime.min.time())).get_date_data(text)
+    if data is None or data.date_obj is None:
+        return None
+    period = data.period or "day"
+    return _period_bounds(data.date_obj.date(), period), period
 
 
 def parse_published(value: str | None) -> date | None:
@@ -121,8 +137,14 @@ def resolve(expression: str, published: date | None) -> EventDate | None:
     if year:
         start, end = _period_bounds(date(int(year.group(1)), 1, 1), "year")
         return EventDate(start.isoformat(), end.isoformat(), "year")
-    base = datetime.combine(published or date.today(), datetime.min.time())
     cleaned = _NOISE_RE.sub("", text)
+    if published is None:
+        # No publication date (an analyst's note): an expression whose reading depends on the
+        # reference day ("two days later", "in March") stays unresolved; never today's date.
+        readings = {_reading(cleaned, base) for base in _PROBE_BASES}
+        if len(readings) != 1 or None in readings:
+            return None
+    base = datetime.combine(published or _PROBE_BASES[0], datetime.min.time())
     data = _parser(base).get_date_data(cleaned)
     if data is None or data.date_obj is None:
         return None

@@ -51,8 +51,15 @@ ADMIN_WORDS = {
     "raion",
     "rayon",
     "area",
+    "township",
+    "lga",
+    "municipality",
 }
 """Words after a name that make it an admin-1 region ("Gomel region")."""
+DISTRICT_WORDS = {"district", "raion", "rayon", "county", "township", "municipality", "lga", "tehsil"}
+"""Words that name a second-level unit ("Quetta district", "Hpakant township")."""
+DISTRICT_RADIUS_KM = 30.0
+"""Half the width of a typical district (1,000 to 5,000 km²), for one known only by its seat."""
 DIRECTIONS = {
     "northern": (0.0, 1.0),
     "southern": (0.0, -1.0),
@@ -139,6 +146,10 @@ class Geoparser:
                 after_the = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
                 mention.spread = len(ent) > 1 or not after_the
                 found.append(mention)
+            elif ent.label_ == "ORG" and len(ent) > 1 and ent[-1].lower_ in ADMIN_WORDS and (
+                self.gazetteer.lookup(ent[:-1].text)
+            ):
+                found.append(self._widen(doc, ent))  # "Voronezh Oblast" tagged as an organisation
             elif ent.label_ == "NORP" and self._names_area(ent.text) and not _people(ent.text, self.demonyms):
                 found.append(_Mention(ent.start, ent.end, ent.text))
             elif (
@@ -487,6 +498,9 @@ class Geoparser:
         best = _world_city(max(entries, key=score), entries, context)
         if m.direction and best.kind == "country":
             return self._region_of_country(best, m.direction), None
+        if best.kind == "city" and m.name.split()[-1].lower() in DISTRICT_WORDS:
+            # "Quetta district" known only by its seat: the district, not the town's few km.
+            return replace(_place(best), precision=3, radius_km=max(best.radius_km, DISTRICT_RADIUS_KM)), None
         return _place(best), None
 
     def _region_of_country(self, country: GazetteerEntry, direction: str) -> Place:
@@ -654,7 +668,9 @@ def rank_place(
         root.dep_ == "pobj" and root.head.lower_ in ("of", "on") and root.head.head == trigger
     )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
-    distance = -abs(root.i - trigger.i)
+    # A name nested above another ("Quetta district" after "Kuchlak") is as far from the trigger
+    # as the first name of its string, and one step further for each level up.
+    distance = -abs(_nesting_head(root).i - trigger.i) - _nesting_depth(root)
     if locative or (target and precision > 1 and trigger.lemma_.lower() in _TAKEN):
         return (1 + int(mine), precision, distance)
     if precision == 1 or mention.text in actor_texts:
@@ -673,13 +689,34 @@ def _locative(token: Token) -> bool:
 
 def _locative_argument(token: Token) -> bool:
     """"in Donetsk", or inside or beside one: "in the Kupiansk direction", "in a district of
-    Donetsk", "near Khoiniki and Brahin"."""
+    Donetsk", "near Khoiniki and Brahin", or a level above one that nests it ("near Kuchlak
+    (Quetta district, Balochistan)", "near Yelsk, Gomel region, Belarus")."""
+    head = _nesting_head(token)
     return (
-        _locative(token)
-        or (token.dep_ in ("compound", "nmod", "amod") and _locative(token.head))
-        or (token.dep_ == "pobj" and token.head.lower_ == "of" and _locative(token.head.head))
-        or (token.dep_ == "conj" and _locative(token.head))  # "near Khoiniki and Brahin"
+        _locative(head)
+        or (head.dep_ in ("compound", "nmod", "amod") and _locative(head.head))
+        or (head.dep_ == "pobj" and head.head.lower_ == "of" and _locative(head.head.head))
+        or (head.dep_ == "conj" and _locative(head.head))  # "near Khoiniki and Brahin"
     )
+
+
+def _nesting_head(token: Token) -> Token:
+    """The first place of a nested place string: "village (township, district, state)" and
+    "town, region, country" parse as appositions of the first name."""
+    current = token
+    for _ in range(4):
+        if current.dep_ != "appos" or current.head.i == current.i:
+            break
+        current = current.head
+    return current
+
+
+def _nesting_depth(token: Token) -> int:
+    """How many levels up a nested place string a name is: 0 for the first name."""
+    depth, current = 0, token
+    while current.dep_ == "appos" and current.head.i != current.i and depth < 4:
+        depth, current = depth + 1, current.head
+    return depth
 
 
 def _targeted(token: Token) -> bool:

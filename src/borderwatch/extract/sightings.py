@@ -1,0 +1,232 @@
+"""Sighting lines: terse, often verbless reports of military materiel or forces seen somewhere.
+
+OSINT mapping channels post one line per sighting ("Train transporting military equipment near
+Yelsk, Gomel region, Belarus.", "Convoy of tanks parked in a field near Klintsy"). The trigger
+lexicon reads events from clauses and finds nothing in them, or an arms transfer with no actor.
+This detector reads such a line as MOBILIZE: mode "troops" when it names forces, "weapons" when
+it names equipment; the actor is the demonym that qualifies what was seen ("Russian military
+equipment" → RUS), or none; the date is the one the line states, else its publication date. The
+place is chosen by the geo stage from the line's locatives, finest first.
+
+Vocabulary lives in data/sightings.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+
+from spacy.tokens import Span, Token
+
+from borderwatch.errors import ConfigError
+from borderwatch.extract import dates
+from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.rules import HISTORICAL_AFTER, DocContext
+from borderwatch.models import Actor, Claim, Event, EventDate
+from borderwatch.models import Span as TextSpan
+
+_SOURCE = "data/sightings.toml"
+_LISTS = ("personnel", "materiel", "military", "vehicles", "sighting_verbs", "not_sighting")
+_MODALS = {"will", "shall", "would", "could", "might", "may", "should", "can", "must"}
+_FINITE = {"VBD", "VBZ", "VBP", "MD"}
+
+
+@dataclass(frozen=True)
+class SightingVocabulary:
+    personnel: frozenset[str]
+    materiel: frozenset[str]
+    military: frozenset[str]
+    vehicles: frozenset[str]
+    sighting_verbs: frozenset[str]
+    not_sighting: frozenset[str]
+    models: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary() -> SightingVocabulary:
+    """The packaged sighting vocabulary, validated once per process."""
+    path = resources.files("borderwatch") / "data" / "sightings.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot load sighting vocabulary: {exc}", source=_SOURCE) from exc
+    lists: dict[str, frozenset[str]] = {}
+    for name in _LISTS:
+        words = raw.get(name)
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+            raise ConfigError(f"{name} must be a non-empty list of non-empty strings", source=_SOURCE)
+        lists[name] = frozenset(w.lower() for w in words)
+    patterns = raw.get("models")
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        raise ConfigError("models must be a list of regular expressions", source=_SOURCE)
+    try:
+        models = re.compile("|".join(f"(?:{p})" for p in patterns))
+    except re.error as exc:
+        raise ConfigError(f"models: {exc}", source=_SOURCE) from exc
+    return SightingVocabulary(models=models, **lists)
+
+
+class SightingDetector:
+    """Reads terse sighting lines as MOBILIZE; leaves every other sentence to the other detectors."""
+
+    name = "sightings"
+
+    def __init__(self, actors: ActorResolver, vocabulary: SightingVocabulary | None = None) -> None:
+        self.actors = actors
+        self.vocab = vocabulary or load_vocabulary()
+
+    # ---- what was seen -----------------------------------------------------------------
+
+    def _seen(self, sent: Span) -> tuple[list[Token], str] | None:
+        """The tokens naming materiel or forces, and the mode they imply; None when there are none."""
+        personnel: list[Token] = []
+        materiel: list[Token] = []
+        models = [
+            m.start() for m in self.vocab.models.finditer(sent.text)
+        ]
+        for token in sent:
+            if token.pos_ not in ("NOUN", "PROPN", "ADJ", "VERB"):
+                continue
+            lemma, lower = token.lemma_.lower(), token.lower_
+            words = {lemma, lower, lower.removesuffix("s")}
+            if token.pos_ == "VERB" and not (words & self.vocab.materiel):
+                continue  # "Train transporting ...": a mis-tagged noun is still a vehicle below
+            if words & self.vocab.personnel and token.pos_ in ("NOUN", "PROPN"):
+                personnel.append(token)
+            elif words & self.vocab.materiel:
+                materiel.append(token)
+            elif words & self.vocab.vehicles and self._military(token):
+                materiel.append(token)
+            elif token.idx - sent.start_char in models:
+                materiel.append(token)
+        if personnel and not materiel:
+            return personnel, "troops"
+        if materiel:
+            return materiel + personnel, "weapons"
+        return None
+
+    def _military(self, token: Token) -> bool:
+        """An ordinary vehicle noun is materiel when qualified as military, by a demonym, or by
+        what it carries ("train with tanks", "low loaders carrying tanks")."""
+        near = [c for c in token.children if c.dep_ in ("amod", "compound", "nmod", "poss")]
+        if token.i > token.sent.start:
+            near.append(token.doc[token.i - 1])
+        for word in near:
+            lemma = word.lemma_.lower()
+            if lemma in self.vocab.military or word.lower_ in self.vocab.military:
+                return True
+            if self.actors.lexicon.aliases.get(word.lower_, None) is not None:
+                entry = self.actors.lexicon.aliases[word.lower_]
+                if entry.kind in ("demonym", "group"):
+                    return True
+        for child in token.subtree:
+            if child is token:
+                continue
+            words = {child.lemma_.lower(), child.lower_}
+            if words & (self.vocab.materiel | self.vocab.personnel) or self.vocab.models.match(child.text):
+                return True
+        return False
+
+    # ---- is the line a sighting ------------------------------------------------------------
+
+    def reads_as_sighting(self, sent: Span) -> bool:
+        """A line that only says where materiel or forces were: no finite clause with an actor of
+        its own, nothing destroyed or lost, nothing negated, planned or hypothetical."""
+        lemmas = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
+        if lemmas & self.vocab.not_sighting or sent.text.rstrip().endswith("?"):
+            return False
+        if any(t.dep_ == "neg" or (t.dep_ in ("aux", "auxpass") and t.lower_ in _MODALS) for t in sent):
+            return False
+        root = sent.root
+        if root.pos_ in ("NOUN", "PROPN", "NUM", "ADJ", "X", "SYM"):
+            return True
+        if root.tag_ == "VB" and root.i == sent.start and root.lower_ in self.vocab.vehicles:
+            return True  # "Train transporting ...": a vehicle noun read as an imperative
+        if root.tag_ in ("VBN", "VBG") and not any(
+            c.dep_ in ("aux",) and c.tag_ in _FINITE and c.lemma_ != "be" for c in root.children
+        ):
+            return self._subject_is_seen(root)
+        if root.lemma_.lower() in self.vocab.sighting_verbs:
+            return self._subject_is_seen(root)
+        return False
+
+    def _subject_is_seen(self, verb: Token) -> bool:
+        """The verb's subject is what was seen, or an onlooker ("locals filmed"), never a state or
+        group acting ("Russia moved tanks" is the trigger lexicon's to read)."""
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        for subject in subjects:
+            if any(self.actors.lexicon.aliases.get(t.lower_) for t in subject.subtree if t.dep_ != "amod"):
+                return False
+        return True
+
+    # ---- the event ---------------------------------------------------------------------
+
+    def _actor(self, sent: Span, seen: list[Token]) -> Actor | None:
+        """The demonym or group that qualifies what was seen, nearest first; a country named as a
+        place ("near Yelsk, Belarus") or a demonym on a place ("the Ukrainian border") is not it."""
+        mentions = self.actors.mentions(sent)
+        best: tuple[int, Actor] | None = None
+        for mention in mentions:
+            if mention.entry.kind not in ("demonym", "group"):
+                continue
+            token = sent.doc[mention.end - 1]
+            head = token.head if token.dep_ in ("amod", "compound", "nmod", "poss") else token
+            owners = [head, *head.ancestors]
+            owner = next((t for t in owners[:4] if t in seen), None)
+            if owner is None and mention.entry.kind != "group":
+                continue
+            distance = abs(token.i - (owner.i if owner is not None else token.i))
+            actor = Actor(code=mention.entry.code, sector="MIL", text=sent.doc[mention.start : mention.end].text)
+            if best is None or distance < best[0]:
+                best = (distance, actor)
+        return best[1] if best else None
+
+    @staticmethod
+    def _date(sent: Span, ctx: DocContext) -> EventDate | None:
+        for ent in sent.ents:
+            if ent.label_ not in ("DATE", "TIME"):
+                continue
+            resolved = dates.resolve(ent.text, ctx.published)
+            if resolved is not None and resolved.granularity in ("day", "week"):
+                return resolved
+        if ctx.published is None:
+            return None
+        day = ctx.published.isoformat()
+        return EventDate(day, day, "day")
+
+    def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
+        if not sent.text.strip() or not self.reads_as_sighting(sent):
+            return []
+        found = self._seen(sent)
+        if found is None:
+            return []
+        seen, mode = found
+        actor = self._actor(sent, seen)
+        when = self._date(sent, ctx) or EventDate()
+        historical = bool(
+            when.end
+            and ctx.published is not None
+            and date.fromisoformat(when.end) < ctx.published - HISTORICAL_AFTER
+        )
+        text = sent.text
+        start = sent.start_char + (len(text) - len(text.lstrip()))
+        end = sent.start_char + len(text.rstrip())
+        return [
+            Event(
+                type="MOBILIZE",
+                mode=mode,
+                actors=[actor] if actor else [],
+                date=when,
+                historical=historical,
+                claim=Claim(claimant=None, stance="asserted", outlet_voice=True),
+                evidence=[TextSpan(start, end)],
+                trigger=seen[0].text,
+                # The line's root: every place the line names lies inside its phrase.
+                anchors=[sent.root.idx],
+                confidence=0.6 if actor else 0.5,
+            )
+        ]
