@@ -33,6 +33,9 @@ _SOURCE = "data/sightings.toml"
 _LISTS = ("personnel", "materiel", "military", "vehicles", "sighting_verbs", "not_sighting")
 _MODALS = {"will", "shall", "would", "could", "might", "may", "should", "can", "must"}
 _FINITE = {"VBD", "VBZ", "VBP", "MD"}
+MAX_WORDS = 24
+"""Sighting lines are terse; a longer sentence is a story with a sighting in it, the trigger
+lexicon's to read."""
 
 
 @dataclass(frozen=True)
@@ -127,30 +130,42 @@ class SightingDetector:
             if child is token:
                 continue
             words = {child.lemma_.lower(), child.lower_}
-            if words & (self.vocab.materiel | self.vocab.personnel) or self.vocab.models.match(child.text):
+            if words & (self.vocab.materiel | self.vocab.personnel | self.vocab.military) or (
+                self.vocab.models.match(child.text)
+            ):
                 return True
         return False
 
     # ---- is the line a sighting ------------------------------------------------------------
 
     def reads_as_sighting(self, sent: Span) -> bool:
-        """A line that only says where materiel or forces were: no finite clause with an actor of
-        its own, nothing destroyed or lost, nothing negated, planned or hypothetical."""
-        lemmas = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
+        """A short line that only says where materiel or forces were: no clause of its own beyond
+        a verb of seeing, standing or moving, nothing destroyed or lost, nothing negated, planned
+        or hypothetical."""
+        words = [t for t in sent if not t.is_punct and not t.is_space]
+        if not words or len(words) > MAX_WORDS:
+            return False
+        # "attack helicopters" names a kind of helicopter; "destroyed tank" says what befell it.
+        told = [t for t in sent if t.dep_ != "compound"]
+        lemmas = {t.lemma_.lower() for t in told} | {t.lower_ for t in told}
         if lemmas & self.vocab.not_sighting or sent.text.rstrip().endswith("?"):
             return False
         if any(t.dep_ == "neg" or (t.dep_ in ("aux", "auxpass") and t.lower_ in _MODALS) for t in sent):
             return False
+        if any(t.pos_ == "PRON" and t.dep_ in ("nsubj", "nsubjpass") for t in sent):
+            return False  # "she reported", "they were intercepted": narrative, not a sighting line
         root = sent.root
-        if root.pos_ in ("NOUN", "PROPN", "NUM", "ADJ", "X", "SYM"):
-            return True
+        finite = [t for t in sent if t.tag_ in _FINITE and t.dep_ not in ("aux", "auxpass")]
         if root.tag_ == "VB" and root.i == sent.start and root.lower_ in self.vocab.vehicles:
-            return True  # "Train transporting ...": a vehicle noun read as an imperative
-        if root.tag_ in ("VBN", "VBG") and not any(
-            c.dep_ in ("aux",) and c.tag_ in _FINITE and c.lemma_ != "be" for c in root.children
+            return not finite  # "Train transporting ...": a vehicle noun read as an imperative
+        verbs = [t for t in sent if t.pos_ == "VERB" and t.lemma_.lower() not in self.vocab.sighting_verbs]
+        if any(v.dep_ in ("ROOT", "conj", "ccomp", "advcl", "relcl") for v in verbs):
+            return False  # another clause says something else happened
+        if root.pos_ in ("NOUN", "PROPN", "NUM", "ADJ", "X", "SYM"):
+            return not finite
+        if root.lemma_.lower() in self.vocab.sighting_verbs and (
+            root.tag_ in ("VBN", "VBG") or len(finite) == 1
         ):
-            return self._subject_is_seen(root)
-        if root.lemma_.lower() in self.vocab.sighting_verbs:
             return self._subject_is_seen(root)
         return False
 
