@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.dates import parse_published
+from borderwatch.extract.headlines import HeadlineDetector
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
 from borderwatch.extract.notes import date_undated_events
@@ -36,14 +37,18 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
-    "sightings": lambda nlp, lexicon, actors: SightingDetector(actors),
+    "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
+    "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
 }
+
+DEFAULT_DETECTORS = ("rules", "sightings", "headlines")
+"""The parse-based rules, and the readers of two genres they miss: sighting lines, headlines."""
 
 
 class Extractor:
     """Runs the configured detectors over every sentence and merges repeated mentions."""
 
-    def __init__(self, nlp: Language, detectors: tuple[str, ...] = ("rules", "sightings")) -> None:
+    def __init__(self, nlp: Language, detectors: tuple[str, ...] = DEFAULT_DETECTORS) -> None:
         lexicon = load_lexicon()
         actors = ActorResolver(nlp, lexicon)
         unknown = [name for name in detectors if name not in DETECTORS]

@@ -3,10 +3,11 @@
 OSINT mapping channels post one line per sighting ("Train transporting military equipment near
 Yelsk, Gomel region, Belarus.", "Convoy of tanks parked in a field near Klintsy"). The trigger
 lexicon reads events from clauses and finds nothing in them, or an arms transfer with no actor.
-This detector reads such a line as MOBILIZE: mode "troops" when it names forces, "weapons" when
-it names equipment; the actor is the demonym that qualifies what was seen ("Russian military
-equipment" → RUS), or none; the date is the one the line states, else its publication date. The
-place is chosen by the geo stage from the line's locatives, finest first.
+Where the lexicon finds no MOBILIZE in such a line, this detector reads it as MOBILIZE: mode
+"troops" when it names forces, "weapons" when it names equipment; the actor is the demonym that
+qualifies what was seen ("Russian military equipment" → RUS), or none; the date is the one the
+line states, else its publication date. The place is chosen by the geo stage from the line's
+locatives, finest first.
 
 Vocabulary lives in data/sightings.toml.
 """
@@ -25,7 +26,8 @@ from spacy.tokens import Span, Token
 from borderwatch.errors import ConfigError
 from borderwatch.extract import dates
 from borderwatch.extract.actors import ActorResolver
-from borderwatch.extract.rules import HISTORICAL_AFTER, DocContext
+from borderwatch.extract.lexicon import Lexicon
+from borderwatch.extract.rules import HISTORICAL_AFTER, DocContext, RuleDetector
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
 
@@ -78,9 +80,12 @@ class SightingDetector:
 
     name = "sightings"
 
-    def __init__(self, actors: ActorResolver, vocabulary: SightingVocabulary | None = None) -> None:
+    def __init__(
+        self, lexicon: Lexicon, actors: ActorResolver, vocabulary: SightingVocabulary | None = None
+    ) -> None:
         self.actors = actors
         self.vocab = vocabulary or load_vocabulary()
+        self.parsed = RuleDetector(lexicon, actors)
 
     # ---- what was seen -----------------------------------------------------------------
 
@@ -88,23 +93,21 @@ class SightingDetector:
         """The tokens naming materiel or forces, and the mode they imply; None when there are none."""
         personnel: list[Token] = []
         materiel: list[Token] = []
-        models = [
-            m.start() for m in self.vocab.models.finditer(sent.text)
-        ]
+        models = [m.start() for m in self.vocab.models.finditer(sent.text)]
         for token in sent:
             if token.pos_ not in ("NOUN", "PROPN", "ADJ", "VERB"):
                 continue
             lemma, lower = token.lemma_.lower(), token.lower_
             words = {lemma, lower, lower.removesuffix("s")}
             if token.pos_ == "VERB" and not (words & self.vocab.materiel):
-                continue  # "Train transporting ...": a mis-tagged noun is still a vehicle below
+                continue  # a verb names no materiel, unless it is a mis-tagged noun of materiel
             if words & self.vocab.personnel and token.pos_ in ("NOUN", "PROPN"):
                 personnel.append(token)
-            elif words & self.vocab.materiel:
-                materiel.append(token)
-            elif words & self.vocab.vehicles and self._military(token):
-                materiel.append(token)
-            elif token.idx - sent.start_char in models:
+            elif (
+                words & self.vocab.materiel
+                or (words & self.vocab.vehicles and self._military(token))
+                or token.idx - sent.start_char in models
+            ):
                 materiel.append(token)
         if personnel and not materiel:
             return personnel, "troops"
@@ -195,7 +198,8 @@ class SightingDetector:
             if owner is None and mention.entry.kind != "group":
                 continue
             distance = abs(token.i - (owner.i if owner is not None else token.i))
-            actor = Actor(code=mention.entry.code, sector="MIL", text=sent.doc[mention.start : mention.end].text)
+            text = sent.doc[mention.start : mention.end].text
+            actor = Actor(code=mention.entry.code, sector="MIL", text=text)
             if best is None or distance < best[0]:
                 best = (distance, actor)
         return best[1] if best else None
@@ -216,6 +220,8 @@ class SightingDetector:
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         if not sent.text.strip() or not self.reads_as_sighting(sent):
             return []
+        if any(c.rule.type == "MOBILIZE" for c in self.parsed.select(self.parsed.triggers(sent))):
+            return []  # "Serbian troops massed in ...": the trigger lexicon reads it, once
         found = self._seen(sent)
         if found is None:
             return []
