@@ -280,14 +280,71 @@ class Geoparser:
         context = self._context(
             (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
         )
+        resolved = {id(m): self._resolve(m, candidates[id(m)], context) for m in mentions}
+        self._nest(doc, mentions, candidates, resolved, context)
         result = []
         for m in mentions:
-            place, reason = self._resolve(m, candidates[id(m)], context)
+            place, reason = resolved[id(m)]
             if reason == GOVERNMENT:
                 continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
             result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
         return result
+
+    def _nest(
+        self,
+        doc: Doc,
+        mentions: list[_Mention],
+        candidates: dict[int, list[GazetteerEntry]],
+        resolved: dict[int, tuple[Place | None, str | None]],
+        context: Counter[str],
+    ) -> None:
+        """A nested place string ("Kani (Kani township, Monywa district, Sagaing region)",
+        "Palma (Cabo Delgado province)") names where its first names lie: each is resolved within
+        the countries and regions of the levels above it, or left unresolved when the gazetteer
+        knows it only elsewhere (a namesake in Spain is not the Palma of Cabo Delgado)."""
+        chains: list[list[_Mention]] = []
+        for m in sorted(mentions, key=lambda m: m.start):
+            if self._names_area(m.name) and m.name.lower() in self.demonyms:
+                continue  # "Turkish drones": an adjective, no level of a place string
+            gap = doc[chains[-1][-1].end : m.start] if chains else None
+            if (
+                gap is not None
+                and len(gap) <= _NEST_GAP
+                and all(t.pos_ in _NEST_POS and t.text != ")" for t in gap)
+            ):
+                chains[-1].append(m)
+            else:
+                chains.append([m])
+        # Each level of a string lies inside every coarser level written after it; a list of
+        # places of one kind ("Russia, Ukraine, Belarus") constrains nothing.
+        for chain in chains:
+            for k, m in reversed(list(enumerate(chain))):  # coarsest first: it fixes the rest
+                place = resolved[id(m)][0]
+                if place is None:
+                    continue
+                finest = place.precision or 0
+                levels = [
+                    p
+                    for p in (resolved[id(b)][0] for b in chain[k + 1 :])
+                    if p is not None and p.country and (p.precision or 0) < finest
+                ]
+                if not levels:
+                    continue
+                countries = {p.country for p in levels}
+                regions = {p.admin1 for p in levels if p.precision == 2 and p.admin1}
+                within = not regions or place.admin1 in regions or not place.admin1
+                if place.country in countries and within:
+                    continue
+                inside = [
+                    e for e in candidates[id(m)]
+                    if e.country in countries and (not regions or e.admin1 in regions)
+                ]
+                resolved[id(m)] = (
+                    self._resolve(m, inside, context)
+                    if inside
+                    else (None, "not in the gazetteer within the places its nested string names")
+                )
 
     def _regions(self) -> dict[str, GazetteerEntry]:
         path = resources.files("borderwatch") / "data" / "regions.toml"
@@ -700,12 +757,21 @@ def _locative_argument(token: Token) -> bool:
     )
 
 
+_NEST_DEPS = ("appos", "conj")
+_NEST_LEVELS = 4
+_NEST_GAP = 6
+"""At most this many words between two levels of a nested place string ("Mo So village (")."""
+_NEST_POS = {"PUNCT", "PROPN", "NOUN", "ADJ", "NUM", "X"}
+"""What may stand between two levels: an opening bracket, commas, names the gazetteer does not
+know; a closing bracket ends the string."""
+
+
 def _nesting_head(token: Token) -> Token:
     """The first place of a nested place string: "village (township, district, state)" and
-    "town, region, country" parse as appositions of the first name."""
+    "town, region, country" parse as appositions (and conjuncts) of the first name."""
     current = token
-    for _ in range(4):
-        if current.dep_ != "appos" or current.head.i == current.i:
+    for _ in range(_NEST_LEVELS):
+        if current.dep_ not in _NEST_DEPS or current.head.i == current.i:
             break
         current = current.head
     return current
@@ -714,7 +780,7 @@ def _nesting_head(token: Token) -> Token:
 def _nesting_depth(token: Token) -> int:
     """How many levels up a nested place string a name is: 0 for the first name."""
     depth, current = 0, token
-    while current.dep_ == "appos" and current.head.i != current.i and depth < 4:
+    while current.dep_ in _NEST_DEPS and current.head.i != current.i and depth < _NEST_LEVELS:
         depth, current = depth + 1, current.head
     return depth
 
