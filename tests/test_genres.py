@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from borderwatch.config import IngestConfig
+from borderwatch.assess import assess_store
+from borderwatch.assess.cluster import assign_clusters
+from borderwatch.config import Config, IngestConfig
 from borderwatch.evaluate import haversine_km, score
 from borderwatch.extract.dates import resolve
 from borderwatch.extract.sightings import load_vocabulary
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Analysis
 from borderwatch.pipeline import Pipeline
+from borderwatch.store import open_store
 from conftest import needs_gazetteer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -170,3 +173,25 @@ def test_genre_corpora_quality_floor(pipeline: Pipeline, name: str) -> None:
         # Measured found 0.84 on the violent headlines, micro F1 0.90 on the typed ones.
         assert report["event_found"]["found_share"] >= 0.8
         assert report["event_types"]["micro"]["f1"] >= 0.8
+
+
+@needs_gazetteer
+def test_a_build_up_of_sightings_near_a_border_warns_and_the_same_deep_inside_does_not(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    near = ["Mazyr", "Yelsk", "Rechytsa", "Kalinkavichy"]
+    far = ["Yekaterinburg", "Novosibirsk", "Omsk", "Krasnoyarsk"]
+    lines = [f"Column of tanks and military trucks near {town}" for town in near + far]
+    store = open_store(f"sqlite:///{tmp_path / 'genres.sqlite'}")
+    try:
+        records = [{"id": f"g{i}", "text": t, "published": "2022-01-20"} for i, t in enumerate(lines)]
+        docs = [document_from_record(r, f"test:{r['id']}", IngestConfig()) for r in records]
+        for analysis in pipeline.analyse(docs):
+            assign_clusters(store, store.save(analysis).doc_id)
+        alerts = assess_store(store, Config())
+    finally:
+        store.close()
+    cited = " ".join(e.text for a in alerts for e in a.evidence)
+    assert {a.border for a in alerts} == {"BLR-UKR"}
+    assert {"troops-near-border", "mobilize-surge"} <= {a.rule for a in alerts}
+    assert not any(town in cited for town in far)
