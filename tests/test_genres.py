@@ -195,3 +195,27 @@ def test_a_build_up_of_sightings_near_a_border_warns_and_the_same_deep_inside_do
     assert {a.border for a in alerts} == {"BLR-UKR"}
     assert {"troops-near-border", "mobilize-surge"} <= {a.rule for a in alerts}
     assert not any(town in cited for town in far)
+
+
+def test_day_ranges_and_parts_of_days_resolve_to_days() -> None:
+    both = resolve("3-4 May 2020", None)
+    assert both is not None and (both.start, both.end) == ("2020-05-03", "2020-05-04")
+    assert resolve("the night of 5 June 2021", None).start == "2021-06-05"
+    assert resolve("between 3 and 5 May 2021", None).end == "2021-05-05"
+
+
+@needs_gazetteer
+def test_a_nested_string_read_by_ner_as_one_name_still_yields_its_places(pipeline: Pipeline) -> None:
+    note = (
+        "On 11 December 2021, armed herders attacked Fulani settlements near Bokkos (Bokkos, Plateau), "
+        "killing 10 people."
+    )
+    places = [e.place for e in current(analyse(pipeline, note)) if e.type in ("FIGHT", "ASSAULT")]
+    assert places and places[0] is not None and places[0].country == "NGA"
+
+
+@needs_gazetteer
+def test_a_namesake_abroad_gives_way_to_the_level_the_note_names(pipeline: Pipeline) -> None:
+    note = "On 24 March 2021, in Palma (Cabo Delgado province), insurgents attacked the town."
+    place = next(e.place for e in current(analyse(pipeline, note)) if e.type == "FIGHT")
+    assert place is not None and place.country == "MOZ"

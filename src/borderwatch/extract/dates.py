@@ -27,6 +27,13 @@ _DECADE_RE = re.compile(
     r"^(?:in\s+)?(?:the\s+)?(?:(early|mid|late)[\s-]+)?(1[89]\d|20\d)0s$", re.IGNORECASE
 )
 _YEAR_RANGE_RE = re.compile(r"^(?:from\s+)?(1[89]\d\d|20\d\d)\s*(?:-|–|to)\s*(\d\d|1[89]\d\d|20\d\d)$")
+_DAY_RANGE_RE = re.compile(
+    r"^(?:(?:the\s+)?(?:night|morning|evening|afternoon)\s+of\s+)?(?:between\s+)?(\d{1,2})(?:st|nd|rd|th)?"
+    r"\s*(?:-|–|to|and)\s*(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+\.?)(?:,?\s+(\d{4}))?$",
+    re.IGNORECASE,
+)
+"""'3-4 May 2020', 'the night of 12 to 13 March': two days of one month."""
+_PART_OF_DAY_RE = re.compile(r"^(?:the\s+)?(?:night|morning|evening|afternoon)\s+of\s+", re.IGNORECASE)
 _THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
 _NOISE_RE = re.compile(
     r"^(?:on|in|at|during|by|from|of|early|late|mid|the|around|about|circa|approximately)\s+",
@@ -109,6 +116,14 @@ def resolve(expression: str, published: date | None) -> EventDate | None:
         if published is None:
             return None
         return EventDate(published.isoformat(), published.isoformat(), "day")
+    days = _DAY_RANGE_RE.match(text)
+    if days:
+        first = resolve(f"{days.group(1)} {days.group(3)} {days.group(4) or ''}", published)
+        last = resolve(f"{days.group(2)} {days.group(3)} {days.group(4) or ''}", published)
+        if first and last and first.start and last.end and first.start <= last.end:
+            return EventDate(first.start, last.end, "day")
+    if _PART_OF_DAY_RE.match(text):
+        return resolve(_PART_OF_DAY_RE.sub("", text), published)
     years = _YEAR_RANGE_RE.match(text)
     if years:
         first, last = years.group(1), years.group(2)

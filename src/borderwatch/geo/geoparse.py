@@ -161,8 +161,13 @@ class Geoparser:
                 found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
         # Words NER already explained (dates, people, organisations) are not places it missed.
         # One-word people and organisations may be NER slips on place names ("Zaporizhzhia" PERSON).
+        # An entity run across brackets or commas ("Bokkos (Bokkos, Plateau" as an ORG) is a
+        # nested place string NER misread, not a name: it explains nothing.
         explained = [
-            e for e in doc.ents if e.label_ in _NOT_PLACES or (e.label_ in ("ORG", "PERSON") and len(e) > 1)
+            e
+            for e in doc.ents
+            if e.label_ in _NOT_PLACES
+            or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
         ]
         taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
         starts = {sent.start for sent in doc.sents}  # Token.is_sent_start rescans the doc each call
@@ -174,12 +179,13 @@ class Geoparser:
             while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and end not in taken:
                 end += 1
             span = doc[token.i : end]
-            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 else []
+            slot = _locative_argument(span.root) or _targeted(span.root)
+            # Short names ("Gao", "Bol") only in a locative slot: elsewhere they are mostly words.
+            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 or slot else []
             region = self.regions.get(normalize_name(span.text))
             entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
             # place; elsewhere only regions, countries, sites and large cities qualify.
-            slot = _locative_argument(span.root) or _targeted(span.root)
             marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
             if not entries and (slot or marked):
                 entries = self.gazetteer.lookup_spelling(span.text)  # "near Khoiniki"
@@ -333,13 +339,11 @@ class Geoparser:
                     continue
                 countries = {p.country for p in levels}
                 regions = {p.admin1 for p in levels if p.precision == 2 and p.admin1}
-                within = not regions or place.admin1 in regions or not place.admin1
-                if place.country in countries and within:
+                in_country = [e for e in candidates[id(m)] if e.country in countries]
+                # The region narrows the choice within the country; it never empties it.
+                inside = [e for e in in_country if e.admin1 in regions] or in_country
+                if place.country in countries and (place.admin1 in regions or not regions or not inside):
                     continue
-                inside = [
-                    e for e in candidates[id(m)]
-                    if e.country in countries and (not regions or e.admin1 in regions)
-                ]
                 resolved[id(m)] = (
                     self._resolve(m, inside, context)
                     if inside
