@@ -16,7 +16,7 @@ from borderwatch.assess import assess_store
 from borderwatch.assess.cluster import assign_clusters
 from borderwatch.config import Config, IngestConfig
 from borderwatch.evaluate import haversine_km, score
-from borderwatch.extract.dates import resolve
+from borderwatch.extract.dates import numeric_dates, resolve
 from borderwatch.extract.sightings import load_vocabulary
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Analysis
@@ -219,3 +219,10 @@ def test_a_namesake_abroad_gives_way_to_the_level_the_note_names(pipeline: Pipel
     note = "On 24 March 2021, in Palma (Cabo Delgado province), insurgents attacked the town."
     place = next(e.place for e in current(analyse(pipeline, note)) if e.type == "FIGHT")
     assert place is not None and place.country == "MOZ"
+
+
+def test_numeric_dates_are_read_only_when_unambiguous() -> None:
+    assert [d.start for _, d in numeric_dates("15.01.2022 - Column of tanks near Klintsy")] == ["2022-01-15"]
+    assert [d.start for _, d in numeric_dates("2022-01-15 convoy")] == ["2022-01-15"]
+    assert numeric_dates("03/04/2021 convoy") == []
+    assert [d.start for _, d in numeric_dates("13/04/2021")] == ["2021-04-13"]

@@ -80,6 +80,33 @@ def _reading(text: str, base: date) -> tuple[tuple[date, date], str] | None:
     return _period_bounds(data.date_obj.date(), period), period
 
 
+_NUMERIC_RE = re.compile(
+    r"(?<![\w.])(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}))(?![\d.]*\d)"
+)
+"""2022-01-15, 15.01.2022, 15/01/2022: the numeric dates of logs and sighting lines, which NER
+rarely marks."""
+
+
+def numeric_dates(text: str) -> list[tuple[int, EventDate]]:
+    """(offset, day) of each unambiguous numeric date: ISO, dotted (day first, as in Europe), or
+    slashed when one side cannot be a month."""
+    found = []
+    for match in _NUMERIC_RE.finditer(text):
+        if match.group(1):
+            year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        else:
+            first, second, year = int(match.group(4)), int(match.group(6)), int(match.group(7))
+            if match.group(5) == "/" and first <= 12 and second <= 12 and first != second:
+                continue  # 03/04/2021: April or March, depending on the writer
+            day, month = (second, first) if match.group(5) == "/" and second > 12 else (first, second)
+        try:
+            when = date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        found.append((match.start(), EventDate(when, when, "day")))
+    return found
+
+
 def parse_published(value: str | None) -> date | None:
     """The publication date of an ISO 8601 date or datetime, or None."""
     if not value:

@@ -24,7 +24,8 @@ def stated_dates(doc: Doc) -> list[tuple[int, EventDate]]:
         resolved = dates.resolve(ent.text, None)
         if resolved is not None and resolved.start and resolved.granularity in ("day", "week", "month"):
             found.append((ent.start_char, resolved))
-    return found
+    found += dates.numeric_dates(doc.text)
+    return sorted(found, key=lambda item: item[0])
 
 
 def date_undated_events(doc: Doc, events: list[Event], published: str | None) -> None:

@@ -212,6 +212,9 @@ class SightingDetector:
             resolved = dates.resolve(ent.text, ctx.published)
             if resolved is not None and resolved.granularity in ("day", "week"):
                 return resolved
+        numeric = dates.numeric_dates(sent.text)
+        if numeric:
+            return numeric[0][1]
         if ctx.published is None:
             return None
         day = ctx.published.isoformat()
