@@ -180,8 +180,10 @@ class Geoparser:
                 end += 1
             span = doc[token.i : end]
             slot = _locative_argument(span.root) or _targeted(span.root)
-            # Short names ("Gao", "Bol") only in a locative slot: elsewhere they are mostly words.
-            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 or slot else []
+            # Short names only in a locative slot and at the head of a place string ("near Gao
+            # (Gao, Gao)", "in Bol, Lac"): elsewhere ("in Lam valley") they are mostly other words.
+            nested = slot and end < len(doc) and doc[end].text in ("(", ",")
+            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 or nested else []
             region = self.regions.get(normalize_name(span.text))
             entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
@@ -318,6 +320,7 @@ class Geoparser:
                 gap is not None
                 and len(gap) <= _NEST_GAP
                 and all(t.pos_ in _NEST_POS and t.text != ")" for t in gap)
+                and any(t.text in ("(", ",") for t in gap)
             ):
                 chains[-1].append(m)
             else:
@@ -329,16 +332,15 @@ class Geoparser:
                 place = resolved[id(m)][0]
                 if place is None:
                     continue
-                finest = place.precision or 0
-                levels = [
-                    p
-                    for p in (resolved[id(b)][0] for b in chain[k + 1 :])
-                    if p is not None and p.country and (p.precision or 0) < finest
+                later = [
+                    p for p in (resolved[id(b)][0] for b in chain[k + 1 :]) if p is not None and p.country
                 ]
-                if not levels:
-                    continue
-                countries = {p.country for p in levels}
-                regions = {p.admin1 for p in levels if p.precision == 2 and p.admin1}
+                finest = place.precision or 0
+                levels = [p for p in later if (p.precision or 0) < finest]
+                countries = {p.country for p in later}
+                regions = {p.admin1 for p in later if p.precision == 2 and p.admin1}
+                if not levels or len(countries) != 1 or len(regions) > 1:
+                    continue  # nothing coarser, or a list ("Saipan, Guam, Alaska"), not one nested string
                 in_country = [e for e in candidates[id(m)] if e.country in countries]
                 # The region narrows the choice within the country; it never empties it.
                 inside = [e for e in in_country if e.admin1 in regions] or in_country
@@ -765,9 +767,9 @@ _NEST_DEPS = ("appos", "conj")
 _NEST_LEVELS = 4
 _NEST_GAP = 6
 """At most this many words between two levels of a nested place string ("Mo So village (")."""
-_NEST_POS = {"PUNCT", "PROPN", "NOUN", "ADJ", "NUM", "X"}
-"""What may stand between two levels: an opening bracket, commas, names the gazetteer does not
-know; a closing bracket ends the string."""
+_NEST_POS = {"PUNCT", "PROPN", "NOUN", "ADJ", "X"}
+"""What may stand between two levels: an opening bracket or a comma (one of them must), names the
+gazetteer does not know; a closing bracket ends the string."""
 
 
 def _nesting_head(token: Token) -> Token:
