@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 
@@ -27,7 +27,7 @@ from borderwatch.errors import ConfigError
 from borderwatch.extract import dates
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.lexicon import Lexicon
-from borderwatch.extract.rules import HISTORICAL_AFTER, DocContext, RuleDetector
+from borderwatch.extract.rules import DocContext, RuleDetector
 from borderwatch.models import Actor, Claim, Event, EventDate
 from borderwatch.models import Span as TextSpan
 
@@ -35,6 +35,8 @@ _SOURCE = "data/sightings.toml"
 _LISTS = ("personnel", "materiel", "military", "vehicles", "sighting_verbs", "not_sighting")
 _MODALS = {"will", "shall", "would", "could", "might", "may", "should", "can", "must"}
 _FINITE = {"VBD", "VBZ", "VBP", "MD"}
+ARCHIVE_AFTER = timedelta(days=30)
+"""A sighting dated this long before it was posted is an archive picture: background, not news."""
 MAX_WORDS = 24
 """Sighting lines are terse; a longer sentence is a story with a sighting in it, the trigger
 lexicon's to read."""
@@ -234,7 +236,7 @@ class SightingDetector:
         historical = bool(
             when.end
             and ctx.published is not None
-            and date.fromisoformat(when.end) < ctx.published - HISTORICAL_AFTER
+            and date.fromisoformat(when.end) < ctx.published - ARCHIVE_AFTER
         )
         text = sent.text
         start = sent.start_char + (len(text) - len(text.lstrip()))
