@@ -41,10 +41,13 @@ class HeadlineDetector:
 
     @staticmethod
     def is_headline(sent: Span) -> bool:
+        """Short, and no closing full stop: how headlines and their wire variants are written."""
         words = [t for t in sent if not (t.is_punct or t.is_space)]
         return 3 <= len(words) <= MAX_WORDS and not sent.text.rstrip().endswith((".", "?", "!"))
 
-    def _forms(self, token: Token) -> set[str]:
+    @staticmethod
+    def _forms(token: Token) -> set[str]:
+        """The word's lemma and surface, and its surface without a verb's inflection."""
         lower = token.lower_
         forms = {token.lemma_.lower(), lower}
         # A verb tagged as a noun keeps its inflection in its lemma ("eliminates", "stormed").
@@ -110,26 +113,30 @@ class HeadlineDetector:
         ]
         if kept and not aside:
             return []  # the parse read the line as another kind of event
-        for rule in [aside[0].rule] if aside else self.rules:
-            token = aside[0].token if aside else self._matches(rule, sent, forms)
-            if token is None:
-                continue
-            day = ctx.published.isoformat() if ctx.published else None
-            text = sent.text
-            start = sent.start_char + (len(text) - len(text.lstrip()))
-            return [
-                Event(
-                    type=rule.type,
-                    mode=rule.mode,
-                    date=EventDate(day, day, "unknown") if day else EventDate(),
-                    claim=Claim(claimant=None, stance="asserted", outlet_voice=True),
-                    evidence=[TextSpan(start, sent.start_char + len(text.rstrip()))],
-                    trigger=token.text,
-                    anchors=[token.idx],
-                    confidence=rule.weight * 0.7,
-                )
-            ]
+        if aside:
+            return [_event(aside[0].rule, aside[0].token, sent, ctx)]
+        for rule in self.rules:
+            token = self._matches(rule, sent, forms)
+            if token is not None:
+                return [_event(rule, token, sent, ctx)]
         return []
+
+
+def _event(rule: TriggerRule, token: Token, sent: Span, ctx: DocContext) -> Event:
+    """The headline's violent event, with no actor: a bag of words does not say who acted."""
+    day = ctx.published.isoformat() if ctx.published else None
+    text = sent.text
+    start = sent.start_char + (len(text) - len(text.lstrip()))
+    return Event(
+        type=rule.type,
+        mode=rule.mode,
+        date=EventDate(day, day, "unknown") if day else EventDate(),
+        claim=Claim(claimant=None, stance="asserted", outlet_voice=True),
+        evidence=[TextSpan(start, sent.start_char + len(text.rstrip()))],
+        trigger=token.text,
+        anchors=[token.idx],
+        confidence=rule.weight * 0.7,
+    )
 
 
 _BACKGROUND = {"after", "before", "since", "following", "ahead", "until", "despite"}

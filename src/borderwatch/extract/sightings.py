@@ -124,13 +124,11 @@ class SightingDetector:
         if token.i > token.sent.start:
             near.append(token.doc[token.i - 1])
         for word in near:
-            lemma = word.lemma_.lower()
-            if lemma in self.vocab.military or word.lower_ in self.vocab.military:
+            if {word.lemma_.lower(), word.lower_} & self.vocab.military:
                 return True
-            if self.actors.lexicon.aliases.get(word.lower_, None) is not None:
-                entry = self.actors.lexicon.aliases[word.lower_]
-                if entry.kind in ("demonym", "group"):
-                    return True
+            entry = self.actors.lexicon.aliases.get(word.lower_)
+            if entry is not None and entry.kind in ("demonym", "group"):
+                return True
         for child in token.subtree:
             if child is token:
                 continue
