@@ -25,9 +25,12 @@ from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
+from borderwatch.extract.headlines import HeadlineDetector
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
+from borderwatch.extract.notes import date_undated_events
 from borderwatch.extract.rules import DocContext, RuleDetector
+from borderwatch.extract.sightings import SightingDetector
 from borderwatch.models import Event, Place
 
 
@@ -43,7 +46,12 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
+    "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
+    "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
 }
+
+DEFAULT_DETECTORS = ("rules", "sightings", "headlines")
+"""The parse-based rules, and the readers of two genres they miss: sighting lines, headlines."""
 
 
 DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
@@ -93,7 +101,7 @@ class Extractor:
     def __init__(
         self,
         nlp: Language,
-        detectors: tuple[str, ...] = ("rules",),
+        detectors: tuple[str, ...] = DEFAULT_DETECTORS,
         components: tuple[str, ...] = DEFAULT_COMPONENTS,
     ) -> None:
         lexicon = load_lexicon()
@@ -120,6 +128,7 @@ class Extractor:
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
+        date_undated_events(doc, events, published)
         for component in self.components:
             events = component(events, ctx)
         return events
