@@ -77,6 +77,10 @@ def load_vocabulary() -> SightingVocabulary:
     return SightingVocabulary(models=models, **lists)
 
 
+_READ_BY_RULES = frozenset({"MOBILIZE", "FIGHT", "ASSAULT"})
+"""A line the trigger lexicon reads as a move or a fight is no bare sighting."""
+
+
 class SightingDetector:
     """Reads terse sighting lines as MOBILIZE; leaves every other sentence to the other detectors."""
 
@@ -223,8 +227,8 @@ class SightingDetector:
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         if not sent.text.strip() or not self.reads_as_sighting(sent):
             return []
-        if any(c.rule.type == "MOBILIZE" for c in self.parsed.select(self.parsed.triggers(sent))):
-            return []  # "Serbian troops massed in ...": the trigger lexicon reads it, once
+        if any(c.rule.type in _READ_BY_RULES for c in self.parsed.select(self.parsed.triggers(sent))):
+            return []  # "Serbian troops massed in ...", "Forces engage in firefight": read once, by the rules
         found = self._seen(sent)
         if found is None:
             return []
