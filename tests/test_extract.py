@@ -342,6 +342,7 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
         ("China used water cannon against Philippine vessels on Tuesday.", "COERCE", "CHN", "PHL"),
         ("Georgia said 150 Russian tanks had entered South Ossetia on Friday.", "MOBILIZE", "RUS", None),
         ("The Indian jets turned back on Tuesday.", "RETREAT", "IND", None),
+        ("Russia ordered troops to move to the Ukrainian border on Monday.", "MOBILIZE", "RUS", None),
     ],
 )
 def test_a_known_trigger_is_typed_by_its_object(
@@ -391,3 +392,9 @@ def test_a_killing_told_as_the_result_of_shelling_is_one_happening(pipeline: Pip
 def test_a_charged_violation_is_no_rejection(pipeline: Pipeline, text: str) -> None:
     result = analyse(pipeline, text, published="2024-05-20")
     assert "REJECT" not in {e.type for e in result.events}
+
+
+def test_an_order_to_ones_own_forces_is_the_act_it_orders_not_a_request(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Russia ordered troops to move to the Ukrainian border on Monday.",
+                     published="2024-05-20")
+    assert "REQUEST" not in {e.type for e in result.events}

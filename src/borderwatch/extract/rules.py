@@ -348,7 +348,7 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-            elif self.status.enabled(cand.dominator.token, path[-1]):
+            elif self.status.enabled(cand.dominator.token, path[-1]) or self._commanded(cand.dominator, path):
                 cand.enabled_by = cand.dominator.token
                 kept.append(cand)
         # Events in other circumstantial clauses ("amid fresh clashes", "as he embarked on a
@@ -357,6 +357,17 @@ class RuleDetector:
         plain = [c for c in kept if c.token.i not in dated]
         main = [c for c in plain if c.token.i not in subordinate]
         return (main or plain) + [c for c in kept if c.token.i in dated]
+
+    def _orders_forces(self, verb: Token) -> bool:
+        """"ordered troops to ...": a command to one's own forces."""
+        if verb.lemma_.lower() not in self.cues.command_verbs:
+            return False
+        forces = self.lex.classes["troops"] | self.lex.classes["combatants"]
+        return any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children)
+
+    def _commanded(self, dominator: Candidate, path: list[Token]) -> bool:
+        """Whether the trigger is what forces were ordered to do: the order's complement."""
+        return self._orders_forces(dominator.token) and path[-1].dep_ in ("xcomp", "ccomp")
 
     @staticmethod
     def _foreground(kept: list[Candidate]) -> bool:
@@ -695,6 +706,8 @@ class RuleDetector:
             head = self._clause_head(cand.token)
             co_actors = self._actors(cand, head, mentions, ctx)
             actor = co_actors[0] if co_actors else None
+            if cand.rule.type == "REQUEST" and self._orders_forces(cand.token):
+                continue  # the order is read as the act it orders (see _commanded)
             if self._denies_a_claim(cand):
                 # Not a rejection of a proposal: the denied stance of what was alleged.
                 if actor is not None and not self.status.read(cand.token, head).negated:
