@@ -188,6 +188,14 @@ class TestSeedArticle:
         assert not any(e.type == "FIGHT" and codes(e.actors) == {"RUS"} and e.date.start.startswith("2022")
                        for e in seed.events if e.is_current)
 
+    def test_last_years_rebellion_is_a_historical_event_dated_2023(self, seed: Analysis) -> None:
+        """DESIGN §4: the Wagner rebellion "last year" is background, dated 2023."""
+        text = seed.document.clean_text
+        rebellion = [e for e in seed.events
+                     if e.historical and (e.date.start or "").startswith("2023")
+                     and any("rebellion" in text[s.start:s.end] for s in e.evidence)]
+        assert rebellion and "historical: last year" in rebellion[0].status_cues
+
     def test_negated_promise_is_not_hostile(self, seed: Analysis) -> None:
         text = seed.document.clean_text
         for event in seed.events:

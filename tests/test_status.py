@@ -46,3 +46,9 @@ def test_current_news_has_no_status_words(pipeline: Pipeline) -> None:
 def test_what_was_done_without_warning_is_no_warning(pipeline: Pipeline) -> None:
     text = "Lukashenko said Poland had deployed troops close to the border without warning anybody."
     assert not [e for e in events(pipeline, text, "THREATEN") if e.is_current]
+
+
+def test_a_date_beside_a_nominal_event_dates_it_as_background(pipeline: Pipeline) -> None:
+    text = "Some of the fighters are hosted by Belarus after their leader's failed rebellion last year."
+    found = [e for e in events(pipeline, text, "FIGHT") if e.historical]
+    assert found and found[0].date.start == "2023-01-01"

@@ -109,6 +109,9 @@ class Candidate:
     dominator: Candidate | None = None
     embedded_stance: str | None = None
     """'alleged' or 'denied' when the trigger is the complement of an accusation or denial."""
+    dated_by: Span | None = None
+    """A date written right beside a nominal trigger the parse hangs elsewhere ("their failed
+    rebellion last year"): it dates that trigger alone."""
     background: str | None = None
     """The word that makes the trigger's clause background to the sentence ("after", "before")."""
     enabled_by: Token | None = None
@@ -357,6 +360,27 @@ class RuleDetector:
         plain = [c for c in kept if c.token.i not in dated]
         main = [c for c in plain if c.token.i not in subordinate]
         return (main or plain) + [c for c in kept if c.token.i in dated]
+
+    def _dated_nominals(
+        self, candidates: list[Candidate], kept: list[Candidate], sent: Span
+    ) -> list[Candidate]:
+        """Nominal triggers the selection set aside as parts of another event that carry a date of
+        their own right beside them ("hosted after their leader's failed rebellion last year", "the
+        2008 war"): background in their own right, kept when that date places them in the past."""
+        chosen = {c.token.i for c in kept}
+        dates_ = [e for e in sent.ents if e.label_ == "DATE"]
+        found = []
+        for cand in candidates:
+            if cand.token.i in chosen or cand.token.pos_ != "NOUN":
+                continue
+            beside = next(
+                (e for e in dates_ if 0 <= e.start - cand.end <= 1 or 0 <= cand.token.i - e.end <= 1), None
+            )
+            if beside is not None:
+                cand.dated_by = beside
+                cand.background = "date"
+                found.append(cand)
+        return found
 
     def _orders_forces(self, verb: Token) -> bool:
         """"ordered troops to ...": a command to one's own forces."""
@@ -669,6 +693,8 @@ class RuleDetector:
             current = current.head
             own.add(current.i)
         inside = _own_phrase(cand.token) if cand.token.pos_ in ("NOUN", "PROPN") else set()
+        if cand.dated_by is not None:
+            ents, own, inside = [cand.dated_by], set(), {cand.dated_by.root.i}
         # Dates of the trigger's clause, or dates inside a nominal trigger ("a war in the 1990s").
         mine = [e for e in ents if e.root.i in inside or own & {v.i for v in self._clauses_of(e.root)}]
         for ent in mine:
@@ -688,6 +714,7 @@ class RuleDetector:
         mentions = known if known is not None else self.actors.mentions(sent)
         candidates = self.triggers(sent)
         kept = self.select(candidates)
+        kept += self._dated_nominals(candidates, kept, sent)
         events = []
         # The main subject of this sentence is what "it"/"they" in the next one most likely means;
         # a main subject that names no actor ("The statement said") leaves the pronoun unresolved.
