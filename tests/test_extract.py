@@ -372,11 +372,14 @@ def test_reaching_a_place_or_civilians_crossing_is_no_event(pipeline: Pipeline, 
     assert not [e for e in result.events if e.type in ("AGREE", "FIGHT")]
 
 
-def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline) -> None:
-    result = analyse(pipeline, "SEOUL: North Korea fired dozens of artillery rounds near the border on "
-                               "Saturday.", published="2024-01-06")
+@pytest.mark.parametrize(("text", "actor"), [
+    ("SEOUL: North Korea fired dozens of artillery rounds near the border on Saturday.", "PRK"),
+    ("KYIV, Ukraine (AP) — Russian forces shelled villages near the border overnight.", "RUS"),
+])
+def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline, text: str, actor: str) -> None:
+    result = analyse(pipeline, text, published="2024-01-06")
     fights = [e for e in result.events if e.type == "FIGHT"]
-    assert fights and all(codes(e.actors) == {"PRK"} for e in fights)
+    assert fights and all(codes(e.actors) == {actor} for e in fights)
 
 
 def test_deaths_in_the_fighting_are_the_fighting(pipeline: Pipeline) -> None:
