@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from borderwatch.config import IngestConfig
-from borderwatch.ingest import document_from_record
 from borderwatch.models import Event
 from borderwatch.pipeline import Pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline()
+from conftest import analyse_text
 
 
 def current(pipeline: Pipeline, text: str) -> list[Event]:
-    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
-    return [e for e in analysis.events if e.is_current and not e.future]
+    return [e for e in analyse_text(pipeline, text).events if e.is_current and not e.future]
 
 
 def pairs(found: list[Event], kind: str) -> set[tuple[str, str]]:
@@ -59,10 +51,7 @@ def test_rejecting_a_demand_is_still_a_rejection(pipeline: Pipeline) -> None:
 
 
 def test_what_has_long_been_so_is_background(pipeline: Pipeline) -> None:
-    doc = document_from_record({"id": "t", "published": "2024-03-08", "text":
-                                "The region has seen sporadic deadly clashes over the past years."},
-                               "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
+    analysis = analyse_text(pipeline, "The region has seen sporadic deadly clashes over the past years.")
     fights = [e for e in analysis.events if e.type == "FIGHT"]
     assert fights and all(e.historical for e in fights)
 

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from borderwatch.config import IngestConfig
-from borderwatch.ingest import document_from_record
 from borderwatch.models import Event
 from borderwatch.pipeline import Pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline()
+from conftest import analyse_text
 
 
 def events(pipeline: Pipeline, text: str, kind: str) -> list[Event]:
-    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
-    return [e for e in analysis.events if e.type == kind]
+    return [e for e in analyse_text(pipeline, text).events if e.type == kind]
 
 
 @pytest.mark.parametrize(("text", "kind", "flag", "cue"), [
