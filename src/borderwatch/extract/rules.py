@@ -545,7 +545,7 @@ class RuleDetector:
                 continue
             for obj in (c for c in token.children if c.dep_ == "pobj"):
                 # "between X and Y", and "between Armenian and Azerbaijani forces".
-                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound")]
+                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound", "nmod")]
                 parts = [obj, *(c for t in (obj, *modifiers) for c in t.children if c.dep_ == "conj")]
                 found: list[Actor] = []
                 for part in parts:
