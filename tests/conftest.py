@@ -21,6 +21,7 @@ from borderwatch.cli import app
 from borderwatch.errors import GeoError
 from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.geo.gazetteer import default_path as gazetteer_path
+from borderwatch.models import Analysis
 from borderwatch.nlp import load_pipeline
 from borderwatch.pipeline import Pipeline
 
@@ -54,6 +55,17 @@ def nlp() -> Language:
 def pipeline(nlp: Language) -> Pipeline:
     """The whole analysis pipeline (clean → nlp → extract) over the session's spaCy pipeline."""
     return Pipeline()
+
+
+def analyse_text(pipeline: Pipeline, text: str, published: str | None = "2024-03-08") -> Analysis:
+    """One text through the whole pipeline, as `run` and `extract` analyse it; it must not fail."""
+    from borderwatch.config import IngestConfig
+    from borderwatch.ingest import document_from_record
+
+    record = {"id": "t", "text": text, **({"published": published} if published else {})}
+    (analysis,) = pipeline.analyse([document_from_record(record, "test", IngestConfig())])
+    assert analysis.error is None
+    return analysis
 
 
 @pytest.fixture

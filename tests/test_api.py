@@ -133,6 +133,14 @@ def test_events_lists_current_events_newest_first(client: TestClient) -> None:
     assert all(item["text"] for e in found for item in e["evidence"])
 
 
+def test_events_page_by_cursor_as_by_offset(client: TestClient) -> None:
+    everything = [e["id"] for e in events(client, limit="1000")["events"]]
+    first = events(client, limit="2")
+    second = events(client, limit="2", after=first["next"])
+    assert first["next"] and [e["id"] for e in first["events"] + second["events"]] == everything[:4]
+    assert client.get("/api/events", params={"after": "bogus"}).status_code == 422
+
+
 def test_historical_events_only_on_request(client: TestClient) -> None:
     current = events(client)["events"]
     everything = events(client, historical="true")["events"]

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from borderwatch.config import IngestConfig
-from borderwatch.ingest import document_from_record
 from borderwatch.models import Event
 from borderwatch.pipeline import Pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline()
+from conftest import analyse_text
 
 
 def current(pipeline: Pipeline, text: str) -> list[Event]:
-    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
-    return [e for e in analysis.events if e.is_current and not e.future]
+    return [e for e in analyse_text(pipeline, text).events if e.is_current and not e.future]
 
 
 def pairs(found: list[Event], kind: str) -> set[tuple[str, str]]:
@@ -59,10 +51,7 @@ def test_rejecting_a_demand_is_still_a_rejection(pipeline: Pipeline) -> None:
 
 
 def test_what_has_long_been_so_is_background(pipeline: Pipeline) -> None:
-    doc = document_from_record({"id": "t", "published": "2024-03-08", "text":
-                                "The region has seen sporadic deadly clashes over the past years."},
-                               "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
+    analysis = analyse_text(pipeline, "The region has seen sporadic deadly clashes over the past years.")
     fights = [e for e in analysis.events if e.type == "FIGHT"]
     assert fights and all(e.historical for e in fights)
 
@@ -78,3 +67,19 @@ def test_document_components_are_named_and_can_be_left_out(pipeline: Pipeline) -
     assert "ACCUSE" in {e.type for e in with_claims} and "ACCUSE" not in {e.type for e in without}
     with pytest.raises(ConfigError, match="unknown components"):
         Extractor(pipeline.nlp, components=("telepathy",))
+
+
+def test_a_quotation_opened_in_one_sentence_keeps_its_speaker_in_the_next(pipeline: Pipeline) -> None:
+    found = current(pipeline, 'Ukraine\'s defence ministry said on Monday: "Russian troops shelled the '
+                              'village of Vovchansk overnight. They also attacked a school in Kupiansk."')
+    fights = [e for e in found if e.type == "FIGHT"]
+    assert len(fights) == 2  # two places, two acts
+    assert all({a.code for a in e.actors} == {"RUS"} for e in fights)  # "they" agrees with "troops"
+    assert all(e.claim.claimant.code == "UKR" and e.claim.stance == "alleged" for e in fights)
+
+
+def test_after_a_closed_quotation_the_outlet_speaks_again(pipeline: Pipeline) -> None:
+    found = current(pipeline, 'The ministry said: "We are calm."\n\n'
+                              "Azerbaijani forces shelled Armenian positions on Friday.")
+    (fight,) = [e for e in found if e.type == "FIGHT"]
+    assert fight.claim.claimant is None and fight.claim.stance == "asserted"

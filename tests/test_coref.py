@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from borderwatch.config import IngestConfig
-from borderwatch.ingest import document_from_record
 from borderwatch.models import Event
 from borderwatch.pipeline import Pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline()
+from conftest import analyse_text
 
 
 def events(pipeline: Pipeline, text: str) -> list[Event]:
-    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
-    assert analysis.error is None
-    return [e for e in analysis.events if not (e.historical or e.negated or e.hypothetical)]
+    found = analyse_text(pipeline, text).events
+    return [e for e in found if not (e.historical or e.negated or e.hypothetical)]
 
 
 def codes(event: Event) -> set[str]:
@@ -105,8 +97,7 @@ def test_incidents_on_two_days_by_two_actors_stay_two_events(pipeline: Pipeline)
 
 def test_what_a_past_permission_allowed_happened_and_dates_with_it(pipeline: Pipeline) -> None:
     text = "In 2019, the government had allowed Chinese troops to deploy on its soil."
-    doc = document_from_record({"id": "t", "published": "2024-03-08", "text": text}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
+    analysis = analyse_text(pipeline, text)
     (mobilize,) = [e for e in analysis.events if e.type == "MOBILIZE"]
     assert codes(mobilize) == {"CHN"} and mobilize.historical and mobilize.date.start == "2019-01-01"
 
@@ -146,8 +137,7 @@ def test_a_group_that_governs_a_state_acts_as_that_state_from_then_on(
     pipeline: Pipeline, published: str, expected: str
 ) -> None:
     text = "Taliban forces shelled Pakistani border posts at Torkham on Thursday."
-    doc = document_from_record({"id": "t", "text": text, "published": published}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
+    analysis = analyse_text(pipeline, text, published)
     fights = [e for e in analysis.events if e.type == "FIGHT"]
     assert fights and codes(fights[0]) == {expected}
     assert {r.code for r in fights[0].recipients} == {"PAK"}
@@ -158,3 +148,12 @@ def test_a_demonym_two_states_share_is_the_one_the_article_names_most(pipeline: 
                              "The Rwandan authorities have also contacted their Congolese counterparts.")
     (consult,) = of_type(found, "CONSULT")
     assert codes(consult) == {"RWA"} and {r.code for r in consult.recipients} == {"COD"}
+
+
+def test_an_act_of_one_of_the_articles_two_states_with_no_target_is_aimed_at_the_other(
+    pipeline: Pipeline,
+) -> None:
+    found = events(pipeline, "Kyrgyzstan accused Tajikistan of provoking the clashes.\n\n"
+                             "Tajik forces shelled border villages on Friday.")
+    (fight,) = of_type(found, "FIGHT")
+    assert codes(fight) == {"TJK"} and {r.code for r in fight.recipients} == {"KGZ"}

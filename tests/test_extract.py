@@ -188,6 +188,14 @@ class TestSeedArticle:
         assert not any(e.type == "FIGHT" and codes(e.actors) == {"RUS"} and e.date.start.startswith("2022")
                        for e in seed.events if e.is_current)
 
+    def test_last_years_rebellion_is_a_historical_event_dated_2023(self, seed: Analysis) -> None:
+        """DESIGN §4: the Wagner rebellion "last year" is background, dated 2023."""
+        text = seed.document.clean_text
+        rebellion = [e for e in seed.events
+                     if e.historical and (e.date.start or "").startswith("2023")
+                     and any("rebellion" in text[s.start:s.end] for s in e.evidence)]
+        assert rebellion and "historical: last year" in rebellion[0].status_cues
+
     def test_negated_promise_is_not_hostile(self, seed: Analysis) -> None:
         text = seed.document.clean_text
         for event in seed.events:
@@ -342,6 +350,7 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
         ("China used water cannon against Philippine vessels on Tuesday.", "COERCE", "CHN", "PHL"),
         ("Georgia said 150 Russian tanks had entered South Ossetia on Friday.", "MOBILIZE", "RUS", None),
         ("The Indian jets turned back on Tuesday.", "RETREAT", "IND", None),
+        ("Russia ordered troops to move to the Ukrainian border on Monday.", "MOBILIZE", "RUS", None),
     ],
 )
 def test_a_known_trigger_is_typed_by_its_object(
@@ -363,11 +372,14 @@ def test_reaching_a_place_or_civilians_crossing_is_no_event(pipeline: Pipeline, 
     assert not [e for e in result.events if e.type in ("AGREE", "FIGHT")]
 
 
-def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline) -> None:
-    result = analyse(pipeline, "SEOUL: North Korea fired dozens of artillery rounds near the border on "
-                               "Saturday.", published="2024-01-06")
+@pytest.mark.parametrize(("text", "actor"), [
+    ("SEOUL: North Korea fired dozens of artillery rounds near the border on Saturday.", "PRK"),
+    ("KYIV, Ukraine (AP) — Russian forces shelled villages near the border overnight.", "RUS"),
+])
+def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline, text: str, actor: str) -> None:
+    result = analyse(pipeline, text, published="2024-01-06")
     fights = [e for e in result.events if e.type == "FIGHT"]
-    assert fights and all(codes(e.actors) == {"PRK"} for e in fights)
+    assert fights and all(codes(e.actors) == {actor} for e in fights)
 
 
 def test_deaths_in_the_fighting_are_the_fighting(pipeline: Pipeline) -> None:
@@ -391,3 +403,9 @@ def test_a_killing_told_as_the_result_of_shelling_is_one_happening(pipeline: Pip
 def test_a_charged_violation_is_no_rejection(pipeline: Pipeline, text: str) -> None:
     result = analyse(pipeline, text, published="2024-05-20")
     assert "REJECT" not in {e.type for e in result.events}
+
+
+def test_an_order_to_ones_own_forces_is_the_act_it_orders_not_a_request(pipeline: Pipeline) -> None:
+    result = analyse(pipeline, "Russia ordered troops to move to the Ukrainian border on Monday.",
+                     published="2024-05-20")
+    assert "REQUEST" not in {e.type for e in result.events}

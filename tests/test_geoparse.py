@@ -307,3 +307,13 @@ def test_a_capitalised_headline_word_the_article_also_writes_in_lower_case_is_no
     analysis = analyse(pipeline, "Forces Engage in Firefight at Torkham Border\n\n"
                                  "Sources confirmed a firefight on the Torkham border on Thursday.")
     assert mention(analysis, "Border").place is None
+
+
+def test_two_acts_in_two_places_stay_two_events_one_place_merges(pipeline: Pipeline) -> None:
+    apart = analyse(pipeline, "Russian forces shelled Kharkiv on Saturday.\n\n"
+                              "Russian forces shelled Odesa on Saturday.")
+    assert len([e for e in of_type(apart, "FIGHT") if e.is_current]) == 2
+    together = analyse(pipeline, "Russian forces shelled Kharkiv on Saturday.\n\n"
+                                 "Russian artillery struck Kharkiv again on Saturday.")
+    (fight,) = [e for e in of_type(together, "FIGHT") if e.is_current]
+    assert len(fight.evidence) == 2 and fight.place is not None and fight.place.name == "Kharkiv"

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from borderwatch.config import IngestConfig
-from borderwatch.ingest import document_from_record
 from borderwatch.models import Event
 from borderwatch.pipeline import Pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline()
+from conftest import analyse_text
 
 
 def events(pipeline: Pipeline, text: str, kind: str) -> list[Event]:
-    doc = document_from_record({"id": "t", "text": text, "published": "2024-03-08"}, "test", IngestConfig())
-    (analysis,) = pipeline.analyse([doc])
-    return [e for e in analysis.events if e.type == kind]
+    return [e for e in analyse_text(pipeline, text).events if e.type == kind]
 
 
 @pytest.mark.parametrize(("text", "kind", "flag", "cue"), [
@@ -46,3 +38,9 @@ def test_current_news_has_no_status_words(pipeline: Pipeline) -> None:
 def test_what_was_done_without_warning_is_no_warning(pipeline: Pipeline) -> None:
     text = "Lukashenko said Poland had deployed troops close to the border without warning anybody."
     assert not [e for e in events(pipeline, text, "THREATEN") if e.is_current]
+
+
+def test_a_date_beside_a_nominal_event_dates_it_as_background(pipeline: Pipeline) -> None:
+    text = "Some of the fighters are hosted by Belarus after their leader's failed rebellion last year."
+    found = [e for e in events(pipeline, text, "FIGHT") if e.historical]
+    assert found and found[0].date.start == "2023-01-01"

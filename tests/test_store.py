@@ -459,6 +459,24 @@ def test_limit_and_offset_page_through_the_same_order(filled: Store) -> None:
     assert ids(filled.query_events(offset=3)) == [WAGNER]
 
 
+def test_keyset_pages_follow_the_listing_order_through_undated_events(filled: Store) -> None:
+    everything = filled.query_events(include_historical=True)
+    pages, after = [], None
+    while True:
+        page = filled.query_events(include_historical=True, limit=2, after=after)
+        pages.append(ids(page))
+        if len(page) < 2:
+            break
+        after = page[-1].cursor
+    assert [i for page in pages for i in page] == ids(everything)  # dated, then undated (WAGNER)
+    assert len(pages) >= 3
+
+
+def test_a_page_cursor_the_store_did_not_hand_out_is_a_store_error(filled: Store) -> None:
+    with pytest.raises(StoreError, match="page cursor"):
+        filled.query_events(after="not-a-cursor")
+
+
 def test_historical_events_only_on_request(filled: Store) -> None:
     assert FIGHT not in ids(filled.query_events())
     assert ids(filled.query_events(types=["FIGHT"], include_historical=True)) == [FIGHT]

@@ -59,6 +59,8 @@ def line_splitter(doc: Doc) -> Doc:
 
 _DATELINE_DASHES = frozenset({":", "—", "–", "-", "--"})
 _DATELINE_MAX_TOKENS = 8
+_DATELINE_PUNCTUATION = frozenset({",", ".", "(", ")", "/"})
+"""What a dateline holds besides names and numbers: "KYIV, Ukraine (AP) —"."""
 
 
 def _dateline_end(doc: Doc, start: int) -> int | None:
@@ -70,7 +72,7 @@ def _dateline_end(doc: Doc, start: int) -> int | None:
             # A colon ends a dateline ("SEOUL:"); a dash only standing alone, not in "Vietnamese-led".
             free = token.text == ":" or (doc[token.i - 1].whitespace_ and token.whitespace_)
             return follower.i if free and token.i > start and not follower.is_space else None
-        if not (token.is_title or token.is_upper or token.like_num or token.text in (",", ".")):
+        if not (token.is_title or token.is_upper or token.like_num or token.text in _DATELINE_PUNCTUATION):
             return None
     return None
 

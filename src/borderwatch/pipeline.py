@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from spacy.tokens import Doc
+
 from borderwatch.clean import clean_document
 from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError
 from borderwatch.extract import Extractor
 from borderwatch.geo.stage import GeoStage
-from borderwatch.models import Analysis, Document
+from borderwatch.models import Analysis, Document, Event
 from borderwatch.nlp import load_pipeline
 
 
@@ -24,6 +26,20 @@ class Pipeline:
         self.nlp = load_pipeline(self.config.nlp.pipeline)
         self.extractor = Extractor(self.nlp)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
+
+    def _extract(self, doc: Doc, analysis: Analysis) -> list[Event]:
+        """Events with their places: mentions are placed before they merge, so two acts in two
+        places stay two events, and each merged event is placed and measured from all its evidence."""
+        published = analysis.document.published
+        if self.geo is None:
+            return self.extractor.extract(doc, published)
+        geo = self.geo
+        places = analysis.places = geo.geoparser.parse(doc)
+        analysis.events = self.extractor.extract(
+            doc, published, placer=lambda event: geo.place_of(doc, event, places, strict=True)
+        )
+        geo.measure(doc, analysis)
+        return analysis.events
 
     def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:
         """One Analysis per item, in order; a failing item carries its error and the rest go on."""
@@ -45,9 +61,7 @@ class Pipeline:
         for spacy_doc, analysis in parsed:
             if analysis.error is None:
                 try:
-                    analysis.events = self.extractor.extract(spacy_doc, analysis.document.published)
-                    if self.geo is not None:
-                        self.geo.locate(spacy_doc, analysis)
+                    analysis.events = self._extract(spacy_doc, analysis)
                 except BorderwatchError as exc:
                     analysis.error = str(exc)
             yield analysis

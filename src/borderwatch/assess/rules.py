@@ -100,6 +100,13 @@ def _radius(event: Event) -> float:
     return math.inf if radius is None else radius
 
 
+def _border_low(event: Event) -> float:
+    """The nearest an event can be to a border: its distance less its place's radius."""
+    proximity = event.proximity or {}
+    low = (proximity.get("border_km_range") or [proximity.get("border_km")])[0]
+    return math.inf if low is None else float(low)
+
+
 def load_rules(extra: Sequence[Mapping[str, Any]] = ()) -> list[Rule]:
     """The shipped rules, with the user's rules added (a user rule with a shipped id replaces it)."""
     path = resources.files("borderwatch") / "data" / "rules.toml"
@@ -191,18 +198,13 @@ class Assessor:
             return None
         limit = self.border_limit(rule)
 
-        def border_low(e: Event) -> float:
-            proximity = e.proximity or {}
-            low = (proximity.get("border_km_range") or [proximity.get("border_km")])[0]
-            return math.inf if low is None else float(low)
-
         def nearest_site(e: Event) -> tuple[float, dict[str, Any] | None]:
             sites = [s for s in (e.proximity or {}).get("sites") or []
                      if not rule.site_kinds or self.site_kinds.get(s["id"]) in rule.site_kinds]
             best = min(sites, key=lambda s: s["km"], default=None)
             return (best["km"], best) if best else (math.inf, None)
 
-        near_border = [s for s in events if limit is not None and border_low(s.event) <= limit]
+        near_border = [s for s in events if limit is not None and _border_low(s.event) <= limit]
         near_site = [
             s for s in events if rule.site_km is not None and nearest_site(s.event)[0] <= rule.site_km
         ]
@@ -211,7 +213,7 @@ class Assessor:
         ]
         if (limit is not None and not near_border) or (rule.site_km is not None and not near_site):
             return None
-        lead = min(triggering, key=lambda s: (border_low(s.event), nearest_site(s.event)[0]))
+        lead = min(triggering, key=lambda s: (_border_low(s.event), nearest_site(s.event)[0]))
         km, site = nearest_site(lead.event)
         pair = border_pair(lead.event)
         steps = 0
@@ -225,7 +227,7 @@ class Assessor:
         what = ", ".join(sorted({_LABELS.get(s.event.type, s.event.type.lower()) for s in triggering}))
         explanation = rule.explain.format(
             what=what,
-            border_km=round(border_low(lead.event), 1),
+            border_km=round(_border_low(lead.event), 1),
             border=pair or "?",
             site=site["name"] if site else "no critical site",
             site_km=round(km, 1),
@@ -257,7 +259,15 @@ class Assessor:
         )
 
     def _surge(self, rule: Rule, subjects: Sequence[Subject]) -> list[Alert]:
-        by_event = {s.id: s for subject in subjects for s in subject.events}
+        limit = self.border_limit(rule)
+        # A surge "along a border" counts only what is within the rule's range of it: the same
+        # sightings deep inside a country are no build-up on any border.
+        by_event = {
+            s.id: s
+            for subject in subjects
+            for s in subject.events
+            if limit is None or _border_low(s.event) <= limit
+        }
         series = daily_indicators(s.event for s in by_event.values())
         alerts = []
         for pair, days in series.items():

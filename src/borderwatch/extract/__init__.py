@@ -7,7 +7,9 @@ Two kinds of named components, composed like spaCy pipes:
 - document components then work on all of a document's events in order: `claims` (a party's
   report of the other side's act is its accusation, `claims.py`), `merge` (one event per
   happening, `merge.py`), `denials` (a denied allegation marks the act it denies), after
-  `governments` (a group governing a state de facto acts as that state, `coref.py`).
+  `governments` (a group governing a state de facto acts as that state, `coref.py`), and
+  `counterparts` (an act of one of the article's two states aimed at no one named is aimed at
+  the other).
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from spacy.tokens import Doc, Span
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
-from borderwatch.extract.coref import DocumentActors, as_governments
+from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
+from borderwatch.extract.headlines import HeadlineDetector
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
+from borderwatch.extract.notes import date_undated_events
 from borderwatch.extract.rules import DocContext, RuleDetector
-from borderwatch.models import Event
+from borderwatch.extract.sightings import SightingDetector
+from borderwatch.models import Event, Place
 
 
 class Detector(Protocol):
@@ -41,7 +46,12 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
+    "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
+    "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
 }
+
+DEFAULT_DETECTORS = ("rules", "sightings", "headlines")
+"""The parse-based rules, and the readers of two genres they miss: sighting lines, headlines."""
 
 
 DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
@@ -57,7 +67,17 @@ def _claims(lexicon: Lexicon) -> DocumentComponent:
 
 
 def _merge(lexicon: Lexicon) -> DocumentComponent:
-    return lambda events, ctx: merge_events(events)
+    def merge(events: list[Event], ctx: DocContext) -> list[Event]:
+        if ctx.placer is not None:
+            for event in events:
+                event.place = ctx.placer(event)
+        return merge_events(events)
+
+    return merge
+
+
+def _counterparts(lexicon: Lexicon) -> DocumentComponent:
+    return lambda events, ctx: counterparts(ctx.actors, events)
 
 
 def _denials(lexicon: Lexicon) -> DocumentComponent:
@@ -70,8 +90,9 @@ def _denials(lexicon: Lexicon) -> DocumentComponent:
 
 COMPONENTS: dict[str, ComponentFactory] = {
     "governments": _governments, "claims": _claims, "merge": _merge, "denials": _denials,
+    "counterparts": _counterparts,
 }
-DEFAULT_COMPONENTS = ("governments", "claims", "merge", "denials")
+DEFAULT_COMPONENTS = ("governments", "claims", "merge", "counterparts", "denials")
 
 
 class Extractor:
@@ -80,7 +101,7 @@ class Extractor:
     def __init__(
         self,
         nlp: Language,
-        detectors: tuple[str, ...] = ("rules",),
+        detectors: tuple[str, ...] = DEFAULT_DETECTORS,
         components: tuple[str, ...] = DEFAULT_COMPONENTS,
     ) -> None:
         lexicon = load_lexicon()
@@ -94,14 +115,20 @@ class Extractor:
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
         self.components = [COMPONENTS[name](lexicon) for name in components]
 
-    def extract(self, doc: Doc, published: str | None) -> list[Event]:
-        ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors))
+    def extract(
+        self, doc: Doc, published: str | None, placer: Callable[[Event], Place | None] | None = None
+    ) -> list[Event]:
+        """Events of one document; `placer` places a mention (the geo stage), so that merging can
+        keep acts in two places apart."""
+        ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors),
+                         placer=placer)
         events: list[Event] = []
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
             for detector in self.detectors:
                 events.extend(detector.detect(sent, ctx))
+        date_undated_events(doc, events, published)
         for component in self.components:
             events = component(events, ctx)
         return events

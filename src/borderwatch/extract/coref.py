@@ -20,10 +20,10 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from borderwatch.errors import ConfigError
-from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.actors import ActorResolver, Mention
 from borderwatch.extract.lexicon import Government
 from borderwatch.models import Actor, Event
 
@@ -93,16 +93,22 @@ class DocumentActors:
         self.defined = defined
         self.compass = compass
         self.organisations = organisations
+        self.mentions_by_sentence: dict[int, list[Mention]] = {}
+        self.names: dict[str, str] = {}
+        """How the article first names each actor."""
 
     @classmethod
     def read(cls, doc: Doc, resolver: ActorResolver) -> DocumentActors:
         prominence: Counter[str] = Counter()
         defined: dict[str, Actor] = {}
         compass_codes: dict[str, set[str]] = {}
+        by_sentence: dict[int, list[Mention]] = {}
+        names: dict[str, str] = {}
         for sent in doc.sents:
-            mentions = resolver.mentions(sent)
+            mentions = by_sentence[sent.start] = resolver.mentions(sent)
             for mention in mentions:
                 prominence[mention.entry.code] += 1
+                names.setdefault(mention.entry.code, doc[mention.start : mention.end].text)
                 words = doc[mention.start : mention.end].text.split()
                 if len(words) >= 2 and words[0].lower() in _COMPASS and words[0][0].isupper():
                     compass_codes.setdefault(words[0].lower(), set()).add(mention.entry.code)
@@ -116,7 +122,14 @@ class DocumentActors:
                     sector = resolver.sector(phrase) or actor.sector
                     defined.setdefault(acronym, Actor(actor.code, sector, acronym))
         compass = {word: next(iter(codes)) for word, codes in compass_codes.items() if len(codes) == 1}
-        return cls(prominence, defined, compass, load_organisations())
+        article = cls(prominence, defined, compass, load_organisations())
+        article.mentions_by_sentence = by_sentence
+        article.names = names
+        return article
+
+    def mentions(self, sent: Span) -> list[Mention] | None:
+        """The actor aliases of a sentence, found once when the article was read."""
+        return self.mentions_by_sentence.get(sent.start)
 
     def resolve(self, token: Token, recent: list[Actor]) -> list[Actor]:
         """The actors a phrase names through the article's context; empty when it names none."""
@@ -228,3 +241,25 @@ def as_governments(
 def _unique(actors: list[Actor]) -> list[Actor]:
     seen: set[str] = set()
     return [a for a in actors if not (a.code in seen or seen.add(a.code))]
+
+
+DIRECTED = frozenset({"FIGHT", "ASSAULT", "ACCUSE", "THREATEN", "COERCE", "MOBILIZE", "REQUEST",
+                      "SANCTION", "REJECT"})
+"""Acts aimed at someone: in an article about two states, one's act with no target named is
+aimed at the other ("Russian forces shelled border villages" in a report on Russia and Ukraine)."""
+
+
+def counterparts(article: DocumentActors | None, events: list[Event]) -> list[Event]:
+    """Give each directed act of one of the article's two states, with no target named, the
+    other state as its recipient."""
+    parties = article.parties(2) if article is not None else []
+    if len(parties) < 2:
+        return events
+    for event in events:
+        if event.type not in DIRECTED or event.recipients or not event.actors:
+            continue
+        actor = event.actors[0].code
+        if actor in parties and len(event.actors) == 1:
+            other = parties[1] if actor == parties[0] else parties[0]
+            event.recipients = [Actor(other, None, article.names.get(other, other))]
+    return events

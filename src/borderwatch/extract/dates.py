@@ -1,8 +1,9 @@
 """Resolve date expressions against the publication date.
 
-dateparser does the parsing. Two news conventions it does not follow are handled here: a bare
+dateparser does the parsing. Three conventions it does not follow are handled here: a bare
 weekday ("on Sunday") means the latest such day on or before publication (dateparser would skip
-back a week when the article appears that very day), and "since 1994" opens an ongoing range.
+back a week when the article appears that very day), "since 1994" opens an ongoing range, and
+without a publication date an expression relative to it ("two days later") stays unresolved.
 """
 
 from __future__ import annotations
@@ -26,8 +27,18 @@ _DECADE_RE = re.compile(
     r"^(?:in\s+)?(?:the\s+)?(?:(early|mid|late)[\s-]+)?(1[89]\d|20\d)0s$", re.IGNORECASE
 )
 _YEAR_RANGE_RE = re.compile(r"^(?:from\s+)?(1[89]\d\d|20\d\d)\s*(?:-|–|to)\s*(\d\d|1[89]\d\d|20\d\d)$")
+_DAY_RANGE_RE = re.compile(
+    r"^(?:(?:the\s+)?(?:night|morning|evening|afternoon)\s+of\s+)?(?:between\s+)?(\d{1,2})(?:st|nd|rd|th)?"
+    r"\s*(?:-|–|to|and)\s*(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+\.?)(?:,?\s+(\d{4}))?$",
+    re.IGNORECASE,
+)
+"""'3-4 May 2020', 'the night of 12 to 13 March': two days of one month."""
+_PART_OF_DAY_RE = re.compile(r"^(?:the\s+)?(?:night|morning|evening|afternoon)\s+of\s+", re.IGNORECASE)
 _THIS_RE = re.compile(r"^(?:earlier\s+|later\s+)?this\s+(week|month|year)$", re.IGNORECASE)
-_NOISE_RE = re.compile(r"^(?:on|in|at|during|by|from|of|early|late|mid|the)\s+", re.IGNORECASE)
+_NOISE_RE = re.compile(
+    r"^(?:on|in|at|during|by|from|of|early|late|mid|the|around|about|circa|approximately)\s+",
+    re.IGNORECASE,
+)
 _VAGUE = {
     "today",
     "now",
@@ -55,6 +66,45 @@ def _parser(base: datetime) -> DateDataParser:
             "RELATIVE_BASE": base,
         },
     )
+
+
+_PROBE_BASES = (date(2001, 3, 14), date(2013, 9, 3))
+"""Two unrelated reference days: an absolute date reads the same against both."""
+
+
+def _reading(text: str, base: date) -> tuple[tuple[date, date], str] | None:
+    data = _parser(datetime.combine(base, datetime.min.time())).get_date_data(text)
+    if data is None or data.date_obj is None:
+        return None
+    period = data.period or "day"
+    return _period_bounds(data.date_obj.date(), period), period
+
+
+_NUMERIC_RE = re.compile(
+    r"(?<![\w.])(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}))(?![\d.]*\d)"
+)
+"""2022-01-15, 15.01.2022, 15/01/2022: the numeric dates of logs and sighting lines, which NER
+rarely marks."""
+
+
+def numeric_dates(text: str) -> list[tuple[int, EventDate]]:
+    """(offset, day) of each unambiguous numeric date: ISO, dotted (day first, as in Europe), or
+    slashed when one side cannot be a month."""
+    found = []
+    for match in _NUMERIC_RE.finditer(text):
+        if match.group(1):
+            year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        else:
+            first, second, year = int(match.group(4)), int(match.group(6)), int(match.group(7))
+            if match.group(5) == "/" and first <= 12 and second <= 12 and first != second:
+                continue  # 03/04/2021: April or March, depending on the writer
+            day, month = (second, first) if match.group(5) == "/" and second > 12 else (first, second)
+        try:
+            when = date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        found.append((match.start(), EventDate(when, when, "day")))
+    return found
 
 
 def parse_published(value: str | None) -> date | None:
@@ -93,6 +143,14 @@ def resolve(expression: str, published: date | None) -> EventDate | None:
         if published is None:
             return None
         return EventDate(published.isoformat(), published.isoformat(), "day")
+    days = _DAY_RANGE_RE.match(text)
+    if days:
+        first = resolve(f"{days.group(1)} {days.group(3)} {days.group(4) or ''}", published)
+        last = resolve(f"{days.group(2)} {days.group(3)} {days.group(4) or ''}", published)
+        if first and last and first.start and last.end and first.start <= last.end:
+            return EventDate(first.start, last.end, "day")
+    if _PART_OF_DAY_RE.match(text):
+        return resolve(_PART_OF_DAY_RE.sub("", text), published)
     years = _YEAR_RANGE_RE.match(text)
     if years:
         first, last = years.group(1), years.group(2)
@@ -121,8 +179,14 @@ def resolve(expression: str, published: date | None) -> EventDate | None:
     if year:
         start, end = _period_bounds(date(int(year.group(1)), 1, 1), "year")
         return EventDate(start.isoformat(), end.isoformat(), "year")
-    base = datetime.combine(published or date.today(), datetime.min.time())
     cleaned = _NOISE_RE.sub("", text)
+    if published is None:
+        # No publication date (an analyst's note): an expression whose reading depends on the
+        # reference day ("two days later", "in March") stays unresolved; never today's date.
+        readings = {_reading(cleaned, base) for base in _PROBE_BASES}
+        if len(readings) != 1 or None in readings:
+            return None
+    base = datetime.combine(published or _PROBE_BASES[0], datetime.min.time())
     data = _parser(base).get_date_data(cleaned)
     if data is None or data.date_obj is None:
         return None

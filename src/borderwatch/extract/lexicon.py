@@ -58,6 +58,7 @@ class Cues:
     denying_verbs: frozenset[str]
     light_verbs: frozenset[str]
     enabling_verbs: frozenset[str]
+    command_verbs: frozenset[str]
     host_verbs: frozenset[str]
     background_phrases: frozenset[str]
     claim_nouns: frozenset[str]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from borderwatch.models import Event
+from borderwatch.evaluate import haversine_km
+from borderwatch.models import Event, Place
 
 _SLACK = timedelta(days=1)
+_NEAR_KM = 25.0
 
 _STANCE_ORDER = {"asserted": 0, "alleged": 1, "denied": 2}
 
@@ -71,7 +73,27 @@ def _same_happening(a: Event, b: Event) -> bool:
         return False
     if (a.claim.stance == "denied") != (b.claim.stance == "denied"):
         return False
-    return _dates_compatible(a, b)
+    return _dates_compatible(a, b) and _places_compatible(a.place, b.place)
+
+
+def _places_compatible(a: Place | None, b: Place | None) -> bool:
+    """Unplaced mentions meet any place; a country holds its towns and a region its own; two
+    places further apart than either's radius (and 25 km) are two acts ("an air raid on Bentiu",
+    "an offensive to recapture Heglig")."""
+    if a is None or b is None or a.lat is None or b.lat is None or a.lon is None or b.lon is None:
+        return True
+    if a.country and b.country and a.country != b.country:
+        return False
+    if 1 in (a.precision, b.precision):
+        return True
+    if a.admin1 and a.admin1 == b.admin1 and 2 in (a.precision, b.precision):
+        return True
+    reach = max(a.radius_km or 0.0, b.radius_km or 0.0, _NEAR_KM)
+    return haversine_km(a.lat, a.lon, b.lat, b.lon) <= reach
+
+
+def _finer(a: Place, b: Place) -> bool:
+    return (a.precision or 0) > (b.precision or 0)
 
 
 def _absorb(into: Event, other: Event) -> None:
@@ -94,7 +116,7 @@ def _absorb(into: Event, other: Event) -> None:
         into.claim = other.claim
     elif _STANCE_ORDER[other.claim.stance] > _STANCE_ORDER[into.claim.stance]:
         into.claim.stance = other.claim.stance
-    if into.place is None:
+    if into.place is None or (other.place is not None and _finer(other.place, into.place)):
         into.place = other.place
     if into.mode is None:
         into.mode = other.mode

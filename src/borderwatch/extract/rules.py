@@ -12,6 +12,7 @@ For each sentence it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +23,7 @@ from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
 from borderwatch.extract.status import StatusReader
-from borderwatch.models import Actor, Claim, Event, EventDate
+from borderwatch.models import Actor, Claim, Event, EventDate, Place
 from borderwatch.models import Span as TextSpan
 
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
@@ -108,6 +109,9 @@ class Candidate:
     dominator: Candidate | None = None
     embedded_stance: str | None = None
     """'alleged' or 'denied' when the trigger is the complement of an accusation or denial."""
+    dated_by: Span | None = None
+    """A date written right beside a nominal trigger the parse hangs elsewhere ("their failed
+    rebellion last year"): it dates that trigger alone."""
     background: str | None = None
     """The word that makes the trigger's clause background to the sentence ("after", "before")."""
     enabled_by: Token | None = None
@@ -122,10 +126,17 @@ class DocContext:
     published: date | None
     last_subject: Actor | None = None
     last_speaker: Actor | None = None
+    subjects: list[tuple[Actor, bool]] = field(default_factory=list)
+    """Actors named as subjects so far, each with whether its noun is plural ("Russian troops"),
+    so "they" and "it" in a later sentence take the last subject that agrees with them."""
+    quote_speaker: Actor | None = None
+    """Who speaks in a quotation still open from an earlier sentence ("X said: "... . ...")."""
     """Who spoke last ("X said", "according to X"): the referent of a quoted \"we\"."""
     recent: list[Actor] = field(default_factory=list)
     actors: DocumentActors | None = None
     """What the article established about its actors (initials, short forms, its two parties)."""
+    placer: Callable[[Event], Place | None] | None = None
+    """Places one mention (the geo stage's reading), so merging keeps two places' acts apart."""
     denials: list[Actor] = field(default_factory=list)
     """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
 
@@ -340,7 +351,7 @@ class RuleDetector:
             if stance:
                 cand.embedded_stance = stance
                 kept.append(cand)
-            elif self.status.enabled(cand.dominator.token, path[-1]):
+            elif self.status.enabled(cand.dominator.token, path[-1]) or self._commanded(cand.dominator, path):
                 cand.enabled_by = cand.dominator.token
                 kept.append(cand)
         # Events in other circumstantial clauses ("amid fresh clashes", "as he embarked on a
@@ -349,6 +360,38 @@ class RuleDetector:
         plain = [c for c in kept if c.token.i not in dated]
         main = [c for c in plain if c.token.i not in subordinate]
         return (main or plain) + [c for c in kept if c.token.i in dated]
+
+    def _dated_nominals(
+        self, candidates: list[Candidate], kept: list[Candidate], sent: Span
+    ) -> list[Candidate]:
+        """Nominal triggers the selection set aside as parts of another event that carry a date of
+        their own right beside them ("hosted after their leader's failed rebellion last year", "the
+        2008 war"): background in their own right, kept when that date places them in the past."""
+        chosen = {c.token.i for c in kept}
+        dates_ = [e for e in sent.ents if e.label_ == "DATE"]
+        found = []
+        for cand in candidates:
+            if cand.token.i in chosen or cand.token.pos_ != "NOUN":
+                continue
+            beside = next(
+                (e for e in dates_ if 0 <= e.start - cand.end <= 1 or 0 <= cand.token.i - e.end <= 1), None
+            )
+            if beside is not None:
+                cand.dated_by = beside
+                cand.background = "date"
+                found.append(cand)
+        return found
+
+    def _orders_forces(self, verb: Token) -> bool:
+        """"ordered troops to ...": a command to one's own forces."""
+        if verb.lemma_.lower() not in self.cues.command_verbs:
+            return False
+        forces = self.lex.classes["troops"] | self.lex.classes["combatants"]
+        return any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children)
+
+    def _commanded(self, dominator: Candidate, path: list[Token]) -> bool:
+        """Whether the trigger is what forces were ordered to do: the order's complement."""
+        return self._orders_forces(dominator.token) and path[-1].dep_ in ("xcomp", "ccomp")
 
     @staticmethod
     def _foreground(kept: list[Candidate]) -> bool:
@@ -462,6 +505,10 @@ class RuleDetector:
                     if actor.code != avoid and actor.code:
                         return Actor(actor.code, None, token.text)
                 return None
+            plural = token.lower_ in _PLURAL_PRONOUNS
+            agreeing = next((a for a, many in reversed(ctx.subjects) if many == plural), None)
+            if agreeing is not None:
+                return Actor(agreeing.code, None, token.text)
             if ctx.last_subject is not None:
                 return Actor(ctx.last_subject.code, None, token.text)
             return None
@@ -498,7 +545,7 @@ class RuleDetector:
                 continue
             for obj in (c for c in token.children if c.dep_ == "pobj"):
                 # "between X and Y", and "between Armenian and Azerbaijani forces".
-                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound")]
+                modifiers = [c for c in obj.children if c.dep_ in ("amod", "compound", "nmod")]
                 parts = [obj, *(c for t in (obj, *modifiers) for c in t.children if c.dep_ == "conj")]
                 found: list[Actor] = []
                 for part in parts:
@@ -646,6 +693,8 @@ class RuleDetector:
             current = current.head
             own.add(current.i)
         inside = _own_phrase(cand.token) if cand.token.pos_ in ("NOUN", "PROPN") else set()
+        if cand.dated_by is not None:
+            ents, own, inside = [cand.dated_by], set(), {cand.dated_by.root.i}
         # Dates of the trigger's clause, or dates inside a nominal trigger ("a war in the 1990s").
         mine = [e for e in ents if e.root.i in inside or own & {v.i for v in self._clauses_of(e.root)}]
         for ent in mine:
@@ -661,9 +710,11 @@ class RuleDetector:
         return None, ""
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
-        mentions = self.actors.mentions(sent)
+        known = ctx.actors.mentions(sent) if ctx.actors is not None else None
+        mentions = known if known is not None else self.actors.mentions(sent)
         candidates = self.triggers(sent)
         kept = self.select(candidates)
+        kept += self._dated_nominals(candidates, kept, sent)
         events = []
         # The main subject of this sentence is what "it"/"they" in the next one most likely means;
         # a main subject that names no actor ("The statement said") leaves the pronoun unresolved.
@@ -682,6 +733,8 @@ class RuleDetector:
             head = self._clause_head(cand.token)
             co_actors = self._actors(cand, head, mentions, ctx)
             actor = co_actors[0] if co_actors else None
+            if cand.rule.type == "REQUEST" and self._orders_forces(cand.token):
+                continue  # the order is read as the act it orders (see _commanded)
             if self._denies_a_claim(cand):
                 # Not a rejection of a proposal: the denied stance of what was alleged.
                 if actor is not None and not self.status.read(cand.token, head).negated:
@@ -690,6 +743,8 @@ class RuleDetector:
             recipients = self._recipients(cand, head, mentions, ctx, actor)
             recipients = [r for r in recipients if r.code not in {a.code for a in co_actors}]
             claimant, via = self._claimant(cand, sent, mentions, ctx)
+            if claimant is None and ctx.quote_speaker is not None:
+                claimant, via = ctx.quote_speaker, "say"  # inside a quotation opened before
             stance = cand.embedded_stance or "asserted"
             if cand.embedded_stance and cand.dominator is not None:
                 dom_head = self._clause_head(cand.dominator.token)
@@ -758,10 +813,34 @@ class RuleDetector:
                 )
         if main_subjects:
             ctx.last_subject = sentence_subject
+        for token in sent:
+            if token.dep_ in ("nsubj", "nsubjpass") and token.lower_ not in PRONOUNS:
+                actor = self.actors.resolve(token, mentions)
+                if actor is not None:
+                    ctx.subjects.append((actor, token.tag_ in ("NNS", "NNPS")))
+        del ctx.subjects[:-12]
+        ctx.quote_speaker = self._open_quote(sent, mentions, ctx)
         for m in mentions:
             ctx.recent.append(Actor(m.entry.code, m.entry.sector, sent.doc[m.start : m.end].text))
         del ctx.recent[:-12]
         return events
+
+    def _open_quote(self, sent: Span, mentions: list[Mention], ctx: DocContext) -> Actor | None:
+        """Who speaks in a quotation the sentence leaves open, if any: the one already open, or the
+        subject of the speech verb that opens it ("The ministry said: "Russian troops ...")."""
+        text = sent.text
+        opened = text.count("“") - text.count("”") + (text.count('"') % 2)
+        if opened <= 0:
+            return None if opened < 0 or ctx.quote_speaker is None or '"' in text or "”" in text else (
+                ctx.quote_speaker)
+        for token in sent:
+            if token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in self.cues.reporting_verbs:
+                subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None:
+                    speaker = self._resolve(subject, mentions, ctx)
+                    if speaker is not None:
+                        return speaker
+        return ctx.quote_speaker
 
     def _actor(self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext) -> Actor | None:
         actors = self._actors(cand, head, mentions, ctx)

@@ -51,8 +51,15 @@ ADMIN_WORDS = {
     "raion",
     "rayon",
     "area",
+    "township",
+    "lga",
+    "municipality",
 }
 """Words after a name that make it an admin-1 region ("Gomel region")."""
+DISTRICT_WORDS = {"district", "raion", "rayon", "county", "township", "municipality", "lga", "tehsil"}
+"""Words that name a second-level unit ("Quetta district", "Hpakant township")."""
+DISTRICT_RADIUS_KM = 30.0
+"""Half the width of a typical district (1,000 to 5,000 km²), for one known only by its seat."""
 DIRECTIONS = {
     "northern": (0.0, 1.0),
     "southern": (0.0, -1.0),
@@ -147,6 +154,10 @@ class Geoparser:
                 after_the = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
                 mention.spread = len(ent) > 1 or not after_the
                 found.append(mention)
+            elif ent.label_ == "ORG" and len(ent) > 1 and ent[-1].lower_ in ADMIN_WORDS and (
+                self.gazetteer.lookup(ent[:-1].text)
+            ):
+                found.append(self._widen(doc, ent))  # "Voronezh Oblast" tagged as an organisation
             elif ent.label_ == "NORP" and self._names_area(ent.text) and not _people(ent.text, self.demonyms):
                 found.append(_Mention(ent.start, ent.end, ent.text))
             elif (
@@ -158,8 +169,13 @@ class Geoparser:
                 found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
         # Words NER already explained (dates, people, organisations) are not places it missed.
         # One-word people and organisations may be NER slips on place names ("Zaporizhzhia" PERSON).
+        # An entity run across brackets or commas ("Bokkos (Bokkos, Plateau" as an ORG) is a
+        # nested place string NER misread, not a name: it explains nothing.
         explained = [
-            e for e in doc.ents if e.label_ in _NOT_PLACES or (e.label_ in ("ORG", "PERSON") and len(e) > 1)
+            e
+            for e in doc.ents
+            if e.label_ in _NOT_PLACES
+            or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
         ]
         taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
         starts = {sent.start for sent in doc.sents}  # Token.is_sent_start rescans the doc each call
@@ -171,12 +187,15 @@ class Geoparser:
             while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and end not in taken:
                 end += 1
             span = doc[token.i : end]
-            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 else []
+            slot = _locative_argument(span.root) or _targeted(span.root)
+            # Short names only in a locative slot and at the head of a place string ("near Gao
+            # (Gao, Gao)", "in Bol, Lac"): elsewhere ("in Lam valley") they are mostly other words.
+            nested = slot and end < len(doc) and doc[end].text in ("(", ",")
+            entries = self.gazetteer.lookup(span.text) if len(span.text) > 3 or nested else []
             region = self.regions.get(normalize_name(span.text))
             entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
             # place; elsewhere only regions, countries, sites and large cities qualify.
-            slot = _locative_argument(span.root) or _targeted(span.root)
             marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
             if not entries and (slot or marked):
                 entries = self.gazetteer.lookup_spelling(span.text)  # "near Khoiniki"
@@ -277,12 +296,14 @@ class Geoparser:
         context = self._context(
             (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
         )
+        resolved = {id(m): self._resolve(m, candidates[id(m)], context) for m in mentions}
+        self._nest(doc, mentions, candidates, resolved, context)
         # Words the article also writes in lower case are its ordinary words, even capitalised in
         # a title-case headline ("Firefight at Torkham Border" is no place called Border).
         ordinary = {t.text for t in doc if t.is_lower and t.is_alpha}
         result = []
         for m in mentions:
-            place, reason = self._resolve(m, candidates[id(m)], context)
+            place, reason = resolved[id(m)]
             if _ship_name(doc, m.start):
                 place, reason = None, VESSEL
             elif m.end - m.start == 1 and doc[m.start].is_title and doc[m.start].text.lower() in ordinary:
@@ -292,6 +313,59 @@ class Geoparser:
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
             result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
         return result
+
+    def _nest(
+        self,
+        doc: Doc,
+        mentions: list[_Mention],
+        candidates: dict[int, list[GazetteerEntry]],
+        resolved: dict[int, tuple[Place | None, str | None]],
+        context: Counter[str],
+    ) -> None:
+        """A nested place string ("Kani (Kani township, Monywa district, Sagaing region)",
+        "Palma (Cabo Delgado province)") names where its first names lie: each is resolved within
+        the countries and regions of the levels above it, or left unresolved when the gazetteer
+        knows it only elsewhere (a namesake in Spain is not the Palma of Cabo Delgado)."""
+        chains: list[list[_Mention]] = []
+        for m in sorted(mentions, key=lambda m: m.start):
+            if self._names_area(m.name) and m.name.lower() in self.demonyms:
+                continue  # "Turkish drones": an adjective, no level of a place string
+            gap = doc[chains[-1][-1].end : m.start] if chains else None
+            if (
+                gap is not None
+                and len(gap) <= _NEST_GAP
+                and all(t.pos_ in _NEST_POS and t.text != ")" for t in gap)
+                and any(t.text in ("(", ",") for t in gap)
+            ):
+                chains[-1].append(m)
+            else:
+                chains.append([m])
+        # Each level of a string lies inside every coarser level written after it; a list of
+        # places of one kind ("Russia, Ukraine, Belarus") constrains nothing.
+        for chain in chains:
+            for k, m in reversed(list(enumerate(chain))):  # coarsest first: it fixes the rest
+                place = resolved[id(m)][0]
+                if place is None:
+                    continue
+                later = [
+                    p for p in (resolved[id(b)][0] for b in chain[k + 1 :]) if p is not None and p.country
+                ]
+                finest = place.precision or 0
+                levels = [p for p in later if (p.precision or 0) < finest]
+                countries = {p.country for p in later}
+                regions = {p.admin1 for p in later if p.precision == 2 and p.admin1}
+                if not levels or len(countries) != 1 or len(regions) > 1:
+                    continue  # nothing coarser, or a list ("Saipan, Guam, Alaska"), not one nested string
+                in_country = [e for e in candidates[id(m)] if e.country in countries]
+                # The region narrows the choice within the country; it never empties it.
+                inside = [e for e in in_country if e.admin1 in regions] or in_country
+                if place.country in countries and (place.admin1 in regions or not regions or not inside):
+                    continue
+                resolved[id(m)] = (
+                    self._resolve(m, inside, context)
+                    if inside
+                    else (None, "not in the gazetteer within the places its nested string names")
+                )
 
     def _regions(self) -> dict[str, GazetteerEntry]:
         path = resources.files("borderwatch") / "data" / "regions.toml"
@@ -502,6 +576,9 @@ class Geoparser:
         best = _world_city(max(entries, key=score), entries, context)
         if m.direction and best.kind == "country":
             return self._region_of_country(best, m.direction), None
+        if best.kind == "city" and m.name.split()[-1].lower() in DISTRICT_WORDS:
+            # "Quetta district" known only by its seat: the district, not the town's few km.
+            return replace(_place(best), precision=3, radius_km=max(best.radius_km, DISTRICT_RADIUS_KM)), None
         return _place(best), None
 
     def _region_of_country(self, country: GazetteerEntry, direction: str) -> Place:
@@ -673,14 +750,22 @@ def rank_place(
     if span is None:
         return None
     root = span.root
+    after = span.doc[span.end] if span.end < len(span.doc) else None
+    if after is not None and after.text in ("-", "–") and not span.doc[span.end - 1].whitespace_:
+        return None  # "its Moscow-allied neighbour", "Kremlin-backed forces": who, not where
     precision = mention.place.precision or 0
     locative = _locative_argument(root)
     modifier = root.head == trigger and root.dep_ in ("compound", "nmod", "amod")  # "Donetsk shelling"
     target = (root.head == trigger and root.dep_ == "dobj") or (
         root.dep_ == "pobj" and root.head.lower_ in ("of", "on") and root.head.head == trigger
+    ) or (  # "shelled the village of Vovchansk"
+        root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ == "dobj"
+        and root.head.head.head == trigger
     )
     mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
-    distance = -abs(root.i - trigger.i)
+    # A name nested above another ("Quetta district" after "Kuchlak") is as far from the trigger
+    # as the first name of its string, and one step further for each level up.
+    distance = -abs(_nesting_head(root).i - trigger.i) - _nesting_depth(root)
     origin = root.dep_ == "pobj" and root.head.lower_ == "from"
     if origin and locative:
         # "fired from Pyongyang into the sea": where a strike comes from is not where it lands;
@@ -704,13 +789,43 @@ def _locative(token: Token) -> bool:
 
 def _locative_argument(token: Token) -> bool:
     """"in Donetsk", or inside or beside one: "in the Kupiansk direction", "in a district of
-    Donetsk", "near Khoiniki and Brahin"."""
+    Donetsk", "near Khoiniki and Brahin", or a level above one that nests it ("near Kuchlak
+    (Quetta district, Balochistan)", "near Yelsk, Gomel region, Belarus")."""
+    head = _nesting_head(token)
     return (
-        _locative(token)
-        or (token.dep_ in ("compound", "nmod", "amod") and _locative(token.head))
-        or (token.dep_ == "pobj" and token.head.lower_ == "of" and _locative(token.head.head))
-        or (token.dep_ == "conj" and _locative(token.head))  # "near Khoiniki and Brahin"
+        _locative(head)
+        or (head.dep_ in ("compound", "nmod", "amod") and _locative(head.head))
+        or (head.dep_ == "pobj" and head.head.lower_ == "of" and _locative(head.head.head))
+        or (head.dep_ == "conj" and _locative(head.head))  # "near Khoiniki and Brahin"
     )
+
+
+_NEST_DEPS = ("appos", "conj")
+_NEST_LEVELS = 4
+_NEST_GAP = 6
+"""At most this many words between two levels of a nested place string ("Mo So village (")."""
+_NEST_POS = {"PUNCT", "PROPN", "NOUN", "ADJ", "X"}
+"""What may stand between two levels: an opening bracket or a comma (one of them must), names the
+gazetteer does not know; a closing bracket ends the string."""
+
+
+def _nesting_head(token: Token) -> Token:
+    """The first place of a nested place string: "village (township, district, state)" and
+    "town, region, country" parse as appositions (and conjuncts) of the first name."""
+    current = token
+    for _ in range(_NEST_LEVELS):
+        if current.dep_ not in _NEST_DEPS or current.head.i == current.i:
+            break
+        current = current.head
+    return current
+
+
+def _nesting_depth(token: Token) -> int:
+    """How many levels up a nested place string a name is: 0 for the first name."""
+    depth, current = 0, token
+    while current.dep_ in _NEST_DEPS and current.head.i != current.i and depth < _NEST_LEVELS:
+        depth, current = depth + 1, current.head
+    return depth
 
 
 def _targeted(token: Token) -> bool:

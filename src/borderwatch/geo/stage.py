@@ -2,6 +2,8 @@
 
     stage = GeoStage(config.geo)        # opens the installed gazetteer and the site layers
     stage.locate(spacy_doc, analysis)    # fills analysis.places, event.place, event.proximity
+    places = stage.geoparser.parse(doc)  # or in two steps, so the extractor can place mentions
+    stage.measure(spacy_doc, analysis)   # before it merges them (see Pipeline.analyse)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.geo.geoparse import Geoparser, rank_place
 from borderwatch.geo.proximity import measure
 from borderwatch.geo.sites import load_sites
-from borderwatch.models import Analysis, Event, Place
+from borderwatch.models import Analysis, Event, Place, PlaceMention
 
 
 class GeoStage:
@@ -38,13 +40,20 @@ class GeoStage:
 
     def locate(self, doc: Doc, analysis: Analysis) -> None:
         analysis.places = self.geoparser.parse(doc)
+        self.measure(doc, analysis)
+
+    def measure(self, doc: Doc, analysis: Analysis) -> None:
+        """Each event placed from all of its evidence, and its distances measured."""
         for event in analysis.events:
-            event.place = self._place_of(doc, event, analysis)
+            event.place = self.place_of(doc, event, analysis.places)
             if event.place is not None:
                 event.proximity = self.proximity(event.place)
 
-    def _place_of(self, doc: Doc, event: Event, analysis: Analysis) -> Place | None:
-        """The best-placed mention across all of the event's evidence sentences."""
+    def place_of(
+        self, doc: Doc, event: Event, places: list[PlaceMention], strict: bool = False
+    ) -> Place | None:
+        """The best-placed mention across all of the event's evidence sentences; `strict` takes
+        only where the act is said to happen or what it targets, never a town merely named."""
         best: tuple[tuple[int, int, int], Place] | None = None
         actors = [*event.actors, *event.recipients, *([event.claim.claimant] if event.claim.claimant else [])]
         actor_texts = frozenset(a.text for a in actors)
@@ -53,9 +62,11 @@ class GeoStage:
             sentence = doc.char_span(span.start, span.end, alignment_mode="expand")
             if trigger is None or sentence is None:
                 continue
-            for mention in analysis.places:
+            for mention in places:
                 rank = rank_place(trigger.root, sentence, mention, actor_texts)
-                if rank is not None and mention.place is not None and (best is None or rank > best[0]):
+                if rank is None or (strict and rank[0] < 0):
+                    continue
+                if mention.place is not None and (best is None or rank > best[0]):
                     best = (rank, mention.place)
         return best[1] if best else None
 

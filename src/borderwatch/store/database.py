@@ -33,6 +33,7 @@ from borderwatch.store.records import (
     SaveResult,
     StoredDocument,
     StoredEvent,
+    decode_cursor,
     document_row,
     stored_document,
     stored_event,
@@ -295,8 +296,13 @@ class Store:
         stance: Stance | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after: str | None = None,
     ) -> list[StoredEvent]:
         """Events matching every filter given, newest first (undated events last).
+
+        `after` is a page cursor (`StoredEvent.cursor`): the page starts just after that event
+        in the listing order, found through the listing index however deep the page is (an
+        OFFSET reads and drops every row before it).
 
         `country` matches an actor, a recipient or the place's country; `since`/`until` bound
         the start day inclusively and drop undated events; `text` is a case-insensitive
@@ -357,12 +363,29 @@ class Store:
                 raise StoreError(f"not a stance: {stance!r} (asserted, alleged or denied)",
                                  source=self.url)
             stmt = stmt.where(EventRow.stance == stance)
+        if after is not None:
+            stmt = stmt.where(self._after(after))
         # Spelled as `ix_events_listing` is, so a page walks that index instead of sorting.
         stmt = stmt.order_by(
             EventRow.date_start.desc().nulls_last(), EventRow.doc_id, EventRow.seq,
         ).limit(limit).offset(offset)
         with self._translated("cannot query events"), self._sessions() as session:
             return [stored_event(row) for row in session.scalars(stmt)]
+
+    def _after(self, cursor: str) -> Any:
+        """Rows after a cursor in the listing order (date DESC NULLS LAST, doc_id, seq)."""
+        try:
+            day, doc_id, seq = decode_cursor(cursor)
+        except ValueError as exc:
+            raise StoreError(f"bad page cursor: {exc}", source=self.url) from exc
+        later_in_day = (EventRow.doc_id > doc_id) | ((EventRow.doc_id == doc_id) & (EventRow.seq > seq))
+        if day is None:
+            return EventRow.date_start.is_(None) & later_in_day
+        return or_(
+            EventRow.date_start < day,
+            (EventRow.date_start == day) & later_in_day,
+            EventRow.date_start.is_(None),
+        )
 
     def counts(self) -> Counts:
         with self._translated("cannot count"), self._sessions() as session:

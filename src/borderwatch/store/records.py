@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -76,6 +78,14 @@ class StoredEvent:
     event: Event
     evidence_texts: list[str]
     """The sentence behind each span of `event.evidence`, in the same order."""
+    seq: int = 0
+    """Its position in its document's analysis: with the date and the document, its place in
+    the listing order, which a keyset page cursor records."""
+
+    @property
+    def cursor(self) -> str:
+        """Where the next page starts, after this event (opaque to callers)."""
+        return encode_cursor(self.event.date.start, self.doc_id, self.seq)
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
@@ -94,6 +104,32 @@ class StoredEvent:
         record["evidence"] = self.evidence
         return {"id": self.id, "doc": self.doc_id, "title": self.title,
                 "published": self.published, "urls": self.urls, **record}
+
+
+Cursor = tuple[str | None, str, int]
+"""(start date or None, document id, position in it): a place in the listing order."""
+
+
+def encode_cursor(date_start: str | None, doc_id: str, seq: int) -> str:
+    raw = json.dumps([date_start, doc_id, seq], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> Cursor:
+    """The listing place a cursor records; ValueError for anything this store did not hand out."""
+    if len(value) > _MAX_CURSOR:
+        raise ValueError("cursor too long")
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not a page cursor") from exc
+    if not (isinstance(raw, list) and len(raw) == 3 and isinstance(raw[1], str)
+            and (raw[0] is None or isinstance(raw[0], str)) and type(raw[2]) is int):
+        raise ValueError("not a page cursor")
+    return raw[0], raw[1], raw[2]
+
+
+_MAX_CURSOR = 512
 
 
 def _codes(actors: list[Actor]) -> str:
@@ -194,6 +230,7 @@ def stored_event(row: EventRow) -> StoredEvent:
         urls=[url.url for url in row.document.urls],
         event=event,
         evidence_texts=[item["text"] for item in row.evidence],
+        seq=row.seq,
     )
 
 

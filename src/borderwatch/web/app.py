@@ -32,7 +32,7 @@ from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError, GeoError, IngestError
 from borderwatch.models import EVENT_TYPES
 from borderwatch.store import Store, StoredEvent, open_store
-from borderwatch.store.records import stored_event
+from borderwatch.store.records import decode_cursor, stored_event
 from borderwatch.store.schema import DocumentRow, EventRow
 
 STATIC = Path(__file__).parent / "static"
@@ -318,14 +318,24 @@ def create_app(
         filters: Filters,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Offset = 0,
+        after: Annotated[str | None, Query(max_length=512, description=(
+            "Page cursor: start after the event whose `next` this was (deep pages stay fast)"))] = None,
     ) -> dict[str, Any]:
-        """Events matching every filter, newest first; page with `limit` and `offset`."""
-        found = store.query_events(**filters, limit=limit + 1, offset=offset)
+        """Events matching every filter, newest first; page with `limit` and `after` (the
+        previous page's `next` cursor), or with `offset` for shallow pages."""
+        if after is not None:
+            try:
+                decode_cursor(after)
+            except ValueError as exc:
+                raise HTTPException(422, "after: not a page cursor of this API") from exc
+        found = store.query_events(**filters, limit=limit + 1, offset=offset, after=after)
+        more = len(found) > limit
         return {
             "events": [e.to_dict() for e in found[:limit]],
             "limit": limit,
             "offset": offset,
-            "next_offset": offset + limit if len(found) > limit else None,
+            "next_offset": offset + limit if more else None,
+            "next": found[limit - 1].cursor if more else None,
         }
 
     def _event(event_id_: str) -> StoredEvent:
