@@ -122,6 +122,14 @@ def test_hard_wrapped_text_is_left_alone_even_with_some_prose_lines() -> None:
     assert clean_text(page)[1] == []
 
 
+def test_a_list_of_terse_reports_is_no_page_and_is_left_alone() -> None:
+    """Sighting lines or headlines under one paragraph look like teasers after a body; an article
+    page's body is most of it, so the classifier keeps out."""
+    reports = [f"Column of {n} trucks seen heading north near the river crossing" for n in range(8, 20)]
+    page = "\n".join([ARTICLE[0], *reports]) + "\n"
+    assert clean_text(page)[1] == []
+
+
 def test_html_keeps_trafilaturas_main_text_then_the_same_cleaner() -> None:
     body = "".join(f"<p>{p}</p>" for p in ARTICLE)
     html = (f"<html><body><nav><a href='/'>Home</a></nav><article><h1>{HEADLINE}</h1>"

@@ -50,6 +50,8 @@ _MIN_OUTLET_CHARS = 3
 _MAX_OUTLET_CHARS = 60
 _TEASER_WORDS = 4
 _WRAPPED_SHARE = 0.2
+_MIN_PROSE_SHARE = 0.25
+"""The share of a text's characters on prose lines below which it is no article page."""
 _SENTENCE_END = re.compile(r"""[.!?…](?:["'”’)\]]*)$""")
 _HEADLINE_WORDS = (5, 25)
 _HEADLINE_CHARS = 150
@@ -130,8 +132,9 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
 
     First the ``page_line`` patterns (bare URLs, date stamps, photo credits), then the classifier.
     A text that is not English prose is left alone (the features count English function words),
-    and so is hard-wrapped text (many lines run on into the next) and text without a line of prose:
-    their lines are pieces of paragraphs, not the paragraphs a page is made of.
+    and so is hard-wrapped text (many lines run on into the next), whose lines are pieces of
+    paragraphs, and text with little prose (a list of sightings or headlines), whose terse lines
+    look like teasers: an article page's body is most of it.
     The classifier sees all non-empty lines, removed ones included, so a line's neighbours and the
     page's repeated text are those of the page as it came. Then the earlier copies of a repeated
     line go (the last copy stays and is judged on its own), as do lines without a word and
@@ -145,7 +148,9 @@ def mark_chrome(lines: list[Line], reasons: list[str | None], model: Model | Non
     if _is_wrapped(bodies):
         return
     x, scores = chrome_scores(bodies, model)
-    if not x[:, _F["is_prose"]].any():
+    prose = x[:, _F["is_prose"]] == 1
+    chars = np.array([len(body) for body in bodies])
+    if chars[prose].sum() < _MIN_PROSE_SHARE * chars.sum():
         return
     headline = None
     for k, i in enumerate(index):
