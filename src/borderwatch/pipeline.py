@@ -22,7 +22,7 @@ class Pipeline:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
         self.nlp = load_pipeline(self.config.nlp.pipeline)
-        self.extractor = Extractor(self.nlp)
+        self.extractor = Extractor(self.nlp, self.config.extract.detectors)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
 
     def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:

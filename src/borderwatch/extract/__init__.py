@@ -15,6 +15,7 @@ from spacy.tokens import Doc, Span
 
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.classify import TypedDetector
 from borderwatch.extract.coref import DocumentActors
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
@@ -35,6 +36,8 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
+    # The rules with a learned second opinion on types (extract/classify.py).
+    "typed": lambda nlp, lexicon, actors: TypedDetector(lexicon, actors),
 }
 
 
