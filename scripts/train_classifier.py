@@ -18,7 +18,7 @@ import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 
 from borderwatch.assess.embed import DIMENSION, Embedder
 from borderwatch.extract.actors import ActorResolver
@@ -27,6 +27,7 @@ from borderwatch.extract.classify import (
     LABELS,
     MODEL_FILE,
     VECTOR_KINDS,
+    VIOLENT,
     TypeModel,
     TypingSettings,
     load_corpus,
@@ -40,8 +41,26 @@ from borderwatch.nlp import load_pipeline
 OUT = Path(__file__).resolve().parents[1] / "src" / "borderwatch" / "data" / MODEL_FILE
 
 
-def classifier(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=5000)
+RULES = slice(DIMENSION, DIMENSION + len(EVENT_TYPES))
+WORDNET = slice(DIMENSION + len(EVENT_TYPES), DIMENSION + 2 * len(EVENT_TYPES))
+MISSED_WEIGHT = 0.3
+"""Weight of those copies: at 1.0 they teach the vectors to overrule the lexicon (5-fold accuracy
+0.831, copies read at 0.832); at 0.3 the corpus reads as without them (0.839 against 0.841) and
+the copies at 0.821 (0.628 without copies)."""
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, c: float) -> LogisticRegression:
+    """The regression on the rows and on copies of the rows the lexicon typed, with its types
+    moved to the WordNet features: the same sentence with a verb only WordNet knows. Without them
+    the WordNet features would learn nothing, as corpus verbs are mostly the lexicon's own."""
+    typed = (labels != "NONE") & (rows[:, RULES].sum(axis=1) > 0)
+    missed = rows[typed].copy()
+    missed[:, WORDNET] = missed[:, RULES]
+    missed[:, RULES] = 0.0
+    weights = np.concatenate([np.ones(len(rows)), np.full(len(missed), MISSED_WEIGHT)])
+    return LogisticRegression(C=c, max_iter=5000).fit(
+        np.vstack([rows, missed]), np.concatenate([labels, labels[typed]]), sample_weight=weights
+    )
 
 
 def policy(probs: np.ndarray, classes: list[str], rules: np.ndarray, labels: np.ndarray,
@@ -61,7 +80,8 @@ def policy(probs: np.ndarray, classes: list[str], rules: np.ndarray, labels: np.
         for k in np.nonzero(rule_row)[0]:
             kind = EVENT_TYPES[k]
             doubted = p[classes.index(kind)] < settings.doubt_below
-            if best != kind and p.max() >= settings.retype_at and doubted and gold in (best, kind):
+            shift = best != kind and not {best, kind} <= VIOLENT
+            if shift and p.max() >= settings.retype_at and doubted and gold in (best, kind):
                 retyped[gold == kind] += 1
     return (f"with {settings}: re-typed {retyped[0]} rightly, {retyped[1]} wrongly; "
             f"added {added[0]} rightly, {added[1]} wrongly")
@@ -84,20 +104,32 @@ def main() -> None:
     rows = training_rows(nlp, RuleDetector(lexicon, ActorResolver(nlp, lexicon)), sentences, Embedder.load(),
                          args.vectors)
 
-    rule_part = rows[:, DIMENSION : DIMENSION + len(EVENT_TYPES)]
+    rule_part = rows[:, RULES]
     lexicon_only = np.array([EVENT_TYPES[int(r.argmax())] if r.any() else "NONE" for r in rule_part])
     folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=0)
-    probs = cross_val_predict(classifier(args.c), rows, labels, cv=folds, method="predict_proba")
-    classes = sorted(set(labels))  # scikit-learn's column order
+    probs = np.zeros((len(labels), len(LABELS)))
+    for train, test in folds.split(rows, labels):
+        model = fit(rows[train], labels[train], args.c)
+        probs[test] = model.predict_proba(rows[test])
+    classes = list(model.classes_)
     predicted = np.array([classes[int(p.argmax())] for p in probs])
     for name, guess in (("lexicon alone", lexicon_only), (f"classifier, {args.folds}-fold", predicted)):
         print(f"{name:24s} accuracy {accuracy_score(labels, guess):.3f}  "
               f"macro F1 {f1_score(labels, guess, average='macro'):.3f}  ({len(labels)} sentences)")
+    # The long tail: the held-out folds again, each lexicon type read as a WordNet type instead.
+    tail = np.zeros((len(labels), len(LABELS)))
+    for train, test in folds.split(rows, labels):
+        hidden = rows[test].copy()
+        hidden[:, WORDNET] = np.maximum(hidden[:, WORDNET], hidden[:, RULES])
+        hidden[:, RULES] = 0.0
+        tail[test] = fit(rows[train], labels[train], args.c).predict_proba(hidden)
+    print(f"{'... verbs only in WordNet':24s} accuracy "
+          f"{accuracy_score(labels, [classes[int(p.argmax())] for p in tail]):.3f}")
     print(policy(probs, classes, rule_part, labels, TypingSettings()))
     if args.dry_run:
         return
 
-    model = classifier(args.c).fit(rows, labels)
+    model = fit(rows, labels, args.c)
     order = [list(model.classes_).index(label) for label in LABELS]
     digest = hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in corpus).encode()).hexdigest()[:12]
     TypeModel(

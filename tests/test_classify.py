@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from spacy.language import Language
 
-from borderwatch.assess.embed import Embedder
-from borderwatch.config import Config, ExtractConfig
+from borderwatch.assess.embed import DIMENSION, Embedder
+from borderwatch.config import Config, ExtractConfig, IngestConfig
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.classify import (
@@ -25,9 +25,11 @@ from borderwatch.extract.classify import (
     TypeModel,
     load_corpus,
     training_rows,
+    wordnet_verbs,
 )
 from borderwatch.extract.lexicon import load_lexicon
 from borderwatch.extract.rules import RuleDetector
+from borderwatch.ingest import document_from_record
 from borderwatch.models import EVENT_TYPES, Analysis, Event
 from borderwatch.pipeline import Pipeline
 
@@ -49,7 +51,7 @@ def test_a_malformed_model_file_is_refused(tmp_path: Path) -> None:
     model = TypeModel.load()
     path = tmp_path / "bad.npz"
     np.savez(path, format=np.array(1), labels=np.array(model.labels[:-1]), coef=model.coef[:-1],
-             intercept=model.intercept[:-1], version=np.array("x"))
+             intercept=model.intercept[:-1], version=np.array("x"), vectors=np.array("pieces"))
     with pytest.raises(ConfigError, match="labels"):
         TypeModel.read(path)
     with pytest.raises(ConfigError, match="cannot load"):
@@ -92,7 +94,7 @@ def test_a_small_retrain_cross_validates_above_the_lexicon(nlp: Language) -> Non
     predicted = selection.cross_val_predict(sklearn_lm.LogisticRegression(C=2.0, max_iter=5000), rows, labels,
                                             cv=folds)
     accuracy = float(np.mean(predicted == labels))
-    rules = rows[:, -len(EVENT_TYPES) - 5 : -5]
+    rules = rows[:, DIMENSION : DIMENSION + len(EVENT_TYPES)]
     lexicon_only = np.array([EVENT_TYPES[int(r.argmax())] if r.any() else "NONE" for r in rules])
     assert accuracy >= 0.7
     assert accuracy > float(np.mean(lexicon_only == labels)) + 0.05
@@ -104,9 +106,6 @@ def typed() -> Pipeline:
 
 
 def current_types(pipeline: Pipeline, text: str) -> set[str]:
-    from borderwatch.config import IngestConfig
-    from borderwatch.ingest import document_from_record
-
     doc = document_from_record({"id": "t", "text": text, "published": "2025-03-04"}, "test", IngestConfig())
     (analysis,) = pipeline.analyse([doc])
     assert isinstance(analysis, Analysis) and analysis.error is None
@@ -116,15 +115,35 @@ def current_types(pipeline: Pipeline, text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        # Modality decides: a conditional boycott is a threat, an obligation voiced by another a request.
-        ("The dockers' union would boycott the port talks unless the sacked crane drivers were rehired, "
-         "its chairman said.", "THREATEN"),
-        ("The regional bloc must mediate between the two governments, Ghana's foreign minister said.",
-         "REQUEST"),
+        # Modality decides: a conditional blockade is a threat, not coercion that may happen.
+        ("The farmers' federation would blockade the motorways if the import quotas were lifted, "
+         "its president said.", "THREATEN"),
+        # Verbs the lexicon lacks, typed through WordNet and the sentence: the long tail.
+        ("Kazakhstan reprimanded the Russian envoy over the remarks about its northern regions.", "ACCUSE"),
+        ("Uruguay's foreign minister berated Paraguay over the closure of the river port.", "ACCUSE"),
+        ("The coastguard impounded a Honduran trawler fishing illegally in the bay.", "COERCE"),
     ],
 )
-def test_context_decides_the_type(typed: Pipeline, text: str, kind: str) -> None:
+def test_context_and_the_long_tail_decide_the_type(typed: Pipeline, text: str, kind: str) -> None:
     assert kind in current_types(typed, text)
+
+
+def test_an_added_event_takes_its_actor_from_the_rules(typed: Pipeline) -> None:
+    text = "Kazakhstan reprimanded the Russian envoy over the remarks."
+    doc = document_from_record({"id": "t", "text": text, "published": "2025-03-04"}, "test", IngestConfig())
+    (analysis,) = typed.analyse([doc])
+    (event,) = [e for e in analysis.events if e.type == "ACCUSE"]
+    assert [a.code for a in event.actors] == ["KAZ"]
+    assert event.date.start == "2025-03-04"
+
+
+def test_the_wordnet_verbs_are_typed_and_new_to_the_lexicon() -> None:
+    verbs = wordnet_verbs()
+    assert len(verbs) > 500
+    assert set(verbs.values()) <= set(EVENT_TYPES)
+    lexicon = load_lexicon()
+    known = {w for rule in lexicon.triggers for w in rule.verbs}
+    assert not known & set(verbs), "the lexicon's own words stay its own"
 
 
 def test_rules_alone_stay_available_behind_the_switch() -> None:

@@ -35,15 +35,19 @@ from borderwatch.models import EVENT_TYPES, Event
 NONE = "NONE"
 LABELS: tuple[str, ...] = (*EVENT_TYPES, NONE)
 MODEL_FILE = "type_classifier.npz"
+WORDNET_FILE = "wordnet_verbs.tsv"
 FORMAT_VERSION = 1
 CUE_NAMES: tuple[str, ...] = ("future", "hypothetical", "obligation", "conditional", "negated")
 """Modality of the sentence, from its auxiliaries and markers (the embedding blurs them)."""
 EMBEDDING_SCALE = 4.0
 """Unit-length embeddings have entries near ±0.05; scaled so one L2 penalty suits them and the
 0/1 features alike."""
-N_FEATURES = DIMENSION + len(EVENT_TYPES) + len(CUE_NAMES)
+N_FEATURES = DIMENSION + 2 * len(EVENT_TYPES) + len(CUE_NAMES)
 _FUTURE = frozenset({"will", "shall", "'ll", "wo"})
 _CONDITIONAL = frozenset({"if", "unless", "whether"})
+VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+"""Combat or one-sided violence is decided by who is hit, which the rules read from the parse and
+a bag of word pieces cannot: the classifier never moves an event between the two."""
 STATEMENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT", "ACCUSE", "SUPPORT"})
 """Types that code what was said: a threat of what "would" happen is itself a current event."""
 
@@ -95,9 +99,37 @@ def sentence_vectors(embedder: Embedder, texts: Sequence[str], kind: str) -> np.
     return out
 
 
-def features(embeddings: np.ndarray, rules: np.ndarray, cue_rows: np.ndarray) -> np.ndarray:
-    """The classifier's input rows: scaled embedding, lexicon types, modality cues."""
-    return np.hstack([embeddings * np.float32(EMBEDDING_SCALE), rules, cue_rows]).astype(np.float32)
+@cache
+def wordnet_verbs() -> dict[str, str]:
+    """Verb → type for verbs the lexicon lacks, typed through WordNet (data/wordnet_verbs.tsv,
+    made by scripts/derive_wordnet_verbs.py)."""
+    text = (resources.files("borderwatch") / "data" / WORDNET_FILE).read_text(encoding="utf-8")
+    out = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        verb, kind, _ = line.split("\t", 2)
+        if kind not in EVENT_TYPES:
+            raise ConfigError(f"line {number}: unknown type {kind!r}", source=WORDNET_FILE)
+        out[verb] = kind
+    return out
+
+
+def wordnet_vector(sent: Span) -> np.ndarray:
+    """Multi-hot over EVENT_TYPES of the WordNet types of the sentence's verbs: the long tail."""
+    table = wordnet_verbs()
+    out = np.zeros(len(EVENT_TYPES), dtype=np.float32)
+    for token in sent:
+        kind = table.get(token.lemma_.lower()) if token.pos_ == "VERB" else None
+        if kind is not None:
+            out[EVENT_TYPES.index(kind)] = 1.0
+    return out
+
+
+def features(embeddings: np.ndarray, rules: np.ndarray, words: np.ndarray,
+             cue_rows: np.ndarray) -> np.ndarray:
+    """The classifier's input rows: scaled embedding, lexicon types, WordNet types, modality cues."""
+    return np.hstack([embeddings * np.float32(EMBEDDING_SCALE), rules, words, cue_rows]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -199,12 +231,14 @@ def load_corpus() -> list[tuple[str, str]]:
 def training_rows(nlp: Language, detector: RuleDetector, sentences: Sequence[str],
                   embedder: Embedder, vectors: str) -> np.ndarray:
     """Feature rows for stand-alone sentences, computed as `TypedDetector` does in a document."""
-    rules, cue_rows = [], []
+    rules, words, cue_rows = [], [], []
     for doc in nlp.pipe(sentences):
         span = doc[:]
         rules.append(rule_vector(detector.detect(span, DocContext(published=None))))
+        words.append(wordnet_vector(span))
         cue_rows.append(sentence_cues(span, detector.cues))
-    return features(sentence_vectors(embedder, sentences, vectors), np.stack(rules), np.stack(cue_rows))
+    return features(sentence_vectors(embedder, sentences, vectors), np.stack(rules), np.stack(words),
+                    np.stack(cue_rows))
 
 
 class TypedDetector(RuleDetector):
@@ -244,7 +278,7 @@ class TypedDetector(RuleDetector):
         embedding = self._sentence_vector(sent)
         if embedding is None:
             return None
-        rows = features(embedding[None, :], rule_vector(events)[None, :],
+        rows = features(embedding[None, :], rule_vector(events)[None, :], wordnet_vector(sent)[None, :],
                         sentence_cues(sent, self.cues)[None, :])
         return self.model.probabilities(rows)[0]
 
@@ -260,7 +294,10 @@ class TypedDetector(RuleDetector):
         best = int(probs.argmax())
         label, probability = self.model.labels[best], float(probs[best])
         if events:
-            return [self._retyped(e, label, probability, probs) for e in events]
+            # An alleged or denied event inside a statement ("accused X of shelling") is an event
+            # of its own, not a mistyped part of the statement the classifier reads.
+            return [e if e.claim.stance != "asserted" else self._retyped(e, label, probability, probs)
+                    for e in events]
         root = sent.root
         if (
             label == NONE
@@ -288,6 +325,7 @@ class TypedDetector(RuleDetector):
             or probability < self.settings.retype_at
             or probs[self.model.labels.index(event.type)] >= self.settings.doubt_below
             or event.negated
+            or {label, event.type} <= VIOLENT
         ):
             return event
         # A threat of what "would" happen is itself a current event.
@@ -296,4 +334,4 @@ class TypedDetector(RuleDetector):
 
 
 __all__ = ["LABELS", "TypeModel", "TypedDetector", "TypingSettings", "features", "load_corpus", "rule_vector",
-           "sentence_cues", "sentence_vectors", "training_rows"]
+           "sentence_cues", "sentence_vectors", "training_rows", "wordnet_vector", "wordnet_verbs"]
