@@ -45,9 +45,9 @@ class NlpConfig:
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    detectors: tuple[str, ...] = ("rules",)
-    """Event detectors by name (extract.DETECTORS): "rules" is the trigger lexicon alone; "typed"
-    adds the learned type classifier's second opinion (extract/classify.py)."""
+    detectors: tuple[str, ...] = ("typed",)
+    """Event detectors by name (extract.DETECTORS): "typed" is the trigger lexicon with the learned
+    type classifier's second opinion (extract/classify.py); ["rules"] turns the classifier off."""
 
 
 def _default_thresholds() -> dict[str, float]:
