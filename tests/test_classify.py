@@ -15,7 +15,7 @@ import pytest
 from spacy.language import Language
 
 from borderwatch.assess.embed import DIMENSION, Embedder
-from borderwatch.config import Config, ExtractConfig, IngestConfig
+from borderwatch.config import Config, ExtractConfig, IngestConfig, load_config
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.classify import (
@@ -144,7 +144,13 @@ def test_the_wordnet_verbs_are_well_formed() -> None:
     assert all(verb == verb.lower().strip() and verb for verb in verbs)
 
 
-def test_rules_alone_stay_available_behind_the_switch() -> None:
-    assert Config().extract.detectors in (("rules",), ("typed",))
+def test_an_unknown_detector_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown detectors"):
         Pipeline(replace(Config(), extract=ExtractConfig(detectors=("nonsense",))))
+
+
+def test_the_switch_is_read_from_the_configuration_file(tmp_path: Path) -> None:
+    path = tmp_path / "borderwatch.toml"
+    path.write_text('[extract]\ndetectors = ["rules"]\n', encoding="utf-8")
+    assert load_config(path).extract.detectors == ("rules",)
+    assert load_config(None).extract.detectors == ("typed",)
