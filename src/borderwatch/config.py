@@ -43,6 +43,14 @@ class NlpConfig:
     batch_size: int = 32
 
 
+@dataclass(frozen=True)
+class ExtractConfig:
+    detectors: tuple[str, ...] = ("typed", "sightings", "headlines")
+    """Event detectors by name (extract.DETECTORS, whose DEFAULT_DETECTORS this is): "typed" is the
+    trigger lexicon with the learned type classifier's second opinion (extract/classify.py), and
+    "rules" the lexicon alone; "sightings" and "headlines" read those two genres."""
+
+
 def _default_thresholds() -> dict[str, float]:
     return {"tube-artillery": 30.0, "rocket-artillery": 70.0, "tactical-ballistic": 300.0}
 
@@ -114,6 +122,7 @@ class WebConfig:
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
     geo: GeoConfig = field(default_factory=GeoConfig)
     assess: AssessConfig = field(default_factory=AssessConfig)
     web: WebConfig = field(default_factory=WebConfig)

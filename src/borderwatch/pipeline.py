@@ -24,7 +24,7 @@ class Pipeline:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
         self.nlp = load_pipeline(self.config.nlp.pipeline)
-        self.extractor = Extractor(self.nlp)
+        self.extractor = Extractor(self.nlp, self.config.extract.detectors)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
 
     def _extract(self, doc: Doc, analysis: Analysis) -> list[Event]:

@@ -23,6 +23,7 @@ from spacy.tokens import Doc, Span
 from borderwatch.errors import ConfigError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
+from borderwatch.extract.classify import TypedDetector
 from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.headlines import HeadlineDetector
@@ -46,12 +47,15 @@ DetectorFactory = Callable[[Language, Lexicon, ActorResolver], Detector]
 
 DETECTORS: dict[str, DetectorFactory] = {
     "rules": lambda nlp, lexicon, actors: RuleDetector(lexicon, actors),
+    # The rules with a learned second opinion on types (extract/classify.py).
+    "typed": lambda nlp, lexicon, actors: TypedDetector(lexicon, actors),
     "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
     "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
 }
 
-DEFAULT_DETECTORS = ("rules", "sightings", "headlines")
-"""The parse-based rules, and the readers of two genres they miss: sighting lines, headlines."""
+DEFAULT_DETECTORS = ("typed", "sightings", "headlines")
+"""The parse-based rules with the learned type classifier's second opinion, and the readers of
+two genres they miss: sighting lines and headlines."""
 
 
 DocumentComponent = Callable[[list[Event], DocContext], list[Event]]
