@@ -43,6 +43,19 @@ class NlpConfig:
     batch_size: int = 32
 
 
+@dataclass(frozen=True)
+class PrefilterConfig:
+    """The relevance stage in front of the parser (borderwatch.prefilter)."""
+
+    enabled: bool = True
+    """Parse only sentences that hold a trigger word and their neighbours; false parses all."""
+    places: str = "all"
+    """"all": place mentions from every sentence (the extract contract); "relevant": only from
+    the sentences kept for events, which skips NER on the rest (faster, fewer places)."""
+    context: int = 1
+    """Sentences kept on each side of a sentence with a trigger word."""
+
+
 def _default_thresholds() -> dict[str, float]:
     return {"tube-artillery": 30.0, "rocket-artillery": 70.0, "tactical-ballistic": 300.0}
 
@@ -114,6 +127,7 @@ class WebConfig:
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
+    prefilter: PrefilterConfig = field(default_factory=PrefilterConfig)
     geo: GeoConfig = field(default_factory=GeoConfig)
     assess: AssessConfig = field(default_factory=AssessConfig)
     web: WebConfig = field(default_factory=WebConfig)

@@ -14,6 +14,7 @@ from borderwatch.extract import Extractor
 from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document
 from borderwatch.nlp import load_pipeline
+from borderwatch.prefilter import SelectiveParser
 
 
 class Pipeline:
@@ -24,6 +25,8 @@ class Pipeline:
         self.nlp = load_pipeline(self.config.nlp.pipeline)
         self.extractor = Extractor(self.nlp)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
+        prefilter = self.config.prefilter
+        self.selective = SelectiveParser(self.nlp, prefilter) if prefilter.enabled else None
 
     def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:
         """One Analysis per item, in order; a failing item carries its error and the rest go on."""
@@ -41,7 +44,11 @@ class Pipeline:
                     continue
                 yield item.clean_text, Analysis(item)
 
-        parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=self.config.nlp.batch_size)
+        batch_size = self.config.nlp.batch_size
+        if self.selective is not None:
+            parsed = self.selective.pipe(cleaned(), batch_size=batch_size)
+        else:
+            parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=batch_size)
         for spacy_doc, analysis in parsed:
             if analysis.error is None:
                 try:

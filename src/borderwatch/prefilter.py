@@ -1,0 +1,210 @@
+"""The relevance stage: parse only the sentences that can hold an event, and their neighbours.
+
+An event needs a trigger word (data/triggers.toml). An Aho–Corasick automaton over every surface
+form a trigger lemma can take finds the sentences that hold one, long before spaCy runs. Those
+sentences, with ``context`` sentences on each side (pronouns and claimants reach back), go
+through the whole pipeline; the rest go through a lighter one:
+
+- ``places = "all"`` (the default): tagger and NER, no parser or lemmatizer, so the contract's
+  place mentions are still found in every sentence;
+- ``places = "relevant"``: the tokenizer only, so places are found near events only.
+
+The pieces are joined back into one spaCy ``Doc`` whose text is the clean text, character for
+character: every offset the later stages produce stays exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice, pairwise
+from typing import TypeVar
+
+import ahocorasick
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from borderwatch.config import PrefilterConfig
+from borderwatch.errors import ConfigError
+from borderwatch.extract.lexicon import Lexicon, load_lexicon
+
+T = TypeVar("T")
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*|;(?=\S)")
+"""A cheap sentence boundary: end punctuation and space, a line break, or a glued semicolon
+(the headline joiner nlp.headline_splitter knows). Splitting too often costs nothing here:
+neighbours are kept and adjacent pieces merge."""
+_LIGHT_PIPES = {"all": ("parser", "lemmatizer", "headline_splitter"), "relevant": None}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A contiguous slice of a document's text and whether it needs the full pipeline."""
+
+    start: int
+    end: int
+    relevant: bool
+
+
+def trigger_lemmas(lexicon: Lexicon) -> set[str]:
+    """Every lemma that can anchor an event: trigger verbs and nouns, and phrases' first words."""
+    words: set[str] = set()
+    for rule in lexicon.triggers:
+        words |= rule.verbs | rule.nouns
+        words.update(phrase[0] for phrase in rule.phrases)
+    return words
+
+
+def surface_forms(lemma: str, rules: Iterable[tuple[str, str]], irregular: dict[str, set[str]]) -> set[str]:
+    """Every word the lemmatizer could map to this lemma: its rules run backwards ("ies" → "y"
+    gives "denies" for "deny"), its exceptions ("fought" for "fight"), and doubled final
+    consonants ("planned")."""
+    forms = {lemma} | irregular.get(lemma, set())
+    for old, new in rules:
+        if lemma.endswith(new):
+            forms.add(lemma[: len(lemma) - len(new)] + old)
+    if lemma[-1:].isalpha():
+        forms |= {lemma + lemma[-1] + ending for ending in ("ed", "ing", "er")}
+    return forms
+
+
+def lemmatizer_tables(nlp: Language) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
+    """The pipeline's own suffix rules and lemma → irregular forms ("fight" → {"fought"}), so the
+    automaton knows every form the lemmatizer turns into a trigger lemma."""
+    if "lemmatizer" not in nlp.pipe_names:
+        return [], {}
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    rules: list[tuple[str, str]] = []
+    if lookups.has_table("lemma_rules"):
+        rules = [(old, new) for table in lookups.get_table("lemma_rules").values() for old, new in table]
+    forms: dict[str, set[str]] = {}
+    if lookups.has_table("lemma_exc"):
+        for table in lookups.get_table("lemma_exc").values():
+            for form, lemmas in table.items():
+                for lemma in lemmas:
+                    forms.setdefault(lemma.lower(), set()).add(form.lower())
+    return rules, forms
+
+
+class Prefilter:
+    """Finds the segments of a text worth parsing."""
+
+    def __init__(
+        self,
+        lemmas: Iterable[str],
+        rules: Iterable[tuple[str, str]] = (),
+        irregular: dict[str, set[str]] | None = None,
+        context: int = 1,
+    ) -> None:
+        if context < 0:
+            raise ConfigError("[prefilter] context must be 0 or more")
+        self.context = context
+        rules = list(rules)
+        self.automaton = ahocorasick.Automaton()
+        for lemma in lemmas:
+            for form in surface_forms(lemma, rules, irregular or {}):
+                self.automaton.add_word(form, form)
+        if len(self.automaton) == 0:
+            raise ConfigError("the prefilter has no trigger forms: data/triggers.toml is empty")
+        self.automaton.make_automaton()
+
+    @classmethod
+    def for_pipeline(cls, nlp: Language, context: int = 1) -> Prefilter:
+        rules, irregular = lemmatizer_tables(nlp)
+        return cls(trigger_lemmas(load_lexicon()), rules, irregular, context)
+
+    def hits(self, text: str) -> list[int]:
+        """Offsets of whole words (runs of letters) that are a form of a trigger lemma."""
+        lower = text.lower()
+        found = []
+        for end, form in self.automaton.iter(lower):
+            start = end - len(form) + 1
+            if (start == 0 or not lower[start - 1].isalpha()) and (
+                end + 1 == len(lower) or not lower[end + 1].isalpha()
+            ):
+                found.append(start)
+        return found
+
+    def segments(self, text: str) -> list[Segment]:
+        """The text cut at sentence boundaries into relevant and other runs, covering it exactly."""
+        hits = self.hits(text)
+        if not hits:
+            return [Segment(0, len(text), False)] if text else []
+        bounds = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+        bounds = sorted(set(bounds))
+        sentences = list(pairwise(bounds))
+        keep = [False] * len(sentences)
+        index = 0
+        for hit in hits:
+            while sentences[index][1] <= hit:
+                index += 1
+            for k in range(max(0, index - self.context), min(len(sentences), index + self.context + 1)):
+                keep[k] = True
+        merged: list[Segment] = []
+        for (start, end), relevant in zip(sentences, keep, strict=True):
+            if merged and merged[-1].relevant == relevant:
+                merged[-1] = Segment(merged[-1].start, end, relevant)
+            else:
+                merged.append(Segment(start, end, relevant))
+        return merged
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _mark_sentences(doc: Doc) -> None:
+    """Sentence starts for a piece the parser did not see, at the cheap boundaries."""
+    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(doc.text))}
+    for token in doc:
+        token.is_sent_start = token.idx in starts or token.i == 0
+
+
+class SelectiveParser:
+    """``nlp.pipe`` with the prefilter in front: same (Doc, context) pairs, same text."""
+
+    def __init__(self, nlp: Language, config: PrefilterConfig) -> None:
+        if config.places not in _LIGHT_PIPES:
+            raise ConfigError(
+                f"[prefilter] places must be one of {sorted(_LIGHT_PIPES)}, not {config.places!r}"
+            )
+        self.nlp = nlp
+        self.config = config
+        self.prefilter = Prefilter.for_pipeline(nlp, config.context)
+
+    def _light(self, texts: list[str]) -> Iterator[Doc]:
+        disable = _LIGHT_PIPES[self.config.places]
+        if disable is None:
+            return (self.nlp.make_doc(text) for text in texts)
+        return self.nlp.pipe(texts, disable=[p for p in disable if p in self.nlp.pipe_names])
+
+    def pipe(self, items: Iterable[tuple[str, T]], batch_size: int = 32) -> Iterator[tuple[Doc, T]]:
+        for batch in _batches(items, batch_size):
+            plans = [self.prefilter.segments(text) for text, _ in batch]
+            pieces = [
+                (text[s.start : s.end], s.relevant)
+                for (text, _), plan in zip(batch, plans, strict=True)
+                for s in plan
+            ]
+            full = [piece for piece, relevant in pieces if relevant]
+            light = [piece for piece, relevant in pieces if not relevant]
+            full_docs = iter(list(self.nlp.pipe(full, batch_size=batch_size)))
+            light_docs = iter(list(self._light(light)))
+            for (text, context), plan in zip(batch, plans, strict=True):
+                pieces = []
+                for segment in plan:
+                    if segment.relevant:
+                        pieces.append(next(full_docs))
+                    else:
+                        piece = next(light_docs)
+                        _mark_sentences(piece)
+                        pieces.append(piece)
+                if not pieces:
+                    yield self.nlp.make_doc(text), context
+                elif len(pieces) == 1 and plan[0].relevant:
+                    yield pieces[0], context
+                else:
+                    yield Doc.from_docs(pieces, ensure_whitespace=False, exclude=["tensor"]), context
