@@ -603,7 +603,9 @@ def _region_shapes() -> Any:
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="csv, jsonl or geojson.")] = "jsonl",
+    format: Annotated[
+        str, typer.Option("--format", help="csv, jsonl, geojson or parquet (needs --out).")
+    ] = "jsonl",
     output: Annotated[Path | None, typer.Option("--out", help="Output file (default stdout).")] = None,
     db: DbOpt = None,
     config_file: ConfigOpt = None,
@@ -617,15 +619,22 @@ def export(
     claimant: ClaimantOpt = None,
     stance: StanceOpt = None,
 ) -> None:
-    """Export events from the store as CSV, JSON Lines or GeoJSON."""
-    from borderwatch.export import export_events
+    """Export events from the store as CSV, JSON Lines, GeoJSON or Parquet."""
+    from borderwatch.export import export_events, export_parquet
 
-    if format not in ("csv", "jsonl", "geojson"):
-        err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl or geojson")
+    if format not in ("csv", "jsonl", "geojson", "parquet"):
+        err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl, geojson or parquet")
+        raise typer.Exit(2)
+    if format == "parquet" and output is None:
+        err.print("[red]error:[/red] --format parquet writes a binary file: give --out FILE")
         raise typer.Exit(2)
     found = _query(db, config_file, type_=type_, country=country, since=since, until=until, text=text,
                    include_historical=historical, border=border, claimant=claimant, stance=stance,
                    limit=None)
+    if format == "parquet" and output is not None:
+        result = export_parquet(found, output)
+        err.print(f"exported {result.written} event(s)")
+        return
     sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     geometry = _region_shapes() if format == "geojson" else None
     try:
