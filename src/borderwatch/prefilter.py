@@ -47,13 +47,32 @@ class Segment:
     relevant: bool
 
 
-def trigger_lemmas(lexicon: Lexicon) -> set[str]:
-    """Every lemma that can anchor an event: trigger verbs and nouns, and phrases' first words."""
-    words: set[str] = set()
+@dataclass(frozen=True)
+class Condition:
+    """What a sentence must hold for one trigger rule to fire: its anchor word, and for each other
+    requirement (the rest of a phrase, a word of the object or subject classes) any one word."""
+
+    anchor: str
+    needs: tuple[frozenset[str], ...] = ()
+
+
+def trigger_conditions(lexicon: Lexicon) -> list[Condition]:
+    """One condition per trigger word or phrase of every rule (data/triggers.toml).
+
+    A rule with `objects` or `subjects` fires only when a word of those classes is its object or
+    subject, which the parser finds in the same sentence; a phrase needs all its words there."""
+    conditions = []
     for rule in lexicon.triggers:
-        words |= rule.verbs | rule.nouns
-        words.update(phrase[0] for phrase in rule.phrases)
-    return words
+        needs: list[frozenset[str]] = []
+        if rule.objects:
+            needs.append(frozenset().union(*(lexicon.classes[c] for c in rule.objects)))
+        if rule.subjects:
+            needs.append(frozenset().union(*(lexicon.classes[c] for c in rule.subjects)))
+        for word in rule.verbs | rule.nouns:
+            conditions.append(Condition(word, tuple(needs)))
+        for phrase in rule.phrases:
+            conditions.append(Condition(phrase[0], (*(frozenset({w}) for w in phrase[1:]), *needs)))
+    return conditions
 
 
 def surface_forms(lemma: str, rules: Iterable[tuple[str, str]], irregular: dict[str, set[str]]) -> set[str]:
@@ -92,7 +111,7 @@ class Prefilter:
 
     def __init__(
         self,
-        lemmas: Iterable[str],
+        conditions: Iterable[Condition],
         rules: Iterable[tuple[str, str]] = (),
         irregular: dict[str, set[str]] | None = None,
         context: int = 1,
@@ -101,46 +120,81 @@ class Prefilter:
             raise ConfigError("[prefilter] context must be 0 or more")
         self.context = context
         rules = list(rules)
-        self.automaton = ahocorasick.Automaton()
-        for lemma in lemmas:
-            for form in surface_forms(lemma, rules, irregular or {}):
-                self.automaton.add_word(form, form)
-        if len(self.automaton) == 0:
+        self.conditions: dict[str, list[Condition]] = {}
+        words: set[str] = set()
+        for condition in conditions:
+            self.conditions.setdefault(condition.anchor, []).append(condition)
+            words.add(condition.anchor)
+            words.update(*condition.needs)
+        forms: dict[str, set[str]] = {}
+        for word in words:
+            # Object words are also matched as written and without a plural "s" (rules._word_forms).
+            for form in surface_forms(word, rules, irregular or {}) | {word + "s"}:
+                forms.setdefault(form, set()).add(word)
+        if not self.conditions:
             raise ConfigError("the prefilter has no trigger forms: data/triggers.toml is empty")
+        self.automaton = ahocorasick.Automaton()
+        for form, lemmas in forms.items():
+            self.automaton.add_word(form, (len(form), frozenset(lemmas)))
         self.automaton.make_automaton()
 
     @classmethod
     def for_pipeline(cls, nlp: Language, context: int = 1) -> Prefilter:
         rules, irregular = lemmatizer_tables(nlp)
-        return cls(trigger_lemmas(load_lexicon()), rules, irregular, context)
+        return cls(trigger_conditions(load_lexicon()), rules, irregular, context)
 
-    def hits(self, text: str) -> list[int]:
-        """Offsets of whole words (runs of letters) that are a form of a trigger lemma."""
+    def words(self, text: str) -> list[tuple[int, frozenset[str]]]:
+        """(offset, lemmas) of every whole word (run of letters) that is a form of a lexicon word."""
         lower = text.lower()
         found = []
-        for end, form in self.automaton.iter(lower):
-            start = end - len(form) + 1
+        for end, (size, lemmas) in self.automaton.iter(lower):
+            start = end - size + 1
             if (start == 0 or not lower[start - 1].isalpha()) and (
                 end + 1 == len(lower) or not lower[end + 1].isalpha()
             ):
-                found.append(start)
+                found.append((start, lemmas))
         return found
+
+    def hits(self, text: str) -> list[int]:
+        """Offsets of the trigger words whose conditions the text around them meets."""
+        return [start for start, relevant in self._anchors(text, _sentences(text)) if relevant]
+
+    def _anchors(self, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, bool]]:
+        found = self.words(text)
+        if not found:
+            return []
+        index, per_sentence = 0, [set() for _ in sentences]
+        located = []
+        for start, lemmas in found:
+            while sentences[index][1] <= start:
+                index += 1
+            per_sentence[index] |= lemmas
+            located.append((start, index, lemmas))
+        result = []
+        for start, index, lemmas in located:
+            # The parser may join a cheap sentence to its neighbours ("U.S. | troops"): look there too.
+            window = set().union(*per_sentence[max(0, index - 1) : index + 2])
+            relevant = any(
+                all(need & window for need in condition.needs)
+                for lemma in lemmas
+                for condition in self.conditions.get(lemma, ())
+            )
+            result.append((start, relevant))
+        return result
 
     def segments(self, text: str) -> list[Segment]:
         """The text cut at sentence boundaries into relevant and other runs, covering it exactly."""
-        hits = self.hits(text)
-        if not hits:
-            return [Segment(0, len(text), False)] if text else []
-        bounds = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
-        bounds = sorted(set(bounds))
-        sentences = list(pairwise(bounds))
+        if not text:
+            return []
+        sentences = _sentences(text)
         keep = [False] * len(sentences)
         index = 0
-        for hit in hits:
-            while sentences[index][1] <= hit:
+        for start, relevant in self._anchors(text, sentences):
+            while sentences[index][1] <= start:
                 index += 1
-            for k in range(max(0, index - self.context), min(len(sentences), index + self.context + 1)):
-                keep[k] = True
+            if relevant:
+                for k in range(max(0, index - self.context), min(len(sentences), index + self.context + 1)):
+                    keep[k] = True
         merged: list[Segment] = []
         for (start, end), relevant in zip(sentences, keep, strict=True):
             if merged and merged[-1].relevant == relevant:
@@ -148,6 +202,11 @@ class Prefilter:
             else:
                 merged.append(Segment(start, end, relevant))
         return merged
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    bounds = sorted({0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)})
+    return list(pairwise(bounds))
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
