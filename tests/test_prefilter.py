@@ -48,6 +48,13 @@ def test_inflected_trigger_forms_hit_and_word_insides_do_not(prefilter: Prefilte
     assert prefilter.hits(SPORTS) == []
 
 
+def test_a_trigger_needs_the_rest_of_its_rule_nearby(prefilter: Prefilter) -> None:
+    # "head" moves troops only with troops as its object; "car" starts the phrase "car bomb".
+    assert prefilter.hits("The head of the orchestra parked her car outside.") == []
+    assert prefilter.hits("Two battalions headed for the border.") != []
+    assert prefilter.hits("A car bomb exploded outside the ministry.") != []
+
+
 def test_segments_cover_the_text_and_keep_neighbours(prefilter: Prefilter) -> None:
     plan = prefilter.segments(MIXED)
     assert plan[0].start == 0 and plan[-1].end == len(MIXED)
