@@ -13,6 +13,7 @@ import pytest
 
 from borderwatch.models import document_id
 from borderwatch.store import open_store
+from test_store_postgres import pg_server, store_url  # noqa: F401  (the PostgreSQL fixtures)
 from test_warc import write_archive
 
 if TYPE_CHECKING:
@@ -102,3 +103,20 @@ def test_folders_of_archives_and_bad_lines(cli: Cli, tmp_path: Path) -> None:
         urls = {u for d in store.documents() for u in d.urls}
         assert {"https://news.example/a", "https://news.example/b"} <= urls
         assert any(e.event.type == "MOBILIZE" for e in store.query_events())
+
+
+def test_workers_write_a_postgresql_store_once(cli: Cli, store_url: str, tmp_path: Path) -> None:  # noqa: F811
+    lines = SAMPLES.read_text(encoding="utf-8").splitlines()[:6]
+    subset = tmp_path / "subset.jsonl"
+    subset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = cli("batch", subset, "--workers", "1", "--db", store_url)
+    assert first.exit_code == 0, first.output
+    assert "6 new document(s)" in first.stdout
+    with open_store(store_url) as store:
+        before = store.counts()
+        assert before.documents == 6 and before.events > 0
+        assert store.clusters()  # the client assigned clusters to what the workers stored
+    again = cli("batch", subset, "--workers", "1", "--db", store_url)
+    assert "0 new document(s), 0 new event(s)" in again.stdout
+    with open_store(store_url) as store:
+        assert store.counts() == before
