@@ -120,3 +120,16 @@ def test_workers_write_a_postgresql_store_once(cli: Cli, store_url: str, tmp_pat
     assert "0 new document(s), 0 new event(s)" in again.stdout
     with open_store(store_url) as store:
         assert store.counts() == before
+
+
+def test_export_parquet_has_the_same_rows_as_batch(batch_run: tuple[Cli, Path]) -> None:
+    cli, out = batch_run
+    exported = out / "export.parquet"
+    result = cli("export", "--format", "parquet", "--out", exported, "--db", out / "store.sqlite",
+                 "--historical")
+    assert result.exit_code == 0, result.output
+    from_batch = pq.read_table(out / "events.parquet")
+    from_store = pq.read_table(exported)
+    assert from_store.schema.equals(from_batch.schema)
+    assert sorted(from_store.column("id").to_pylist()) == sorted(from_batch.column("id").to_pylist())
+    assert cli("export", "--format", "parquet", "--db", out / "store.sqlite").exit_code == 2

@@ -210,11 +210,14 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
     """A client of an existing scheduler, or of a new local cluster of `workers` processes."""
     if scheduler:
         return Client(scheduler), None
+    # A scheduler runs whatever its clients send: listen on loopback only, and let the
+    # diagnostics page take any free loopback port rather than a fixed one another run may hold.
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
