@@ -150,19 +150,17 @@ class BatchRunner:
         want_analyses = store is not None and not self.workers_write
         try:
             pending = as_completed()
-            in_flight = 0
+            sources: dict[str, list[str]] = {}
             for partition in _partitions(items, self.partition_size):
-                pending.add(
-                    self.client.submit(
-                        analyse_partition, partition, want_analyses, sink is not None, pure=False
-                    )
+                future = self.client.submit(
+                    analyse_partition, partition, want_analyses, sink is not None, pure=False
                 )
-                in_flight += 1
-                while in_flight >= self.max_in_flight:
-                    self._collect(next(pending), summary, store, sink, progress)
-                    in_flight -= 1
+                sources[future.key] = [_source(item) for item in partition]
+                pending.add(future)
+                while len(sources) >= self.max_in_flight:
+                    self._collect(next(pending), sources, summary, store, sink, progress)
             for future in pending:
-                self._collect(future, summary, store, sink, progress)
+                self._collect(future, sources, summary, store, sink, progress)
         finally:
             if sink is not None:
                 sink.close()
@@ -171,12 +169,18 @@ class BatchRunner:
         return summary
 
     def _collect(
-        self, future: Any, summary: BatchSummary, store: Any, sink: ParquetSink | None,
-        progress: Callable[[int], None] | None,
+        self, future: Any, sources: dict[str, list[str]], summary: BatchSummary, store: Any,
+        sink: ParquetSink | None, progress: Callable[[int], None] | None,
     ) -> None:
         from borderwatch.assess.cluster import assign_clusters
 
-        result: PartitionResult = future.result()
+        inputs = sources.pop(future.key)
+        try:
+            result: PartitionResult = future.result()
+        except Exception as exc:  # a lost worker or a bug fails its inputs, not the whole run
+            result = PartitionResult(
+                documents=len(inputs), failures=[(name, f"batch worker failed: {exc!r}") for name in inputs]
+            )
         future.release()
         summary.documents += result.documents
         summary.failures.extend(result.failures)
@@ -198,6 +202,10 @@ class BatchRunner:
             summary.events_written += sink.write(result.events)
         if progress is not None:
             progress(result.documents)
+
+
+def _source(item: Item) -> str:
+    return item.source if isinstance(item, Document) else item.source or str(item)
 
 
 def _partitions(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
