@@ -78,11 +78,10 @@ def load() -> dict[str, float]:
 
 
 def ratio(args: argparse.Namespace) -> dict[str, Any]:
-    """Alternating timed runs of bare spaCy and of Borderwatch (prefilter on, on/relevant, off)."""
+    """Alternating timed runs of bare spaCy and of Borderwatch with the prefilter on and off."""
     base = Config()
     variants = {
-        "prefilter": Pipeline(base),
-        "prefilter_places_relevant": Pipeline(replace(base, prefilter=PrefilterConfig(places="relevant"))),
+        "prefilter": Pipeline(replace(base, prefilter=PrefilterConfig(enabled=True))),
         "no_prefilter": Pipeline(replace(base, prefilter=PrefilterConfig(enabled=False))),
     }
     nlp = load_pipeline(base.nlp.pipeline)
@@ -180,8 +179,12 @@ def run_batch(count: int, workers: int, folder: Path, config: Config) -> dict[st
     }
 
 
+def _config(args: argparse.Namespace) -> Config:
+    return replace(Config(), prefilter=PrefilterConfig(enabled=args.prefilter))
+
+
 def dask(args: argparse.Namespace) -> dict[str, Any]:
-    config = Config()
+    config = _config(args)
     with tempfile.TemporaryDirectory() as tmp:
         one = run_batch(args.docs, 1, Path(tmp), config)
         two = run_batch(args.docs, 2, Path(tmp), config)
@@ -189,7 +192,7 @@ def dask(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def memory(args: argparse.Namespace) -> dict[str, Any]:
-    config = Config()
+    config = _config(args)
     small, large = args.docs, args.docs * 10
     with tempfile.TemporaryDirectory() as tmp:
         first = run_batch(small, args.workers, Path(tmp), config)
@@ -199,7 +202,7 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def newsday(args: argparse.Namespace) -> dict[str, Any]:
-    config = Config()
+    config = _config(args)
     with tempfile.TemporaryDirectory() as tmp:
         result = run_batch(args.docs, args.workers, Path(tmp), config)
     result["projected_articles_per_day"] = round(result["docs_per_s"] * 86_400)
@@ -215,6 +218,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, help="documents (memory: the small run; the large is 10×)")
     parser.add_argument("--runs", type=int, default=3, help="ratio: timed runs of each measure")
     parser.add_argument("--workers", type=int, default=2, help="memory, newsday: Dask workers")
+    parser.add_argument("--prefilter", action="store_true", help="dask, memory, newsday: prefilter on")
     args = parser.parse_args()
     function, default_docs = PARTS[args.part]
     args.docs = args.docs or default_docs

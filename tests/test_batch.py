@@ -95,7 +95,7 @@ def test_folders_of_archives_and_bad_lines(cli: Cli, tmp_path: Path) -> None:
             "published": "2024-05-06"}
     (folder / "feed.jsonl").write_text(json.dumps(good) + "\n{not json\n", encoding="utf-8")
     db = tmp_path / "store.sqlite"
-    result = cli("batch", folder, "--workers", "1", "--db", db, "--no-prefilter")
+    result = cli("batch", folder, "--workers", "1", "--db", db, "--prefilter")
     assert result.exit_code == 1
     assert "1 input(s) failed" in result.stderr and "feed.jsonl:2" in result.stderr
     assert "3 document(s) analysed" in result.stdout

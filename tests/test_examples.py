@@ -20,4 +20,4 @@ def test_the_example_watch_configuration_loads() -> None:
     assert len({urlsplit(s.location).netloc for s in feeds}) >= 10  # many publishers, not one
     assert not watch.allow_private
     config = load_config(path)
-    assert config.prefilter.places == "relevant" and config.db_url and config.db_url.startswith("sqlite:////")
+    assert config.prefilter.enabled and config.db_url and config.db_url.startswith("sqlite:////")

@@ -72,20 +72,17 @@ def test_no_trigger_means_no_relevant_segment(prefilter: Prefilter) -> None:
     assert prefilter.segments("") == []
 
 
-@pytest.mark.parametrize("places", ["all", "relevant"])
-def test_joined_doc_keeps_the_text_exactly(nlp: Language, places: str) -> None:
-    parser = SelectiveParser(nlp, PrefilterConfig(places=places))
+def test_joined_doc_keeps_the_text_exactly(nlp: Language) -> None:
+    parser = SelectiveParser(nlp, PrefilterConfig(enabled=True))
     texts = [MIXED, SPORTS, "", "  \n", MIXED[5:-3]]
     docs = [doc for doc, _ in parser.pipe(((t, i) for i, t in enumerate(texts)), batch_size=2)]
     assert [d.text for d in docs] == texts
     mixed = docs[0]
-    parsed = {t.text for t in mixed if t.dep_}
+    parsed = {t.text for t in mixed if t.pos_}  # tagged and parsed
     assert "massed" in parsed and "played" not in parsed
-    places_found = {e.text for e in mixed.ents if e.label_ == "GPE"}
-    if places == "all":
-        assert {"Frankfurt", "Lisbon"} <= places_found  # NER still reads the skipped sentences
-    else:
-        assert "Frankfurt" not in places_found
+    assert "Gomel" in {e.text for e in mixed.ents} and "Frankfurt" not in {e.text for e in mixed.ents}
+    assert [s.text.strip() for s in mixed.sents][:2] == ["The orchestra played in Frankfurt on Monday.",
+                                                         "Tickets sold out within hours."]
 
 
 def _analyse(pipeline: Pipeline, records: list[dict]) -> list[dict]:
@@ -100,21 +97,23 @@ def test_samples_give_the_same_events_with_the_prefilter_on_and_off(pipeline: Pi
         if line.strip()
     ]
     records.append({"id": "mixed", "text": MIXED, "published": "2024-08-25"})
-    off = Pipeline(replace(Config(), prefilter=PrefilterConfig(enabled=False)))
-    assert pipeline.selective is not None and off.selective is None
-    with_prefilter = _analyse(pipeline, records)
-    without = _analyse(off, records)
+    on = Pipeline(replace(Config(), prefilter=PrefilterConfig(enabled=True)))
+    assert pipeline.selective is None and on.selective is not None  # off unless asked for
+    with_prefilter = _analyse(on, records)
+    without = _analyse(pipeline, records)
     assert sum(len(r["events"]) for r in without) > 0
     for a, b in zip(with_prefilter, without, strict=True):
         assert a["events"] == b["events"], a["id"]
+        assert {p["text"] for p in a["places"]} <= {p["text"] for p in b["places"]}
+    mixed = with_prefilter[-1]["places"]
+    assert "Gomel" in {p["text"] for p in mixed} and "Frankfurt" not in {p["text"] for p in mixed}
 
 
 def test_prefilter_settings_load_and_are_checked(tmp_path: Path, nlp: Language) -> None:
     path = tmp_path / "bw.toml"
-    path.write_text("[prefilter]\nenabled = false\ncontext = 2\n", encoding="utf-8")
+    path.write_text("[prefilter]\nenabled = true\ncontext = 2\n", encoding="utf-8")
     config = load_config(path)
-    assert config.prefilter.enabled is False and config.prefilter.context == 2
-    with pytest.raises(ConfigError):
-        SelectiveParser(nlp, PrefilterConfig(places="some"))
+    assert config.prefilter.enabled is True and config.prefilter.context == 2
+    assert Config().prefilter.enabled is False
     with pytest.raises(ConfigError):
         Prefilter.for_pipeline(nlp, context=-1)

@@ -256,9 +256,13 @@ def batch(
     partition_size: Annotated[
         int, typer.Option("--partition-size", min=1, help="Documents per task sent to a worker.")
     ] = 32,
-    no_prefilter: Annotated[
-        bool, typer.Option("--no-prefilter", help="Parse every sentence (the [prefilter] switch).")
-    ] = False,
+    prefilter: Annotated[
+        bool | None,
+        typer.Option(
+            "--prefilter/--no-prefilter",
+            help="Parse only sentences that can hold an event (default: [prefilter] enabled).",
+        ),
+    ] = None,
     config_file: ConfigOpt = None,
 ) -> None:
     """Analyse many documents on Dask workers into the store and/or a Parquet file; resumable."""
@@ -267,8 +271,8 @@ def batch(
     from borderwatch.batch import BatchRunner, connect, iter_batch_inputs
 
     config = _config(config_file)
-    if no_prefilter:
-        config = replace(config, prefilter=replace(config.prefilter, enabled=False))
+    if prefilter is not None:
+        config = replace(config, prefilter=replace(config.prefilter, enabled=prefilter))
     db_url = _db_url(db, config) if db is not None or output is None else None
     client, cluster = connect(workers, scheduler)
     try:

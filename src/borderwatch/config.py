@@ -47,13 +47,12 @@ class NlpConfig:
 class PrefilterConfig:
     """The relevance stage in front of the parser (borderwatch.prefilter)."""
 
-    enabled: bool = True
-    """Parse only sentences that hold a trigger word and their neighbours; false parses all."""
-    places: str = "all"
-    """"all": place mentions from every sentence (the extract contract); "relevant": only from
-    the sentences kept for events, which skips NER on the rest (faster, fewer places)."""
+    enabled: bool = False
+    """Parse only the sentences that can hold an event and their neighbours. Events stay the
+    same; place mentions are then found only in those sentences, so the extract contract's
+    `places` list is complete only when this is off (the default)."""
     context: int = 1
-    """Sentences kept on each side of a sentence with a trigger word."""
+    """Sentences kept on each side of a sentence that can hold an event."""
 
 
 def _default_thresholds() -> dict[str, float]:

@@ -1,16 +1,19 @@
 """The relevance stage: parse only the sentences that can hold an event, and their neighbours.
 
-An event needs a trigger word (data/triggers.toml). An Aho–Corasick automaton over every surface
-form a trigger lemma can take finds the sentences that hold one, long before spaCy runs. Those
-sentences, with ``context`` sentences on each side (pronouns and claimants reach back), go
-through the whole pipeline; the rest go through a lighter one:
-
-- ``places = "all"`` (the default): tagger and NER, no parser or lemmatizer, so the contract's
-  place mentions are still found in every sentence;
-- ``places = "relevant"``: the tokenizer only, so places are found near events only.
+An event needs a trigger word (data/triggers.toml) and whatever else its rule asks for in the
+same sentence: the rest of a phrase, a word of its object or subject classes. An Aho–Corasick
+automaton over every surface form those words can take finds the sentences that meet a rule,
+long before spaCy runs. Those sentences, with ``context`` sentences on each side (pronouns and
+claimants reach back), go through the whole pipeline; the rest are only tokenized, so the
+extractor's actor memory still sees their names, and the geoparser finds nothing there.
 
 The pieces are joined back into one spaCy ``Doc`` whose text is the clean text, character for
 character: every offset the later stages produce stays exact.
+
+Why the skipped sentences get no NER or tagger: the geoparser reads the parse too ("near
+Khoiniki and Brahin": a coordinated locative argument), so contract-complete places would need
+the whole pipeline on every sentence, and nothing would be saved. Places near events, which
+is what event location and proximity use, are kept.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*|;(?=\S)")
 """A cheap sentence boundary: end punctuation and space, a line break, or a glued semicolon
 (the headline joiner nlp.headline_splitter knows). Splitting too often costs nothing here:
 neighbours are kept and adjacent pieces merge."""
-_LIGHT_PIPES = {"all": ("parser", "lemmatizer", "headline_splitter"), "relevant": None}
 
 
 @dataclass(frozen=True)
@@ -215,55 +217,50 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _mark_sentences(doc: Doc) -> None:
-    """Sentence starts for a piece the parser did not see, at the cheap boundaries."""
-    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(doc.text))}
-    for token in doc:
-        token.is_sent_start = token.idx in starts or token.i == 0
+def _unparsed(nlp: Language, text: str) -> Doc:
+    """A piece the parser does not see: tokens only, cut into sentences at the cheap boundaries.
+
+    The boundaries are written as a flat tree (each sentence's first token its root, labelled
+    ``dep``), because a joined document takes its sentences from the parse of every piece."""
+    tokens = nlp.make_doc(text)
+    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(text))}
+    heads, deps, root = [], [], 0
+    for token in tokens:
+        if token.idx in starts:
+            root = token.i
+        heads.append(root)
+        deps.append("ROOT" if token.i == root else "dep")
+    return Doc(nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens],
+               heads=heads, deps=deps)
 
 
 class SelectiveParser:
     """``nlp.pipe`` with the prefilter in front: same (Doc, context) pairs, same text."""
 
     def __init__(self, nlp: Language, config: PrefilterConfig) -> None:
-        if config.places not in _LIGHT_PIPES:
-            raise ConfigError(
-                f"[prefilter] places must be one of {sorted(_LIGHT_PIPES)}, not {config.places!r}"
-            )
         self.nlp = nlp
-        self.config = config
         self.prefilter = Prefilter.for_pipeline(nlp, config.context)
-
-    def _light(self, texts: list[str]) -> Iterator[Doc]:
-        disable = _LIGHT_PIPES[self.config.places]
-        if disable is None:
-            return (self.nlp.make_doc(text) for text in texts)
-        return self.nlp.pipe(texts, disable=[p for p in disable if p in self.nlp.pipe_names])
 
     def pipe(self, items: Iterable[tuple[str, T]], batch_size: int = 32) -> Iterator[tuple[Doc, T]]:
         for batch in _batches(items, batch_size):
             plans = [self.prefilter.segments(text) for text, _ in batch]
-            pieces = [
-                (text[s.start : s.end], s.relevant)
+            relevant = [
+                text[s.start : s.end]
                 for (text, _), plan in zip(batch, plans, strict=True)
                 for s in plan
+                if s.relevant
             ]
-            full = [piece for piece, relevant in pieces if relevant]
-            light = [piece for piece, relevant in pieces if not relevant]
-            full_docs = iter(list(self.nlp.pipe(full, batch_size=batch_size)))
-            light_docs = iter(list(self._light(light)))
+            parsed = iter(list(self.nlp.pipe(relevant, batch_size=batch_size)))
             for (text, context), plan in zip(batch, plans, strict=True):
                 pieces = []
                 for segment in plan:
                     if segment.relevant:
-                        pieces.append(next(full_docs))
+                        pieces.append(next(parsed))
                     else:
-                        piece = next(light_docs)
-                        _mark_sentences(piece)
-                        pieces.append(piece)
+                        pieces.append(_unparsed(self.nlp, text[segment.start : segment.end]))
                 if not pieces:
                     yield self.nlp.make_doc(text), context
-                elif len(pieces) == 1 and plan[0].relevant:
+                elif len(pieces) == 1:
                     yield pieces[0], context
                 else:
                     yield Doc.from_docs(pieces, ensure_whitespace=False, exclude=["tensor"]), context
