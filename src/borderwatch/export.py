@@ -12,6 +12,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -225,21 +226,32 @@ def stored_events(analysis: Analysis) -> list[StoredEvent]:
 
 
 class ParquetSink:
-    """A Parquet file written one row group at a time, so memory stays flat in its size."""
+    """A Parquet file written `rows_per_group` rows at a time: memory stays flat in its size, and
+    readers get row groups large enough to scan quickly."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rows_per_group: int = 10_000) -> None:
         self.path = path
+        self.rows_per_group = rows_per_group
         self.writer = pq.ParquetWriter(str(path), PARQUET_SCHEMA)
         self.written = 0
+        self._rows: list[dict[str, Any]] = []
 
     def write(self, events: Iterable[StoredEvent]) -> int:
+        """Queue events as rows; full row groups go to the file. Returns how many were queued."""
         rows = [parquet_row(stored) for stored in events]
-        if rows:
-            self.writer.write_table(pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA))
-            self.written += len(rows)
+        self._rows.extend(rows)
+        while len(self._rows) >= self.rows_per_group:
+            self._flush(self.rows_per_group)
         return len(rows)
 
+    def _flush(self, count: int) -> None:
+        group, self._rows = self._rows[:count], self._rows[count:]
+        self.writer.write_table(pa.Table.from_pylist(group, schema=PARQUET_SCHEMA))
+        self.written += len(group)
+
     def close(self) -> None:
+        if self._rows or self.written == 0:  # an empty file still carries the schema
+            self._flush(len(self._rows))
         self.writer.close()
 
     def __enter__(self) -> ParquetSink:
@@ -250,15 +262,9 @@ class ParquetSink:
 
 
 def export_parquet(events: Iterable[StoredEvent], path: Path, rows_per_group: int = 10_000) -> ExportResult:
-    """Write `events` to a Parquet file at `path`, `rows_per_group` rows at a time."""
-    batch: list[StoredEvent] = []
-    with ParquetSink(path) as sink:
-        for stored in events:
-            batch.append(stored)
-            if len(batch) >= rows_per_group:
-                sink.write(batch)
-                batch = []
-        sink.write(batch)
-        if sink.written == 0:  # an empty file still has the schema
-            sink.writer.write_table(PARQUET_SCHEMA.empty_table())
+    """Write `events` to a Parquet file at `path`, `rows_per_group` rows to a row group."""
+    iterator = iter(events)
+    with ParquetSink(path, rows_per_group) as sink:
+        while chunk := list(islice(iterator, rows_per_group)):
+            sink.write(chunk)
     return ExportResult(written=sink.written, skipped=0)
