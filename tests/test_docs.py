@@ -70,6 +70,7 @@ def test_ci_runs_make_test() -> None:
 def test_the_cli_has_the_documented_commands() -> None:
     assert set(COMMANDS) == {
         "run",
+        "batch",
         "extract",
         "eval",
         "events",

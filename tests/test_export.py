@@ -7,9 +7,10 @@ import io
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from borderwatch.export import COLUMNS, export_events
+from borderwatch.export import COLUMNS, PARQUET_SCHEMA, export_events, export_parquet, stored_events
 from borderwatch.models import Actor, Analysis, Claim, Document, Event, EventDate, Place, Span
 from borderwatch.store import StoredEvent, open_store
 
@@ -142,3 +143,39 @@ def test_geojson_uses_real_shapes_when_given(events: list[StoredEvent]) -> None:
     assert result.written == len(features) > 0
     assert all(f["geometry"] == square for f in features)
     assert all("place_radius_km" in f["properties"] for f in features)
+
+
+def test_parquet_has_one_typed_row_per_event(events: list[StoredEvent], tmp_path: Path) -> None:
+    events[0].event.proximity = {"border_km": 0.0, "border_with": "UKR",
+                                 "sites": [{"id": "chernobyl", "name": "Chernobyl", "km": 9.6}]}
+    path = tmp_path / "events.parquet"
+    result = export_parquet(events, path, rows_per_group=2)
+    table = pq.read_table(path)
+    assert result.written == table.num_rows == 3
+    assert table.schema.equals(PARQUET_SCHEMA)
+    assert tuple(table.column_names[: len(COLUMNS)]) == COLUMNS
+    first = table.to_pylist()[0]
+    assert (first["type"], first["place_precision"], first["border_with"]) == ("MOBILIZE", 2, "UKR")
+    assert first["sites"] == [{"id": "chernobyl", "name": "Chernobyl", "km": 9.6}]
+    assert (first["title"], first["published"]) == ("Troops near the border", "2024-08-25")
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+
+
+def test_empty_parquet_keeps_its_schema(tmp_path: Path) -> None:
+    path = tmp_path / "none.parquet"
+    assert export_parquet([], path).written == 0
+    assert pq.read_table(path).schema.equals(PARQUET_SCHEMA)
+
+
+def test_stored_events_match_what_the_store_hands_back(tmp_path: Path) -> None:
+    text = "Belarus moved troops to the Gomel region."
+    doc = Document(source="t.txt", raw_text=text, clean_text=text, url="https://example.org/t",
+                   title="T", published="2024-08-25")
+    event = Event(type="MOBILIZE", actors=[Actor("BLR", "MIL", "Belarus")], place=OBLAST,
+                  evidence=[Span(0, len(text))])
+    analysis = Analysis(document=doc, events=[event])
+    with open_store(f"sqlite:///{tmp_path / 'store.sqlite'}") as store:
+        store.save(analysis)
+        queried = store.query_events()
+    [direct] = stored_events(analysis)
+    assert direct.to_dict() == queried[0].to_dict()

@@ -15,7 +15,14 @@ from typing import Annotated, Any, get_args
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from borderwatch.config import Config, default_db_url, load_config
@@ -229,6 +236,71 @@ def extract(
             lines.close()
     if failed:
         err.print(f"[yellow]{failed} line(s) failed; see their error field[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def batch(
+    paths: Annotated[
+        list[str], typer.Argument(help="JSON Lines files, folders, WARC archives (.warc, .warc.gz).")
+    ],
+    db: DbOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Parquet file of the events (one row per event).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Local Dask worker processes.")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of an existing Dask scheduler (tcp://HOST:8786)."),
+    ] = None,
+    partition_size: Annotated[
+        int, typer.Option("--partition-size", min=1, help="Documents per task sent to a worker.")
+    ] = 32,
+    prefilter: Annotated[
+        bool | None,
+        typer.Option(
+            "--prefilter/--no-prefilter",
+            help="Parse only sentences that can hold an event (default: [prefilter] enabled).",
+        ),
+    ] = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Analyse many documents on Dask workers into the store and/or a Parquet file; resumable."""
+    from dataclasses import replace
+
+    from borderwatch.batch import BatchRunner, connect, iter_batch_inputs
+
+    config = _config(config_file)
+    if prefilter is not None:
+        config = replace(config, prefilter=replace(config.prefilter, enabled=prefilter))
+    db_url = _db_url(db, config) if db is not None or output is None else None
+    client, cluster = connect(workers, scheduler)
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed} documents"), TimeElapsedColumn(),
+            console=err, transient=True, disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("analysing", total=None)
+            runner = BatchRunner(client, config, db_url=db_url, parquet=output, partition_size=partition_size)
+            summary = runner.run(
+                iter_batch_inputs(paths, config), progress=lambda n: progress.advance(task, n)
+            )
+    except BorderwatchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    written = []
+    if db_url is not None:
+        written.append(f"{summary.new_documents} new document(s), {summary.new_events} new event(s) stored")
+    if output is not None:
+        written.append(f"{summary.events_written} event(s) written to {escape(str(output))}")
+    out.print(f"{summary.documents - len(summary.failures)} document(s) analysed; " + "; ".join(written))
+    _fail_list(summary.failures)
+    if summary.failures:
         raise typer.Exit(1)
 
 
@@ -604,7 +676,9 @@ def _region_shapes() -> Any:
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="csv, jsonl or geojson.")] = "jsonl",
+    format: Annotated[
+        str, typer.Option("--format", help="csv, jsonl, geojson or parquet (needs --out).")
+    ] = "jsonl",
     output: Annotated[Path | None, typer.Option("--out", help="Output file (default stdout).")] = None,
     db: DbOpt = None,
     config_file: ConfigOpt = None,
@@ -618,15 +692,22 @@ def export(
     claimant: ClaimantOpt = None,
     stance: StanceOpt = None,
 ) -> None:
-    """Export events from the store as CSV, JSON Lines or GeoJSON."""
-    from borderwatch.export import export_events
+    """Export events from the store as CSV, JSON Lines, GeoJSON or Parquet."""
+    from borderwatch.export import export_events, export_parquet
 
-    if format not in ("csv", "jsonl", "geojson"):
-        err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl or geojson")
+    if format not in ("csv", "jsonl", "geojson", "parquet"):
+        err.print(f"[red]error:[/red] unknown format {escape(format)!r}; use csv, jsonl, geojson or parquet")
+        raise typer.Exit(2)
+    if format == "parquet" and output is None:
+        err.print("[red]error:[/red] --format parquet writes a binary file: give --out FILE")
         raise typer.Exit(2)
     found = _query(db, config_file, type_=type_, country=country, since=since, until=until, text=text,
                    include_historical=historical, border=border, claimant=claimant, stance=stance,
                    limit=None)
+    if format == "parquet" and output is not None:
+        result = export_parquet(found, output)
+        err.print(f"exported {result.written} event(s)")
+        return
     sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     geometry = _region_shapes() if format == "geojson" else None
     try:

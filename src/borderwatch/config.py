@@ -51,6 +51,18 @@ class ExtractConfig:
     "rules" the lexicon alone; "sightings" and "headlines" read those two genres."""
 
 
+@dataclass(frozen=True)
+class PrefilterConfig:
+    """The relevance stage in front of the parser (borderwatch.prefilter)."""
+
+    enabled: bool = False
+    """Parse only the sentences that can hold an event and their neighbours. Events stay the
+    same; place mentions are then found only in those sentences, so the extract contract's
+    `places` list is complete only when this is off (the default)."""
+    context: int = 1
+    """Sentences kept on each side of a sentence that can hold an event."""
+
+
 def _default_thresholds() -> dict[str, float]:
     return {"tube-artillery": 30.0, "rocket-artillery": 70.0, "tactical-ballistic": 300.0}
 
@@ -123,6 +135,7 @@ class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    prefilter: PrefilterConfig = field(default_factory=PrefilterConfig)
     geo: GeoConfig = field(default_factory=GeoConfig)
     assess: AssessConfig = field(default_factory=AssessConfig)
     web: WebConfig = field(default_factory=WebConfig)

@@ -16,6 +16,7 @@ from borderwatch.extract import Extractor
 from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document, Event
 from borderwatch.nlp import load_pipeline
+from borderwatch.prefilter import SelectiveParser
 
 
 class Pipeline:
@@ -26,6 +27,8 @@ class Pipeline:
         self.nlp = load_pipeline(self.config.nlp.pipeline)
         self.extractor = Extractor(self.nlp, self.config.extract.detectors)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
+        prefilter = self.config.prefilter
+        self.selective = SelectiveParser(self.nlp, prefilter) if prefilter.enabled else None
 
     def _extract(self, doc: Doc, analysis: Analysis) -> list[Event]:
         """Events with their places: mentions are placed before they merge, so two acts in two
@@ -57,7 +60,11 @@ class Pipeline:
                     continue
                 yield item.clean_text, Analysis(item)
 
-        parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=self.config.nlp.batch_size)
+        batch_size = self.config.nlp.batch_size
+        if self.selective is not None:
+            parsed = self.selective.pipe(cleaned(), batch_size=batch_size)
+        else:
+            parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=batch_size)
         for spacy_doc, analysis in parsed:
             if analysis.error is None:
                 try:

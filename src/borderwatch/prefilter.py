@@ -1,0 +1,266 @@
+"""The relevance stage: parse only the sentences that can hold an event, and their neighbours.
+
+An event needs a trigger word (data/triggers.toml) and whatever else its rule asks for in the
+same sentence: the rest of a phrase, a word of its object or subject classes. An Aho–Corasick
+automaton over every surface form those words can take finds the sentences that meet a rule,
+long before spaCy runs. Those sentences, with ``context`` sentences on each side (pronouns and
+claimants reach back), go through the whole pipeline; the rest are only tokenized, so the
+extractor's actor memory still sees their names, and the geoparser finds nothing there.
+
+The pieces are joined back into one spaCy ``Doc`` whose text is the clean text, character for
+character: every offset the later stages produce stays exact.
+
+Why the skipped sentences get no NER or tagger: the geoparser reads the parse too ("near
+Khoiniki and Brahin": a coordinated locative argument), so contract-complete places would need
+the whole pipeline on every sentence, and nothing would be saved. Places near events, which
+is what event location and proximity use, are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice, pairwise
+from typing import TypeVar
+
+import ahocorasick
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from borderwatch.config import PrefilterConfig
+from borderwatch.errors import ConfigError
+from borderwatch.extract.lexicon import Lexicon, load_lexicon
+
+T = TypeVar("T")
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*|;(?=\S)")
+"""A cheap sentence boundary: end punctuation and space, a line break, or a glued semicolon
+(the headline joiner nlp.headline_splitter knows). Splitting too often costs nothing here:
+neighbours are kept and adjacent pieces merge."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A contiguous slice of a document's text and whether it needs the full pipeline."""
+
+    start: int
+    end: int
+    relevant: bool
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a sentence must hold for one trigger rule to fire: its anchor word, and for each other
+    requirement (the rest of a phrase, a word of the object or subject classes) any one word."""
+
+    anchor: str
+    needs: tuple[frozenset[str], ...] = ()
+
+
+def trigger_conditions(lexicon: Lexicon) -> list[Condition]:
+    """One condition per trigger word or phrase of every rule (data/triggers.toml).
+
+    A rule with `objects` or `subjects` fires only when a word of those classes is its object or
+    subject, which the parser finds in the same sentence; a phrase needs all its words there."""
+    conditions = []
+    for rule in lexicon.triggers:
+        needs: list[frozenset[str]] = []
+        if rule.objects:
+            needs.append(frozenset().union(*(lexicon.classes[c] for c in rule.objects)))
+        if rule.subjects:
+            needs.append(frozenset().union(*(lexicon.classes[c] for c in rule.subjects)))
+        for word in rule.verbs | rule.nouns:
+            conditions.append(Condition(word, tuple(needs)))
+        for phrase in rule.phrases:
+            conditions.append(Condition(phrase[0], (*(frozenset({w}) for w in phrase[1:]), *needs)))
+    return conditions
+
+
+def surface_forms(lemma: str, rules: Iterable[tuple[str, str]], irregular: dict[str, set[str]]) -> set[str]:
+    """Every word the lemmatizer could map to this lemma: its rules run backwards ("ies" → "y"
+    gives "denies" for "deny"), its exceptions ("fought" for "fight"), and doubled final
+    consonants ("planned")."""
+    forms = {lemma} | irregular.get(lemma, set())
+    for old, new in rules:
+        if lemma.endswith(new):
+            forms.add(lemma[: len(lemma) - len(new)] + old)
+    if lemma[-1:].isalpha():
+        forms |= {lemma + lemma[-1] + ending for ending in ("ed", "ing", "er")}
+    return forms
+
+
+def lemmatizer_tables(nlp: Language) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
+    """The pipeline's own suffix rules and lemma → irregular forms ("fight" → {"fought"}), so the
+    automaton knows every form the lemmatizer turns into a trigger lemma."""
+    if "lemmatizer" not in nlp.pipe_names:
+        return [], {}
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    rules: list[tuple[str, str]] = []
+    if lookups.has_table("lemma_rules"):
+        rules = [(old, new) for table in lookups.get_table("lemma_rules").values() for old, new in table]
+    forms: dict[str, set[str]] = {}
+    if lookups.has_table("lemma_exc"):
+        for table in lookups.get_table("lemma_exc").values():
+            for form, lemmas in table.items():
+                for lemma in lemmas:
+                    forms.setdefault(lemma.lower(), set()).add(form.lower())
+    return rules, forms
+
+
+class Prefilter:
+    """Finds the segments of a text worth parsing."""
+
+    def __init__(
+        self,
+        conditions: Iterable[Condition],
+        rules: Iterable[tuple[str, str]] = (),
+        irregular: dict[str, set[str]] | None = None,
+        context: int = 1,
+    ) -> None:
+        if context < 0:
+            raise ConfigError("[prefilter] context must be 0 or more")
+        self.context = context
+        rules = list(rules)
+        self.conditions: dict[str, list[Condition]] = {}
+        words: set[str] = set()
+        for condition in conditions:
+            self.conditions.setdefault(condition.anchor, []).append(condition)
+            words.add(condition.anchor)
+            words.update(*condition.needs)
+        forms: dict[str, set[str]] = {}
+        for word in words:
+            # Object words are also matched as written and without a plural "s" (rules._word_forms).
+            for form in surface_forms(word, rules, irregular or {}) | {word + "s"}:
+                forms.setdefault(form, set()).add(word)
+        if not self.conditions:
+            raise ConfigError("the prefilter has no trigger forms: data/triggers.toml is empty")
+        self.automaton = ahocorasick.Automaton()
+        for form, lemmas in forms.items():
+            self.automaton.add_word(form, (len(form), frozenset(lemmas)))
+        self.automaton.make_automaton()
+
+    @classmethod
+    def for_pipeline(cls, nlp: Language, context: int = 1) -> Prefilter:
+        rules, irregular = lemmatizer_tables(nlp)
+        return cls(trigger_conditions(load_lexicon()), rules, irregular, context)
+
+    def words(self, text: str) -> list[tuple[int, frozenset[str]]]:
+        """(offset, lemmas) of every whole word (run of letters) that is a form of a lexicon word."""
+        lower = text.lower()
+        found = []
+        for end, (size, lemmas) in self.automaton.iter(lower):
+            start = end - size + 1
+            if (start == 0 or not lower[start - 1].isalpha()) and (
+                end + 1 == len(lower) or not lower[end + 1].isalpha()
+            ):
+                found.append((start, lemmas))
+        return found
+
+    def hits(self, text: str) -> list[int]:
+        """Offsets of the trigger words whose conditions the text around them meets."""
+        return [start for start, relevant in self._anchors(text, _sentences(text)) if relevant]
+
+    def _anchors(self, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, bool]]:
+        found = self.words(text)
+        if not found:
+            return []
+        index, per_sentence = 0, [set() for _ in sentences]
+        located = []
+        for start, lemmas in found:
+            while sentences[index][1] <= start:
+                index += 1
+            per_sentence[index] |= lemmas
+            located.append((start, index, lemmas))
+        result = []
+        for start, index, lemmas in located:
+            # The parser may join a cheap sentence to its neighbours ("U.S. | troops"): look there too.
+            window = set().union(*per_sentence[max(0, index - 1) : index + 2])
+            relevant = any(
+                all(need & window for need in condition.needs)
+                for lemma in lemmas
+                for condition in self.conditions.get(lemma, ())
+            )
+            result.append((start, relevant))
+        return result
+
+    def segments(self, text: str) -> list[Segment]:
+        """The text cut at sentence boundaries into relevant and other runs, covering it exactly."""
+        if not text:
+            return []
+        sentences = _sentences(text)
+        keep = [False] * len(sentences)
+        index = 0
+        for start, relevant in self._anchors(text, sentences):
+            while sentences[index][1] <= start:
+                index += 1
+            if relevant:
+                for k in range(max(0, index - self.context), min(len(sentences), index + self.context + 1)):
+                    keep[k] = True
+        merged: list[Segment] = []
+        for (start, end), relevant in zip(sentences, keep, strict=True):
+            if merged and merged[-1].relevant == relevant:
+                merged[-1] = Segment(merged[-1].start, end, relevant)
+            else:
+                merged.append(Segment(start, end, relevant))
+        return merged
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    bounds = sorted({0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)})
+    return list(pairwise(bounds))
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _unparsed(nlp: Language, text: str) -> Doc:
+    """A piece the parser does not see: tokens only, cut into sentences at the cheap boundaries.
+
+    The boundaries are written as a flat tree (each sentence's first token its root, labelled
+    ``dep``), because a joined document takes its sentences from the parse of every piece."""
+    tokens = nlp.make_doc(text)
+    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(text))}
+    heads, deps, root = [], [], 0
+    for token in tokens:
+        if token.idx in starts:
+            root = token.i
+        heads.append(root)
+        deps.append("ROOT" if token.i == root else "dep")
+    return Doc(nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens],
+               heads=heads, deps=deps)
+
+
+class SelectiveParser:
+    """``nlp.pipe`` with the prefilter in front: same (Doc, context) pairs, same text."""
+
+    def __init__(self, nlp: Language, config: PrefilterConfig) -> None:
+        self.nlp = nlp
+        self.prefilter = Prefilter.for_pipeline(nlp, config.context)
+
+    def pipe(self, items: Iterable[tuple[str, T]], batch_size: int = 32) -> Iterator[tuple[Doc, T]]:
+        for batch in _batches(items, batch_size):
+            plans = [self.prefilter.segments(text) for text, _ in batch]
+            relevant = [
+                text[s.start : s.end]
+                for (text, _), plan in zip(batch, plans, strict=True)
+                for s in plan
+                if s.relevant
+            ]
+            parsed = iter(list(self.nlp.pipe(relevant, batch_size=batch_size)))
+            for (text, context), plan in zip(batch, plans, strict=True):
+                pieces = []
+                for segment in plan:
+                    if segment.relevant:
+                        pieces.append(next(parsed))
+                    else:
+                        pieces.append(_unparsed(self.nlp, text[segment.start : segment.end]))
+                if not pieces:
+                    yield self.nlp.make_doc(text), context
+                elif len(pieces) == 1:
+                    yield pieces[0], context
+                else:
+                    yield Doc.from_docs(pieces, ensure_whitespace=False, exclude=["tensor"]), context

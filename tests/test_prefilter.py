@@ -1,0 +1,119 @@
+"""The relevance prefilter: what it keeps, that it keeps offsets exact, and that it changes no
+event (the development-set guarantee is measured by bench/prefilter_eval.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from borderwatch.config import Config, PrefilterConfig, load_config
+from borderwatch.errors import ConfigError
+from borderwatch.ingest import document_from_record
+from borderwatch.pipeline import Pipeline
+from borderwatch.prefilter import Prefilter, SelectiveParser, lemmatizer_tables, surface_forms
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SPORTS = "The orchestra played Mozart in a packed hall on Saturday. Tickets sold out within hours."
+MIXED = (
+    "The orchestra played in Frankfurt on Monday.\n\n"
+    "Tickets sold out within hours. Critics loved the violinist.\n\n"
+    "Belarus massed troops near the border with Ukraine, Kyiv said. They fought near Gomel.\n"
+    "Weather stayed mild in Lisbon. Tourists swam all afternoon."
+)
+
+
+@pytest.fixture(scope="module")
+def prefilter(nlp: Language) -> Prefilter:
+    return Prefilter.for_pipeline(nlp)
+
+
+def test_forms_come_from_the_lemmatizer(nlp: Language) -> None:
+    rules, irregular = lemmatizer_tables(nlp)
+    assert "fought" in irregular["fight"] and "met" in irregular["meet"]
+    forms = surface_forms("deny", rules, irregular)
+    assert {"deny", "denies", "denied", "denying"} <= forms
+    assert {"plan", "planned", "planning"} <= surface_forms("plan", rules, irregular)
+
+
+def test_inflected_trigger_forms_hit_and_word_insides_do_not(prefilter: Prefilter) -> None:
+    text = "Troops were mobilized; Minsk denies it; they fought on."
+    hit_words = {text[i:].split()[0].strip(";.") for i in prefilter.hits(text)}
+    assert {"mobilized", "denies", "fought"} <= hit_words
+    assert prefilter.hits(SPORTS) == []
+
+
+def test_a_trigger_needs_the_rest_of_its_rule_nearby(prefilter: Prefilter) -> None:
+    # "head" moves troops only with troops as its object; "car" starts the phrase "car bomb".
+    assert prefilter.hits("The head of the orchestra parked her car outside.") == []
+    assert prefilter.hits("Two battalions headed for the border.") != []
+    assert prefilter.hits("A car bomb exploded outside the ministry.") != []
+
+
+def test_segments_cover_the_text_and_keep_neighbours(prefilter: Prefilter) -> None:
+    plan = prefilter.segments(MIXED)
+    assert plan[0].start == 0 and plan[-1].end == len(MIXED)
+    assert all(a.end == b.start for a, b in pairwise(plan))
+    relevant = "".join(MIXED[s.start : s.end] for s in plan if s.relevant)
+    assert "massed troops" in relevant and "fought near Gomel" in relevant
+    assert "The orchestra played" not in relevant
+    # One sentence of context on each side of a kept sentence.
+    assert "Critics loved the violinist" in relevant and "Weather stayed mild" in relevant
+    assert "Tourists swam all afternoon" not in relevant
+
+
+def test_no_trigger_means_no_relevant_segment(prefilter: Prefilter) -> None:
+    assert [s.relevant for s in prefilter.segments(SPORTS)] == [False]
+    assert prefilter.segments("") == []
+
+
+def test_joined_doc_keeps_the_text_exactly(nlp: Language) -> None:
+    parser = SelectiveParser(nlp, PrefilterConfig(enabled=True))
+    texts = [MIXED, SPORTS, "", "  \n", MIXED[5:-3]]
+    docs = [doc for doc, _ in parser.pipe(((t, i) for i, t in enumerate(texts)), batch_size=2)]
+    assert [d.text for d in docs] == texts
+    mixed = docs[0]
+    parsed = {t.text for t in mixed if t.pos_}  # tagged and parsed
+    assert "massed" in parsed and "played" not in parsed
+    assert "Gomel" in {e.text for e in mixed.ents} and "Frankfurt" not in {e.text for e in mixed.ents}
+    assert [s.text.strip() for s in mixed.sents][:2] == ["The orchestra played in Frankfurt on Monday.",
+                                                         "Tickets sold out within hours."]
+
+
+def _analyse(pipeline: Pipeline, records: list[dict]) -> list[dict]:
+    docs = [document_from_record(r, f"test:{i}", pipeline.config.ingest) for i, r in enumerate(records)]
+    return [a.to_contract() for a in pipeline.analyse(docs)]
+
+
+def test_samples_give_the_same_events_with_the_prefilter_on_and_off(pipeline: Pipeline) -> None:
+    records = [
+        json.loads(line)
+        for line in (ROOT / "samples" / "sample.input.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    records.append({"id": "mixed", "text": MIXED, "published": "2024-08-25"})
+    on = Pipeline(replace(Config(), prefilter=PrefilterConfig(enabled=True)))
+    assert pipeline.selective is None and on.selective is not None  # off unless asked for
+    with_prefilter = _analyse(on, records)
+    without = _analyse(pipeline, records)
+    assert sum(len(r["events"]) for r in without) > 0
+    for a, b in zip(with_prefilter, without, strict=True):
+        assert a["events"] == b["events"], a["id"]
+        assert {p["text"] for p in a["places"]} <= {p["text"] for p in b["places"]}
+    mixed = with_prefilter[-1]["places"]
+    assert "Gomel" in {p["text"] for p in mixed} and "Frankfurt" not in {p["text"] for p in mixed}
+
+
+def test_prefilter_settings_load_and_are_checked(tmp_path: Path, nlp: Language) -> None:
+    path = tmp_path / "bw.toml"
+    path.write_text("[prefilter]\nenabled = true\ncontext = 2\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.prefilter.enabled is True and config.prefilter.context == 2
+    assert Config().prefilter.enabled is False
+    with pytest.raises(ConfigError):
+        Prefilter.for_pipeline(nlp, context=-1)
