@@ -157,3 +157,9 @@ def test_an_act_of_one_of_the_articles_two_states_with_no_target_is_aimed_at_the
                              "Tajik forces shelled border villages on Friday.")
     (fight,) = of_type(found, "FIGHT")
     assert codes(fight) == {"TJK"} and {r.code for r in fight.recipients} == {"KGZ"}
+
+
+def test_each_conjunct_names_its_own_side(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Rwanda accused DR Congo of shelling its territory.\n\n"
+                             "Fighting continues between Congolese forces and an armed group called M23.")
+    assert any(codes(e) == {"COD", "m23"} for e in of_type(found, "FIGHT"))

@@ -351,6 +351,8 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
         ("Georgia said 150 Russian tanks had entered South Ossetia on Friday.", "MOBILIZE", "RUS", None),
         ("The Indian jets turned back on Tuesday.", "RETREAT", "IND", None),
         ("Russia ordered troops to move to the Ukrainian border on Monday.", "MOBILIZE", "RUS", None),
+        ("The Israeli military responded by firing warning shots towards the Egyptians.", "THREATEN", "ISR",
+         "EGY"),
     ],
 )
 def test_a_known_trigger_is_typed_by_its_object(

@@ -114,7 +114,10 @@ class ActorResolver:
 
     @staticmethod
     def _mention_for(head: Token, mentions: list[Mention]) -> Mention | None:
-        inside = [m for m in mentions if head.left_edge.i <= m.start and m.end <= head.right_edge.i + 1]
+        # What a conjunct names is its own ("Congolese forces and an armed group called M23").
+        others = {t.i for c in head.children if c.dep_ in ("conj", "cc") for t in c.subtree}
+        inside = [m for m in mentions if head.left_edge.i <= m.start and m.end <= head.right_edge.i + 1
+                  and m.start not in others]
         if not inside:
             return None
         for m in inside:

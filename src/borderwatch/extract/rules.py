@@ -162,6 +162,8 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
+_MEANS = frozenset({"by", "after", "before", "while", "without"})
+"""Prepositions whose gerund shares the subject of the verb it hangs from ("responded by firing")."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
 """Types that take two parties: a meeting with no counterpart named is no consultation."""
 _OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
@@ -478,6 +480,9 @@ class RuleDetector:
             for child in head.children:
                 if child.dep_ == "dobj" and child.i < verb.i:
                     return child
+            if verb.dep_ == "pcomp" and verb.head.lower_ in _MEANS and head.pos_ in ("VERB", "AUX"):
+                # "responded by firing warning shots": who responds fires.
+                return self._subject(head)
         return None
 
     def _resolve(
