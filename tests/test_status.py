@@ -21,6 +21,8 @@ def events(pipeline: Pipeline, text: str, kind: str) -> list[Event]:
     ("In 2019, Armenian forces shelled the village.", "FIGHT", "historical", "historical: 2019"),
     ("The two armies have clashed over the past years.", "FIGHT", "historical",
      "historical: over the past years"),
+    ("Armenia and Azerbaijan tried to agree on a ceasefire on Friday.", "AGREE", "hypothetical",
+     "hypothetical: tried"),
 ])
 def test_each_flag_keeps_the_words_that_set_it(
     pipeline: Pipeline, text: str, kind: str, flag: str, cue: str
@@ -44,3 +46,8 @@ def test_a_date_beside_a_nominal_event_dates_it_as_background(pipeline: Pipeline
     text = "Some of the fighters are hosted by Belarus after their leader's failed rebellion last year."
     found = [e for e in events(pipeline, text, "FIGHT") if e.historical]
     assert found and found[0].date.start == "2023-01-01"
+
+
+def test_an_attempted_attack_is_an_attack(pipeline: Pipeline) -> None:
+    (fight,) = events(pipeline, "Russian forces tried to capture the town on Monday.", "FIGHT")
+    assert fight.is_current

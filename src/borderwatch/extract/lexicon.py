@@ -59,6 +59,7 @@ class Cues:
     light_verbs: frozenset[str]
     enabling_verbs: frozenset[str]
     command_verbs: frozenset[str]
+    attempt_verbs: frozenset[str]
     host_verbs: frozenset[str]
     background_phrases: frozenset[str]
     claim_nouns: frozenset[str]

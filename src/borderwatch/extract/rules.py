@@ -763,7 +763,7 @@ class RuleDetector:
                 stance = "alleged"
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
-            status = self.status.read(cand.token, head)
+            status = self.status.read(cand.token, head, attempt_happens=cand.rule.type in _VIOLENT)
             kind = cand.rule.type
             if not status.negated:
                 kind, actor, recipients, status.future, status.hypothetical = self._reframe(

@@ -53,8 +53,11 @@ class StatusReader:
     def __init__(self, cues: Cues) -> None:
         self.cues = cues
 
-    def read(self, trigger: Token, head: Token) -> Status:
-        """Future, hypothetical, negated and ongoing from the words around the trigger's clause."""
+    def read(self, trigger: Token, head: Token, attempt_happens: bool = False) -> Status:
+        """Future, hypothetical, negated and ongoing from the words around the trigger's clause.
+
+        `attempt_happens`: for acts of force an attempt is itself the act ("tried to capture the
+        town" is fighting); for the others it is not yet done ("struggle to reach a ceasefire")."""
         status = Status()
         chain = [trigger, head]
         # Auxiliaries and negation of the verbs that govern an infinitive ("is not going to take").
@@ -94,6 +97,10 @@ class StatusReader:
             lemma = verb.lemma_.lower()
             if verb is not trigger and lemma in _PLANNING and any(c.dep_ == "xcomp" for c in verb.children):
                 status.mark("future", verb.text)
+            if not attempt_happens and verb is not trigger and lemma in self.cues.attempt_verbs and any(
+                c.dep_ == "xcomp" for c in verb.children
+            ):
+                status.mark("hypothetical", verb.text)  # tried or wanted, not done
             if lemma in self.cues.ongoing_verbs and verb is not trigger:
                 status.ongoing = True
             if verb.tag_ in ("VBZ", "VBP") or (
