@@ -7,13 +7,14 @@ outputs are merged per document.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from borderwatch.errors import ConfigError
+from borderwatch.errors import ConfigError, LimitError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.dates import parse_published
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
@@ -48,10 +49,13 @@ class Extractor:
             raise ConfigError(f"unknown detectors {unknown}; known: {sorted(DETECTORS)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
 
-    def extract(self, doc: Doc, published: str | None) -> list[Event]:
+    def extract(self, doc: Doc, published: str | None, deadline: float | None = None) -> list[Event]:
+        """`deadline` (a `time.monotonic()` value): past it, `LimitError` ends the document."""
         ctx = DocContext(published=parse_published(published))
         events: list[Event] = []
         for sent in doc.sents:
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitError("extraction ran past the budget")
             if not sent.text.strip():
                 continue
             for detector in self.detectors:

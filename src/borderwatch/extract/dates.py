@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from dateparser.date import DateDataParser
 
-from borderwatch.models import EventDate
+from borderwatch.models import PUBLISHED_YEARS, EventDate
 
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _WEEKDAY_RE = re.compile(
@@ -58,13 +58,18 @@ def _parser(base: datetime) -> DateDataParser:
 
 
 def parse_published(value: str | None) -> date | None:
-    """The publication date of an ISO 8601 date or datetime, or None."""
+    """The publication date of an ISO 8601 date or datetime, or None.
+
+    Ingest has already read the other formats (`borderwatch.ingest.check_published`); a date
+    outside `PUBLISHED_YEARS` is unknown here too, since relative dates count days back from it.
+    """
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        day = datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         return None
+    return day if day.year in PUBLISHED_YEARS else None
 
 
 def _period_bounds(day: date, period: str) -> tuple[date, date]:

@@ -43,9 +43,11 @@ def _same_happening(a: Event, b: Event) -> bool:
     return _dates_compatible(a, b)
 
 
-def _absorb(into: Event, other: Event) -> None:
+def _absorb(into: Event, other: Event, spans: set) -> None:
+    """`spans`: the evidence `into` holds, as a set, so a long document's merge stays linear."""
     for span, anchor in zip(other.evidence, other.anchors, strict=False):
-        if span not in into.evidence:
+        if span not in spans:
+            spans.add(span)
             into.evidence.append(span)
             into.anchors.append(anchor)
     if not into.recipients:
@@ -67,13 +69,25 @@ def _absorb(into: Event, other: Event) -> None:
     into.confidence = 1 - (1 - into.confidence) * (1 - other.confidence * 0.5)
 
 
+def _key(event: Event) -> tuple:
+    """What two events must share to be one happening (`_same_happening` checks the rest); no
+    `_absorb` changes it, so events are grouped by it instead of compared with every other."""
+    return (event.type, event.historical, event.negated, event.hypothetical, event.future,
+            _codes(event.actors), event.claim.stance == "denied")
+
+
 def merge_events(events: list[Event]) -> list[Event]:
     """Fold events that describe the same happening; order of first mention is kept."""
     merged: list[Event] = []
+    groups: dict[tuple, list[Event]] = {}
+    spans: dict[int, set] = {}
     for event in events:
-        target = next((m for m in merged if _same_happening(m, event)), None)
+        group = groups.setdefault(_key(event), [])
+        target = next((m for m in group if _same_happening(m, event)), None)
         if target is None:
             merged.append(event)
+            group.append(event)
+            spans[id(event)] = set(event.evidence)
         else:
-            _absorb(target, event)
+            _absorb(target, event, spans[id(target)])
     return merged

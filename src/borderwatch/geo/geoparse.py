@@ -196,11 +196,14 @@ class Geoparser:
         names = {
             tuple(t.text for t in doc[m.start : m.end]): m for m in found if m.spread and not m.direction
         }
+        by_first: dict[str, list[tuple[tuple[str, ...], _Mention]]] = {}
+        for words, m in names.items():  # indexed by first word: one lookup per token, not a scan
+            by_first.setdefault(words[0], []).append((words, m))
         extra = []
         for i in range(len(doc)):
             if i in taken or not doc[i].is_title:
                 continue
-            for words, m in names.items():
+            for words, m in by_first.get(doc[i].text, ()):
                 end = i + len(words)
                 if tuple(t.text for t in doc[i:end]) == words and not taken & set(range(i, end)):
                     extra.append(_Mention(i, end, doc[i:end].text, m.admin_hint, None, m.site_hint))
@@ -270,12 +273,13 @@ class Geoparser:
             (m, candidates[id(m)]) for m in mentions if not any(e.spelled_like for e in candidates[id(m)])
         )
         result = []
+        text = doc.text  # built token by token on each access: once, not once per mention
         for m in mentions:
             place, reason = self._resolve(m, candidates[id(m)], context)
             if reason == GOVERNMENT:
                 continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
-            result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
+            result.append(PlaceMention(start, end, text[start:end], place, reason))
         return result
 
     def _regions(self) -> dict[str, GazetteerEntry]:
@@ -653,7 +657,7 @@ def rank_place(
     target = (root.head == trigger and root.dep_ == "dobj") or (
         root.dep_ == "pobj" and root.head.lower_ in ("of", "on") and root.head.head == trigger
     )
-    mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
+    mine = root.i == trigger.i or trigger.is_ancestor(root)  # in its subtree, without walking it
     distance = -abs(root.i - trigger.i)
     if locative or (target and precision > 1 and trigger.lemma_.lower() in _TAKEN):
         return (1 + int(mine), precision, distance)

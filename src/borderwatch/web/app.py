@@ -10,9 +10,11 @@ code puts article-derived text into the page as text, never as markup.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,7 +25,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,6 +59,50 @@ def security_headers(tile_origin: str | None = None) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
+
+
+INGEST_PATH = "/api/ingest"
+MAX_PENDING_INGESTS = 8
+"""Articles waiting for the ingest worker; past this, POST /api/ingest answers 503 (retry later)."""
+
+
+def _plain_response(status: int, detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+class IngestGuard:
+    """Plain ASGI middleware that refuses an ingest before a byte of its body is read.
+
+    FastAPI reads and parses a request's body before its dependencies run, so a token check in
+    a dependency comes after an unauthenticated 1 GB upload has been taken in. Here the bearer
+    token and the declared Content-Length are checked from the headers alone: no token 403, no
+    length 411, over `max_bytes` 413."""
+
+    def __init__(self, app: ASGIApp, token: str | None, max_bytes: int) -> None:
+        self.app = app
+        self.token = token
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == INGEST_PATH and scope["method"] == "POST":
+            refusal = self._refusal(Headers(scope=scope))
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, headers: Headers) -> Response | None:
+        if self.token is None:
+            return _plain_response(403, "ingest is disabled: no token configured")
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), self.token.encode()):
+            return _plain_response(403, "a valid bearer token is required")
+        declared = headers.get("content-length", "")
+        if not declared.isdigit():
+            return _plain_response(411, "a Content-Length is required")
+        if int(declared) > self.max_bytes:
+            return _plain_response(413, f"the body exceeds the {self.max_bytes}-byte limit")
+        return None
 
 
 class SecurityHeadersMiddleware:
@@ -156,7 +202,9 @@ def event_filters(
 Filters = Annotated[dict[str, Any], Depends(event_filters)]
 """The event filters shared by /api/events and /api/places, as `Store.query_events` arguments."""
 
-Offset = Annotated[int, Query(ge=0)]
+MAX_OFFSET = 1_000_000_000
+"""Larger offsets overflow the database's integers (a 500 before this bound): 422 instead."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 class IngestRequest(BaseModel):
@@ -194,8 +242,10 @@ class _Context:
         self.config = config
         self.token = token
         self._lock = threading.Lock()
-        self.ingest_lock = threading.Lock()
-        """One analysis at a time: the spaCy pipeline is not shared between threads."""
+        self.ingest_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        """One analysis at a time (the spaCy pipeline is not shared between threads), off the
+        request path: the event loop and the read endpoints' threads never wait on it."""
+        self.pending = 0
         self._gazetteer: Any = None
         self._gazetteer_tried = False
         self._regions: dict[str, dict[str, Any] | None] = {}
@@ -282,10 +332,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = ctx
+    app.router.on_shutdown.append(lambda: ctx.ingest_worker.shutdown(wait=True))
     app.router.on_shutdown.append(store.close)
 
     headers = security_headers(tile_origin)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # A JSON string may escape every character of the text (\u0000: six bytes for one).
+    app.add_middleware(IngestGuard, token=ctx.token, max_bytes=6 * config.ingest.max_input_bytes + 65536)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware, headers=headers)  # last added = outermost
@@ -525,19 +578,29 @@ def create_app(
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), ctx.token.encode()):
             raise HTTPException(403, "a valid bearer token is required")
 
-    @app.post("/api/ingest", tags=["ingest"], dependencies=[Depends(require_token)])
-    def ingest(body: IngestRequest) -> dict[str, Any]:
-        """Analyse one article with the pipeline and store it (needs the configured bearer token)."""
-        from borderwatch.assess.cluster import assign_clusters
+    @app.post(INGEST_PATH, tags=["ingest"], dependencies=[Depends(require_token)])
+    async def ingest(body: IngestRequest) -> dict[str, Any]:
+        """Analyse one article with the pipeline and store it (needs the configured bearer token).
+
+        The work runs on one worker thread; 503 while `MAX_PENDING_INGESTS` wait for it."""
         from borderwatch.ingest import document_from_record
 
         try:
             document = document_from_record(body.model_dump(exclude_none=True), "api:ingest", config.ingest)
         except IngestError as exc:
             raise HTTPException(422, exc.message) from exc
-        with ctx.ingest_lock:
-            pipeline = ctx.pipeline()
-            analysis = next(iter(pipeline.analyse([document])))
+        if ctx.pending >= MAX_PENDING_INGESTS:
+            raise HTTPException(503, "ingest is busy; retry later", headers={"Retry-After": "5"})
+        ctx.pending += 1
+        try:
+            return await asyncio.wrap_future(ctx.ingest_worker.submit(analyse_and_store, document))
+        finally:
+            ctx.pending -= 1
+
+    def analyse_and_store(document: Any) -> dict[str, Any]:
+        from borderwatch.assess.cluster import assign_clusters
+
+        analysis = next(iter(ctx.pipeline().analyse([document], budget_s=config.nlp.budget_s)))
         if analysis.error:
             raise HTTPException(422, analysis.error)
         result = store.save(analysis)
