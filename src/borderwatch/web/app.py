@@ -14,7 +14,7 @@ import asyncio
 import hmac
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +36,7 @@ from borderwatch.models import EVENT_TYPES
 from borderwatch.store import Store, StoredEvent, open_store
 from borderwatch.store.records import stored_event
 from borderwatch.store.schema import DocumentRow, EventRow
+from borderwatch.web.worker import IngestWorker
 
 STATIC = Path(__file__).parent / "static"
 
@@ -237,20 +238,18 @@ def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, 
 class _Context:
     """What the endpoints share: the store, the configuration, and lazily built resources."""
 
-    def __init__(self, store: Store, config: Config, token: str | None) -> None:
+    def __init__(self, store: Store, config: Config, token: str | None, db_url: str) -> None:
         self.store = store
         self.config = config
         self.token = token
         self._lock = threading.Lock()
-        self.ingest_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
-        """One analysis at a time (the spaCy pipeline is not shared between threads), off the
-        request path: the event loop and the read endpoints' threads never wait on it."""
+        self.ingest_worker = IngestWorker(db_url, config)
+        """Analysis in a process of its own: read requests never wait on it."""
         self.pending = 0
         self._gazetteer: Any = None
         self._gazetteer_tried = False
         self._regions: dict[str, dict[str, Any] | None] = {}
         self._borders: bytes | None = None
-        self._pipeline: Any = None
 
     @property
     def gazetteer(self) -> Any:
@@ -297,12 +296,6 @@ class _Context:
             self._borders = json.dumps({"type": "FeatureCollection", "features": features}).encode()
         return self._borders
 
-    def pipeline(self) -> Any:
-        if self._pipeline is None:
-            from borderwatch.pipeline import Pipeline
-
-            self._pipeline = Pipeline(self.config)
-        return self._pipeline
 
 
 def create_app(
@@ -323,7 +316,7 @@ def create_app(
     config = config or Config()
     tile_origin = config.web.tile_origin
     store = open_store(db_url)
-    ctx = _Context(store, config, ingest_token or None)
+    ctx = _Context(store, config, ingest_token or None, db_url)
     app = FastAPI(
         title="Borderwatch",
         summary="Events, documents, clusters, alerts and indicators from the Borderwatch store.",
@@ -332,7 +325,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = ctx
-    app.router.on_shutdown.append(lambda: ctx.ingest_worker.shutdown(wait=True))
+    app.router.on_shutdown.append(ctx.ingest_worker.shutdown)
     app.router.on_shutdown.append(store.close)
 
     headers = security_headers(tile_origin)
@@ -582,7 +575,8 @@ def create_app(
     async def ingest(body: IngestRequest) -> dict[str, Any]:
         """Analyse one article with the pipeline and store it (needs the configured bearer token).
 
-        The work runs on one worker thread; 503 while `MAX_PENDING_INGESTS` wait for it."""
+        The work runs in a worker process (`borderwatch.web.worker`), one article at a time;
+        503 while `MAX_PENDING_INGESTS` wait for it."""
         from borderwatch.ingest import document_from_record
 
         try:
@@ -593,22 +587,14 @@ def create_app(
             raise HTTPException(503, "ingest is busy; retry later", headers={"Retry-After": "5"})
         ctx.pending += 1
         try:
-            return await asyncio.wrap_future(ctx.ingest_worker.submit(analyse_and_store, document))
+            result = await asyncio.wrap_future(ctx.ingest_worker.submit(document))
+        except BrokenProcessPool as exc:
+            ctx.ingest_worker.lost()
+            raise HTTPException(500, "the ingest worker stopped while analysing this article") from exc
         finally:
             ctx.pending -= 1
-
-    def analyse_and_store(document: Any) -> dict[str, Any]:
-        from borderwatch.assess.cluster import assign_clusters
-
-        analysis = next(iter(ctx.pipeline().analyse([document], budget_s=config.nlp.budget_s)))
-        if analysis.error:
-            raise HTTPException(422, analysis.error)
-        result = store.save(analysis)
-        assign_clusters(store, result.doc_id)
-        with store.transaction(f"cannot read document {result.doc_id}") as session:
-            row = session.get(DocumentRow, result.doc_id)
-            ids = [e.id for e in sorted(row.events, key=lambda e: e.seq)] if row is not None else []
-        return {"doc": result.doc_id, "new_document": result.new_document,
-                "events_added": result.events_added, "events": ids}
+        if "error" in result:
+            raise HTTPException(result["status"], result["error"])
+        return result
 
     return app
