@@ -1,7 +1,8 @@
 """Run the generated hostile corpus through `borderwatch extract` and `run`, one case per process.
 
 The spaCy pipeline and gazetteer are loaded once; each command then runs in a forked child, so a
-case's time and peak memory are its own and a stall or a blow-up cannot hide the next case.
+case's time, CPU time (what a busy machine inflates least) and peak memory are its own, and a
+stall or a blow-up cannot hide the next case.
 A child over the time or memory limit is killed and counted. Outcomes: `ok` (exit 0), `refused`
 (exit 1 or 2 with the input named on stderr), `unnamed` (exit 1/2 without the name), `crash`
 (a traceback or the internal-error exit code), `timeout`, `memory`.
@@ -42,6 +43,8 @@ def _child(args: list[str], report: int, stderr_path: str) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     start = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     outcome: dict[str, object] = {}
     try:
         app(args, prog_name="borderwatch")
@@ -52,7 +55,9 @@ def _child(args: list[str], report: int, stderr_path: str) -> None:
         outcome["code"] = "traceback"
         outcome["traceback"] = "".join(traceback.format_exception(exc))[-2000:]
     outcome["seconds"] = time.monotonic() - start
-    outcome["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    outcome["cpu_s"] = usage.ru_utime + usage.ru_stime - cpu_before
+    outcome["max_rss_mb"] = usage.ru_maxrss / 1024
     os.write(report, json.dumps(outcome).encode())
     os._exit(0)
 
@@ -155,8 +160,10 @@ def main() -> None:
                 result = run_case(argv, case.name, args.limit_s, args.limit_mb)
                 result.update(case=case.name, kind=case.kind, bytes=len(case.data), command=command)
                 results.append(result)
-                print(f"{result['outcome']:8} {result['seconds']:7.2f}s {result['max_rss_mb']:7.0f}MB "
-                      f"{command:7} {case.name} ({len(case.data)} B)", flush=True)
+                cpu = float(result.get("cpu_s", 0))
+                print(f"{result['outcome']:8} {result['seconds']:7.2f}s {cpu:6.2f}cpu "
+                      f"{result['max_rss_mb']:7.0f}MB {command:7} {case.name} ({len(case.data)} B)",
+                      flush=True)
     outcomes = Counter(str(r["outcome"]) for r in results)
     small = [r for r in results if int(r["bytes"]) < 200_000]
     print(f"\n{len({r['case'] for r in results})} cases, {len(results)} runs: {dict(outcomes)}")
@@ -164,7 +171,8 @@ def main() -> None:
         mine = [r for r in small if r["command"] == command]
         if mine:
             slowest = max(float(r["seconds"]) for r in mine)
-            print(f"{command}: {len(mine)} runs under 200 KB, max {slowest:.2f}s, "
+            cpu = max(float(r.get("cpu_s", 0)) for r in mine)
+            print(f"{command}: {len(mine)} runs under 200 KB, max {slowest:.2f}s (CPU {cpu:.2f}s), "
                   f"over 10 s: {sum(float(r['seconds']) > 10 for r in mine)}, "
                   f"max RSS {max(float(r['max_rss_mb']) for r in mine):.0f} MB")
     print(f"max time {max(float(r['seconds']) for r in results):.2f}s "
