@@ -105,7 +105,7 @@ def run_case(args: list[str], name: str, limit_s: float, limit_mb: float) -> dic
     if code == 0:
         result["outcome"] = "ok"
     elif code in (1, 2):
-        result["outcome"] = "refused" if name in stderr else "unnamed"
+        result["outcome"] = "refused" if Path(name).stem in stderr else "unnamed"
     else:
         result["outcome"] = "crash"
     result["max_rss_mb"] = max(float(result["max_rss_mb"]), peak)

@@ -21,7 +21,7 @@ from borderwatch.config import Config, NlpConfig
 from borderwatch.errors import IngestError
 from borderwatch.ingest import iter_inputs
 from borderwatch.models import Document
-from borderwatch.nlp import join, load_pipeline, prepare
+from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -187,5 +187,16 @@ def test_overlong_runs_are_blanked_and_sentences_capped() -> None:
     (chunk,) = prepared.chunks
     assert len(chunk) == len(text) and "x" * 21 not in chunk and chunk.startswith("Troops moved ")
     assert "1 run(s) of over 20 non-space characters" in prepared.warnings[0]
-    doc = load_pipeline()(chunk)
-    assert max(len(sent) for sent in doc.sents) <= Config().nlp.max_sentence_tokens
+    nlp, limit = load_pipeline(), Config().nlp.max_sentence_tokens
+    assert max(len(sent) for sent in nlp(chunk).sents) > limit, "the parser alone runs on"
+    (capped,) = nlp.pipe([chunk], component_cfg=CAPPED)
+    assert max(len(sent) for sent in capped.sents) <= limit
+
+
+def test_a_document_whose_sentences_run_on_is_parsed_again_with_the_cap(pipeline: Pipeline) -> None:
+    text = "Russian forces shelled " + ", ".join(["Sumy", "Kharkiv", "Chernihiv"] * 200) + " on Sunday."
+    (analysis,) = pipeline.analyse([Document(source="list.txt", raw_text=text)])
+    assert analysis.error is None
+    assert "sentences over 150 tokens cut ([nlp] max_sentence_tokens)" in analysis.document.warnings
+    ordinary = Document(source="news.txt", raw_text="Kyiv accused Minsk of massing troops near the border.")
+    assert next(iter(pipeline.analyse([ordinary]))).document.warnings == []

@@ -5,7 +5,8 @@ Hostile text costs the parser more than its size suggests: a run of punctuation 
 tokenizer's suffix search quadratic, one endless sentence makes every tree walk quadratic, and a
 megabyte is past spaCy's limit. `prepare` blanks overlong non-space runs and cuts a long text
 into line-aligned chunks; `join` puts the parsed chunks back into one `Doc` whose offsets are the
-original text's; the `sentence_cap` component bounds sentences before the parser runs.
+original text's; the `sentence_cap` component bounds sentences before the parser runs, for a
+text whose first parse ran one on and on.
 """
 
 from __future__ import annotations
@@ -43,26 +44,44 @@ _STOPS = frozenset({".", "!", "?"})
 
 
 class SentenceCap:
-    """Start a sentence once one has run `max_tokens` tokens, or half as many and then reaches a
-    line break or a full stop. The parser keeps boundaries set before it, so no sentence it
-    builds is longer; real sentences (a few dozen tokens) never reach the cap."""
+    """Bound sentences before the parser runs (it keeps boundaries set before it), when asked.
+
+    Off by default, so ordinary text parses exactly as the parser alone would; a text whose parse
+    has a sentence over `max_tokens` is parsed again with ``cap=True`` (`CAPPED`). Then, once
+    `max_tokens` // 2 tokens have passed since the last known start, the next word after a full
+    stop or a line break starts a sentence, so a run of "A. A. A." the parser fused cannot grow;
+    a stretch of `max_tokens` tokens with neither is no sentence and is cut where it stands.
+    """
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = max_tokens
 
-    def __call__(self, doc: Doc) -> Doc:
-        run = 0
+    def __call__(self, doc: Doc, cap: bool = False) -> Doc:
+        if not cap:
+            return doc
         soft = self.max_tokens // 2
-        previous = ""
+        run = since_stop = 0
+        pending = False
         for token in doc:
+            word = token.text[:1].isalnum()
             if token.is_sent_start:
-                run = 0
-            elif run >= self.max_tokens or (run >= soft and (previous in _STOPS or "\n" in previous)):
+                run = since_stop = 0
+                pending = False
+            elif (word and pending and run >= soft) or since_stop >= self.max_tokens:
                 token.is_sent_start = True
-                run = 0
+                run = since_stop = 0
+            if word:
+                pending = False
+            if token.text in _STOPS or (token.is_space and "\n" in token.text):
+                pending = True
+                since_stop = 0
             run += 1
-            previous = token.text
+            since_stop += 1
         return doc
+
+
+CAPPED = {"sentence_cap": {"cap": True}}
+"""`component_cfg` for `Language.pipe` that turns the cap on."""
 
 
 @Language.factory("sentence_cap", default_config={"max_tokens": NlpConfig.max_sentence_tokens})

@@ -21,7 +21,7 @@ from borderwatch.errors import BorderwatchError, LimitError
 from borderwatch.extract import Extractor
 from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document
-from borderwatch.nlp import join, load_pipeline, prepare
+from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Pipeline:
         document = analysis.document
         deadline = None if budget_s is None else time.monotonic() + budget_s - pieces[0].spent
         try:
-            doc = self._bounded(join([p.doc for p in pieces if p.doc is not None]), document)
+            doc = self._bounded(join(self._capped(pieces, document)), document)
             analysis.events = self.extractor.extract(doc, document.published, deadline=deadline)
             if self.geo is not None:
                 if deadline is not None and time.monotonic() > deadline:
@@ -137,6 +137,19 @@ class Pipeline:
         except Exception as exc:  # a bug in one document must not end the batch
             analysis.events, analysis.places = [], []
             analysis.error, analysis.internal = f"{document.source}: {internal_error(exc)}", True
+
+    def _capped(self, pieces: list[_Chunk], document: Document) -> list[Doc]:
+        """The pieces' parses; a piece with a sentence over `max_sentence_tokens` is parsed again
+        with the sentence cap on (only then, so ordinary text parses as the parser alone would)."""
+        limit = self.config.nlp.max_sentence_tokens
+        docs = [p.doc for p in pieces if p.doc is not None]
+        long = [i for i, doc in enumerate(docs) if any(len(sent) > limit for sent in doc.sents)]
+        if long:
+            again = self.nlp.pipe([docs[i].text for i in long], component_cfg=CAPPED)
+            for i, doc in zip(long, again, strict=True):
+                docs[i] = doc
+            document.warnings.append(f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)")
+        return docs
 
     def _bounded(self, doc: Doc, document: Document) -> Doc:
         """The document's first `max_sentences` sentences (a prefix, so offsets hold)."""
