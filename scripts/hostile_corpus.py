@@ -96,6 +96,8 @@ def _dates(rng: random.Random, i: int) -> Iterator[Case]:
     lines = [_line({"id": f"good-{i}-a", "text": text, "published": "2024-08-25"})]
     for n, value in enumerate(rng.sample(_DATES, 4)):
         lines.append(_line({"id": f"date-{i}-{n}", "text": text, "published": value}))
+    edges = "Troops shelled Sumy on December 31, 9999. Kyiv accused Minsk on January 1, 0001."
+    lines.append(_line({"id": f"edge-{i}", "published": "2024-08-25", "text": edges}))
     lines.append(_line({"id": f"good-{i}-b", "text": text}))
     yield Case(f"dates-{i}.jsonl", b"".join(lines), "dates")
     value = rng.choice(_DATES)

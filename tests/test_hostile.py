@@ -23,6 +23,7 @@ from borderwatch.ingest import iter_inputs
 from borderwatch.models import Document
 from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.pipeline import Pipeline
+from borderwatch.store import open_store
 
 if TYPE_CHECKING:
     from conftest import Cli
@@ -111,6 +112,18 @@ def test_run_stores_the_good_documents_around_bad_ones(cli: Cli, tmp_path: Path)
     assert "b-deep.json: invalid JSON: nested too deeply" in result.stderr
     assert "c-number.json: invalid JSON" in result.stderr
     assert "4 document(s) analysed, 4 new" in result.stdout
+
+
+def test_event_dates_at_the_edge_of_the_calendar_are_no_dates(cli: Cli, tmp_path: Path) -> None:
+    """"December 31, 9999" once crashed clustering (a window past year 9999): it is no date now."""
+    article = tmp_path / "edges.txt"
+    article.write_text("Russian troops shelled Sumy on December 31, 9999, officials said.\n\n"
+                       "Ukraine accused Russia of shelling Sumy on January 1, 0001.\n", encoding="utf-8")
+    result = cli("run", article, "--db", tmp_path / "s.sqlite", "--published", "2024-08-25")
+    assert result.exit_code == 0, result.stderr
+    with open_store(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
+        dates = {stored.event.date.start for stored in store.query_events(include_historical=True)}
+    assert dates and not {day[:4] for day in dates if day} & {"9999", "0001"}
 
 
 def test_extract_names_a_line_of_invalid_utf8(cli: Cli, tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def run(
 ) -> None:
     """Ingest articles into the store and print a summary of the events found."""
     from borderwatch.assess.cluster import assign_clusters
-    from borderwatch.pipeline import Pipeline
+    from borderwatch.pipeline import Pipeline, internal_error
     from borderwatch.store import open_store
 
     config = _config(config_file)
@@ -153,12 +153,19 @@ def run(
             except BorderwatchError as exc:
                 failures.append((analysis.document.source, str(exc)))
                 continue
+            except Exception as exc:  # a bug storing one document; the others are still stored
+                failures.append((analysis.document.source, internal_error(exc)))
+                internal += 1
+                continue
             new_docs += result.new_document
             new_events += result.events_added
             try:
                 assign_clusters(store, result.doc_id)
             except BorderwatchError as exc:
                 failures.append((analysis.document.source, str(exc)))
+            except Exception as exc:  # stored, but clustering it hit a bug: named, and the run goes on
+                failures.append((analysis.document.source, internal_error(exc)))
+                internal += 1
             rows.append((analysis.document.title or analysis.document.source, analysis))
     store.close()
     table = Table(title="Events found", show_lines=False)

@@ -84,8 +84,19 @@ def _period_bounds(day: date, period: str) -> tuple[date, date]:
     return day, day
 
 
+EVENT_YEARS = range(1000, 3000)
+"""Years a resolved event date may fall in: "December 31, 9999" is no date news reports, and
+one at the edge of the calendar overflows every date window taken around it (clustering)."""
+
+
 def resolve(expression: str, published: date | None) -> EventDate | None:
     """Turn one date expression into a dated range with its granularity; None if not a date."""
+    found = _resolve(expression, published)
+    bounds = [found.start, found.end] if found is not None else []
+    return found if all(int(day[:4]) in EVENT_YEARS for day in bounds if day) else None
+
+
+def _resolve(expression: str, published: date | None) -> EventDate | None:
     text = " ".join(expression.split()).strip(" ,.;")
     lowered = text.lower()
     if not text:
