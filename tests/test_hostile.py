@@ -21,7 +21,7 @@ from borderwatch.config import Config, NlpConfig
 from borderwatch.errors import IngestError
 from borderwatch.ingest import iter_inputs
 from borderwatch.models import Document
-from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
+from borderwatch.nlp import CAPPED, Prepared, join, load_pipeline, prepare
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import open_store
 
@@ -191,6 +191,15 @@ def test_long_text_is_parsed_in_chunks_with_every_offset_kept() -> None:
     assert doc.text == joined
     token = next(t for t in doc if t.text == "Paragraph" and t.idx > 5_000)
     assert joined[token.idx:token.idx + 9] == "Paragraph"
+
+
+def test_text_dense_with_tokens_is_cut_by_tokens() -> None:
+    config = NlpConfig(max_tokens=300)
+    dense = "A.\n" * 1_000  # three tokens in three characters
+    prepared = prepare(dense, config)
+    assert "".join(prepared.chunks) == dense[:300] and "over 300 tokens" in prepared.warnings[0]
+    prose = "Troops moved near the border on Sunday, officials said.\n" * 20  # 220 tokens
+    assert prepare(prose, config) == Prepared([prose], [])
 
 
 def test_overlong_runs_are_blanked_and_sentences_capped() -> None:

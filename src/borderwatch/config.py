@@ -44,6 +44,10 @@ class NlpConfig:
     max_chars: int = 100_000
     """Characters of one document handed to the parser; the rest is left out with a warning
     (cut at a line end). Parsing time grows with it: 100,000 is ten long news features."""
+    max_tokens: int = 30_000
+    """Tokens (words, punctuation marks, line breaks, as a regular expression counts them) of one
+    document handed to the parser: its time and memory follow tokens, and 100,000 characters of
+    "A." lines are 100,000 tokens where prose has 20,000. The rest is left out with a warning."""
     chunk_chars: int = 20_000
     """The parser sees a long document in pieces of at most this many characters, cut at line
     ends (a longer line at a space), and the pieces are joined with every offset kept."""

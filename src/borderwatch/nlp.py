@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import spacy
 from spacy.language import Language
@@ -98,21 +99,33 @@ class Prepared:
     warnings: list[str]
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")
+"""What the parser will count as a token, near enough to bound its work before it runs."""
+
+
 @lru_cache(maxsize=8)
 def _long_run(max_token_chars: int) -> re.Pattern[str]:
     return re.compile(rf"\S{{{max_token_chars + 1},}}")
 
 
 def prepare(text: str, config: NlpConfig) -> Prepared:
-    """Bound `text` for the parser (see `NlpConfig`): at most `max_chars` characters, cut at a
-    line end; runs of over `max_token_chars` non-space characters blanked (same length, so every
-    offset holds); then chunks of at most `chunk_chars`. Linear in the text."""
+    """Bound `text` for the parser (see `NlpConfig`): at most `max_chars` characters and
+    `max_tokens` tokens, cut at a line end; runs of over `max_token_chars` non-space characters
+    blanked (same length, so every offset holds); then chunks of at most `chunk_chars`. Linear in
+    the text."""
     warnings = []
     if len(text) > config.max_chars:
         cut = text.rfind("\n", 0, config.max_chars) + 1
         cut = cut if cut > config.max_chars // 2 else config.max_chars
         warnings.append(f"only the first {cut:,} of {len(text):,} characters analysed "
                         f"(parser limit [nlp] max_chars)")
+        text = text[:cut]
+    past = next(islice(_TOKEN.finditer(text), config.max_tokens, None), None)
+    if past is not None:
+        cut = text.rfind("\n", 0, past.start()) + 1
+        cut = cut if cut > past.start() // 2 else past.start()
+        warnings.append(f"only the first {cut:,} of {len(text):,} characters analysed: "
+                        f"over {config.max_tokens:,} tokens (parser limit [nlp] max_tokens)")
         text = text[:cut]
     text, blanked = _long_run(config.max_token_chars).subn(lambda m: " " * len(m.group()), text)
     if blanked:
