@@ -7,6 +7,7 @@ script payloads. The API hands them back as data; the browser test checks that n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -473,3 +474,70 @@ def test_ingest_with_the_token_stores_the_article(ingest_client: TestClient) -> 
     assert bad.status_code == 422
     assert ingest_client.post("/api/ingest", json={"text": "x", "html": "y"}, headers=auth).status_code == 422
     assert ingest_client.post("/api/ingest", json={"body": "x"}, headers=auth).status_code == 422
+
+
+# --- hostile requests: 4xx with the headers, never 500; ingest refused before it is read -------
+
+
+@pytest.mark.parametrize("query", [
+    "/api/events?offset=9223372036854775808", "/api/places?offset=9223372036854775808",
+    "/api/clusters?offset=-1", "/api/alerts?offset=99999999999999999999", "/api/events?limit=0",
+    "/api/events?limit=1001", "/api/places?limit=10000000", "/api/events?since=2024-13-45",
+    "/api/events?until=not-a-date", "/api/events?type=NOTATYPE", "/api/events?border=XXX-XXX",
+    "/api/events?stance=maybe", "/api/events?claimant=%00%ff", "/api/events?text=" + "x" * 500,
+    "/api/indicators?border=" + "A" * 5000, "/api/events?historical=perhaps",
+])
+def test_hostile_parameters_are_4xx_with_the_security_headers(client: TestClient, query: str) -> None:
+    response = client.get(query)
+    assert 400 <= response.status_code < 500, (query, response.status_code)
+    assert_security_headers(response)
+
+
+@pytest.mark.parametrize("query", ["/api/events?until=9999-12-31&since=0001-01-01", "/api/events?foo=bar",
+                                   "/api/places?since=0001-01-01", f"/api/events?offset={1_000_000_000}"])
+def test_extreme_but_valid_parameters_answer(client: TestClient, query: str) -> None:
+    response = client.get(query)
+    assert response.status_code == 200, response.text
+    assert_security_headers(response)
+
+
+class CountingStream:
+    """A request body that counts how much of it the server pulled."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.read = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.read < self.size:
+            self.read += 65536
+            yield b" " * 65536
+
+
+def test_ingest_is_refused_before_its_body_is_read(ingest_client: TestClient) -> None:
+    for headers, status in (({}, 403), ({"Authorization": "Bearer wrong"}, 403)):
+        body = CountingStream(50 * 2**20)
+        response = ingest_client.post("/api/ingest", content=body,
+                                      headers={**headers, "Content-Length": str(body.size)})
+        assert response.status_code == status
+        assert body.read <= 65536, "the server read the body of a request it refused"
+        assert_security_headers(response)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    big = CountingStream(1 << 30)
+    response = ingest_client.post("/api/ingest", content=big,
+                                  headers={**auth, "Content-Length": str(big.size)})
+    assert response.status_code == 413 and big.read <= 65536
+    assert_security_headers(response)
+    chunked = ingest_client.post("/api/ingest", content=CountingStream(100), headers=auth)
+    assert chunked.status_code == 411
+
+
+def test_hostile_ingest_bodies_are_4xx(ingest_client: TestClient) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    for body in ("[" * 100_000, '{"text": ' + "9" * 5000 + "}", '{"text": "x", "published": 1}', "\xff"):
+        response = ingest_client.post("/api/ingest", content=body.encode("utf-8", "surrogateescape"),
+                                      headers=auth)
+        assert 400 <= response.status_code < 500, (body[:20], response.status_code)
+    odd = {"text": "Troops \ud800 moved near Brest on Monday, officials said.", "published": "0001-01-01"}
+    response = ingest_client.post("/api/ingest", content=json.dumps(odd), headers=auth)  # "\\ud800" escaped
+    assert response.status_code == 200, response.text

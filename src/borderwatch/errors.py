@@ -66,3 +66,9 @@ class DeliveryError(BorderwatchError):
     """An alert could not be delivered to a channel: Atom file, webhook or mail server."""
 
     stage = "deliver"
+
+
+class LimitError(BorderwatchError):
+    """A document ran past a processing limit (its time budget) and was skipped, the rest going on."""
+
+    stage = "limit"

@@ -10,6 +10,7 @@ them).
 from __future__ import annotations
 
 import codecs
+import email.utils
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from trafilatura import extract_metadata, load_html
 
 from borderwatch.config import IngestConfig
 from borderwatch.errors import IngestError
-from borderwatch.models import Document
+from borderwatch.models import PUBLISHED_YEARS, Document
 
 STDIN = "-"
 """The path that means standard input."""
@@ -80,21 +81,66 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _TRAILING_ZONE = re.compile(r"\s+[A-Z]{2,4}$")
 
 
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+"""11/28/2016, 28.11.2016: day and month in an order only the values can tell."""
+_YMD_DATE = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})")
+"""2016/11/28: year first is always year-month-day."""
+
+
 def check_published(value: object, source: str) -> str:
-    """Return `value` stripped if it is an ISO 8601 date or datetime, else raise `IngestError`.
+    """Return `value` as an ISO 8601 date or datetime (stripped if it was one), else raise `IngestError`.
 
     The publication date anchors every relative date in the text ("yesterday", "last year"), so a
-    value we cannot read is an error rather than a silent unknown.
+    value given on the command line that we cannot read is an error rather than a silent unknown
+    (records and pages take the lenient path, `read_published`). Read besides ISO 8601: RFC 2822
+    (RSS ``pubDate``), numeric dates whose order the values settle (11/28/2016, 28.11.2016,
+    2016/11/28; 03/04/2016 is ambiguous) and complete scraped stamps with a month name. Dates
+    outside `PUBLISHED_YEARS` are impossible for news and refused.
     """
     if not isinstance(value, str):
         raise IngestError(f"'published' must be a string, not {type(value).__name__}", source=source)
     text = value.strip()
+    if len(text) > 100:  # no date is that long; dateparser's time grows with the text
+        raise IngestError(f"published {value[:40]!r}... is not a date (over 100 characters)", source=source)
+    found = _published_iso(text, source)
+    if int(found[:4]) not in PUBLISHED_YEARS:
+        raise IngestError(f"published {value!r} is out of range (years {PUBLISHED_YEARS.start}-"
+                          f"{PUBLISHED_YEARS.stop - 1})", source=source)
+    return found
+
+
+def read_published(value: object, source: str) -> tuple[str | None, str | None]:
+    """A record's or page's publication date as ISO 8601, or (None, why) when it cannot be read.
+
+    An ambiguous or impossible date is recorded as unknown with a warning and the text is still
+    analysed; only a value of the wrong type fails the record.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if not isinstance(value, str):
+        raise IngestError(f"'published' must be a string, not {type(value).__name__}", source=source)
+    try:
+        return check_published(value, source), None
+    except IngestError as exc:
+        return None, f"{exc.message}; taken as unknown"
+
+
+def _published_iso(text: str, source: str) -> str:
+    """ISO 8601 for a publication date in any of the forms `check_published` reads."""
     for parse in (date.fromisoformat, datetime.fromisoformat):
         try:
-            parse(text)
+            parsed = parse(text)
         except ValueError:
             continue
-        return text
+        # Kept as given in the usual extended form; "20161128" or "2016-W48-1" spelled out.
+        return text if text[4:5] == "-" and text[7:8] == "-" else parsed.isoformat()
+    numeric = _numeric_date(text, source)
+    if numeric is not None:
+        return numeric
+    try:  # RFC 2822, as RSS pubDate and e-mail give it
+        return email.utils.parsedate_to_datetime(text).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        pass
     # Scraped pages often carry a full but non-ISO stamp ("9:55 AM ET, Sun January 4, 2015").
     # Only a complete absolute date is accepted, normalised to ISO; relative words stay an error.
     try:  # "2016-12-18 07:52 ET": ISO apart from a zone abbreviation
@@ -110,7 +156,28 @@ def check_published(value: object, source: str) -> str:
             )
             if parsed is not None:
                 return parsed.isoformat()
-    raise IngestError(f"published {value!r} is not an ISO 8601 date or datetime", source=source)
+    raise IngestError(f"published {text!r} is not an ISO 8601 date or datetime", source=source)
+
+
+def _numeric_date(text: str, source: str) -> str | None:
+    """The ISO date of an all-numeric date, None if `text` is not one; `IngestError` if it is
+    ambiguous (both first numbers could be the month) or impossible (month 13, 30 February)."""
+    ymd = _YMD_DATE.fullmatch(text)
+    if ymd:
+        year, month, day = int(ymd.group(1)), int(ymd.group(3)), int(ymd.group(4))
+    else:
+        found = _NUMERIC_DATE.fullmatch(text)
+        if found is None:
+            return None
+        first, second, year = int(found.group(1)), int(found.group(3)), int(found.group(4))
+        if first <= 12 and second <= 12 and first != second:
+            raise IngestError(f"published {text!r} is ambiguous: day and month could be either way round",
+                              source=source)
+        month, day = (first, second) if second > 12 or first == second else (second, first)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError as exc:
+        raise IngestError(f"published {text!r} is not a possible date ({exc})", source=source) from exc
 
 
 def iter_inputs(
@@ -157,17 +224,18 @@ def document_from_record(record: dict[str, Any], source: str, config: IngestConf
     if not text.strip():
         raise IngestError(f"'{key}' is empty", source=source)
     strings = {name: _optional_string(record, name, source) for name in ("id", "url", "title", "language")}
-    published = record.get("published")
+    published, warning = read_published(record.get("published"), source)
     return Document(
         source=source,
-        raw_text=text,
+        raw_text=without_surrogates(text),
         input_id=strings["id"],
         url=strings["url"],
         title=strings["title"],
         language=strings["language"],
-        published=None if published is None else check_published(published, source),
+        published=published,
         fetched_at=_now(),
         is_html=is_html,
+        warnings=[warning] if warning else [],
     )
 
 
@@ -175,7 +243,36 @@ def _optional_string(record: dict[str, Any], name: str, source: str) -> str | No
     value = record.get(name)
     if value is not None and not isinstance(value, str):
         raise IngestError(f"'{name}' must be a string, not {type(value).__name__}", source=source)
-    return value
+    return without_surrogates(value) if value is not None else None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate ("\\ud800" in JSON) replaced by U+FFFD.
+
+    Such a code point is no character: it cannot be encoded, so it would fail the tokenizer, the
+    store and the output. One code point for one keeps every offset.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def parse_json(text: str, source: str) -> Any:
+    """`json.loads`, with every way it can fail on hostile input turned into an `IngestError`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                          source=source) from exc
+    except RecursionError as exc:
+        raise IngestError("invalid JSON: nested too deeply", source=source) from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise IngestError(f"invalid JSON: {exc}", source=source) from exc
 
 
 def _now() -> str:
@@ -309,12 +406,36 @@ def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | int]:
         yield content if len(content) <= limit else len(content)
 
 
+def read_jsonl(
+    handle: BinaryIO, name: str, config: IngestConfig
+) -> Iterator[tuple[object, Document | IngestError]]:
+    """The extract contract's input: per non-empty line, the record's ``id`` (None when the line
+    has none or cannot be read) and its `Document` or an `IngestError` naming ``name:LINE``.
+
+    Lines are decoded like any input (invalid UTF-8 is an error, or a confident guess of the
+    encoding), and bounded by the input limit without being held whole.
+    """
+    limit = config.max_input_bytes
+    for lineno, line in enumerate(_bounded_lines(handle, limit), start=1):
+        source = f"{name}:{lineno}"
+        if isinstance(line, int):
+            yield None, _too_large(limit, source, line)
+            continue
+        if not line.strip():
+            continue
+        record_id = None
+        try:
+            record = parse_json(_text_from_bytes(line, source), source)
+            if not isinstance(record, dict):
+                raise IngestError(f"expected a JSON object, got {_json_kind(record)}", source=source)
+            record_id = record.get("id")
+            yield record_id, document_from_record(record, source, config)
+        except IngestError as error:
+            yield record_id, error
+
+
 def _from_json_line(line: bytes, source: str, config: IngestConfig) -> Document:
-    text = _text_from_bytes(line, source)
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IngestError(f"invalid JSON: {exc.msg} at column {exc.colno}", source=source) from exc
+    record = parse_json(_text_from_bytes(line, source), source)
     if not isinstance(record, dict):
         raise IngestError(f"expected a JSON object, got {_json_kind(record)}", source=source)
     return document_from_record(record, source, config)
@@ -322,12 +443,7 @@ def _from_json_line(line: bytes, source: str, config: IngestConfig) -> Document:
 
 def _from_json(text: str, source: str, config: IngestConfig) -> Iterator[Document | IngestError]:
     """A `.json` file holds one record or a list of records (item `i` is named `file.json[i]`)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IngestError(
-            f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
-        ) from exc
+    data = parse_json(text, source)
     if isinstance(data, dict):
         yield document_from_record(data, source, config)
     elif isinstance(data, list):
@@ -407,7 +523,7 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]] | None:
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):
             return None
         if not isinstance(record, dict):
             return None
@@ -477,17 +593,19 @@ def _html_document(html: str, source: str) -> Document:
     Dates are taken only from the page's markup and URL (`extensive=False`): a date guessed from
     the body text would mis-anchor every relative date in the article.
     """
-    document = Document(source=source, raw_text=html, fetched_at=_now(), is_html=True)
-    tree = load_html(html)
+    document = Document(source=source, raw_text=without_surrogates(html), fetched_at=_now(), is_html=True)
+    tree = load_html(document.raw_text)
     if tree is None:  # nothing parseable: no metadata, and the clean stage will say so
         return document
     lang = tree.get("lang")
     found = extract_metadata(tree, extensive=False)
+    published, warning = read_published(found.date, source)
     return replace(
         document,
         url=found.url,
         title=found.title,
         outlet=found.sitename,
-        published=found.date,
+        published=published,
         language=lang.split("-")[0].lower() if lang else None,
+        warnings=[warning] if warning else [],
     )

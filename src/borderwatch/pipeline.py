@@ -1,22 +1,46 @@
 """The thin wiring of the stages: clean → nlp → extract → geo (→ store, by the caller).
 
 The CLI, the benchmark and the tests all call `Pipeline.analyse`, so there is one code path.
+Each document is isolated: whatever one raises (a named error, or a bug) becomes that document's
+error and the others go on; what the parser is handed is bounded (`borderwatch.nlp.prepare`),
+and an optional time budget skips a document that runs too long.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 
 from spacy.tokens import Doc
 
 from borderwatch.clean import clean_document
 from borderwatch.config import Config
-from borderwatch.errors import BorderwatchError
+from borderwatch.errors import BorderwatchError, LimitError
 from borderwatch.extract import Extractor
 from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document, Event
-from borderwatch.nlp import load_pipeline
+from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.prefilter import SelectiveParser
+
+
+@dataclass
+class _Chunk:
+    """One piece of one document on its way through the parser."""
+
+    text: str
+    analysis: Analysis
+    last: bool
+    """The document's final piece: its parsed pieces can be joined."""
+    spent: float = 0.0
+    """Seconds the document took before parsing (cleaning), counted against its budget."""
+    doc: Doc | None = None
+
+
+def internal_error(exc: Exception) -> str:
+    """The error recorded for an exception no stage expected: a bug, named as such."""
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 class Pipeline:
@@ -24,51 +48,134 @@ class Pipeline:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
-        self.nlp = load_pipeline(self.config.nlp.pipeline)
+        self.nlp = load_pipeline(self.config.nlp.pipeline, self.config.nlp.max_sentence_tokens)
         self.extractor = Extractor(self.nlp, self.config.extract.detectors)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
         prefilter = self.config.prefilter
         self.selective = SelectiveParser(self.nlp, prefilter) if prefilter.enabled else None
 
-    def _extract(self, doc: Doc, analysis: Analysis) -> list[Event]:
+    def analyse(
+        self, items: Iterable[Document | BorderwatchError], *, budget_s: float | None = None
+    ) -> Iterator[Analysis]:
+        """One Analysis per item, in order; a failing item carries its error and the rest go on.
+
+        `budget_s`: seconds each document's own stages (cleaning, extraction, geography; the
+        parser's shared batches are bounded by size instead) may take before it is skipped with
+        a `LimitError`.
+        """
+        pending: list[_Chunk] = []
+        for chunk in self._parsed(self._chunks(items)):
+            pending.append(chunk)
+            if not chunk.last:
+                continue
+            pieces, pending = pending, []
+            analysis = chunk.analysis
+            if analysis.error is None:
+                self._finish(analysis, pieces, budget_s)
+            yield analysis
+
+    def _chunks(self, items: Iterable[Document | BorderwatchError]) -> Iterator[_Chunk]:
+        """Each item cleaned and cut for the parser; a failed one passes as one empty piece."""
+        for item in items:
+            if isinstance(item, BorderwatchError):
+                doc = Document(source=item.source or "input", raw_text="")
+                yield _Chunk("", Analysis(doc, error=str(item)), last=True)
+                continue
+            analysis = Analysis(item)
+            start = time.monotonic()
+            try:
+                clean_document(item)
+                prepared = prepare(item.clean_text, self.config.nlp)
+            except BorderwatchError as exc:
+                analysis.error = str(exc)
+            except Exception as exc:  # a bug in one document must not end the batch
+                analysis.error, analysis.internal = f"{item.source}: {internal_error(exc)}", True
+            if analysis.error is not None:
+                yield _Chunk("", analysis, last=True)
+                continue
+            item.warnings.extend(prepared.warnings)
+            spent = time.monotonic() - start
+            for i, text in enumerate(prepared.chunks):
+                yield _Chunk(text, analysis, last=i == len(prepared.chunks) - 1, spent=spent)
+
+    def _parsed(self, chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
+        """The chunks with their parse, batch by batch (spaCy's fast path); if a batch fails, its
+        chunks are parsed one by one so only the failing document is lost."""
+        size = self.config.nlp.batch_size
+        while batch := list(islice(chunks, size)):
+            try:
+                if self.selective is not None:
+                    docs = [doc for doc, _ in self.selective.pipe(((c.text, None) for c in batch), size)]
+                else:
+                    docs = list(self.nlp.pipe((c.text for c in batch), batch_size=size))
+            except Exception:  # retried one by one just below
+                docs = []
+                for chunk in batch:
+                    try:
+                        docs.append(self.nlp(chunk.text))
+                    except Exception as exc:
+                        source = chunk.analysis.document.source
+                        chunk.analysis.error = chunk.analysis.error or f"{source}: {internal_error(exc)}"
+                        chunk.analysis.internal = True
+                        docs.append(self.nlp.make_doc(""))
+            for chunk, doc in zip(batch, docs, strict=True):
+                chunk.doc = doc
+                yield chunk
+
+    def _finish(self, analysis: Analysis, pieces: list[_Chunk], budget_s: float | None) -> None:
+        """Extract and locate the events of one parsed document, within its budget."""
+        document = analysis.document
+        deadline = None if budget_s is None else time.monotonic() + budget_s - pieces[0].spent
+        try:
+            doc = self._bounded(join(self._capped(pieces, document)), document)
+            analysis.events = self._extract(doc, analysis, deadline)
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitError("geography ran past the budget")
+        except LimitError as exc:
+            analysis.events, analysis.places = [], []
+            analysis.error = f"{document.source}: {exc.message} of {budget_s:g} s per document; skipped"
+        except BorderwatchError as exc:
+            analysis.error = str(exc)
+        except Exception as exc:  # a bug in one document must not end the batch
+            analysis.events, analysis.places = [], []
+            analysis.error, analysis.internal = f"{document.source}: {internal_error(exc)}", True
+
+    def _extract(self, doc: Doc, analysis: Analysis, deadline: float | None) -> list[Event]:
         """Events with their places: mentions are placed before they merge, so two acts in two
         places stay two events, and each merged event is placed and measured from all its evidence."""
         published = analysis.document.published
         if self.geo is None:
-            return self.extractor.extract(doc, published)
+            return self.extractor.extract(doc, published, deadline=deadline)
         geo = self.geo
         places = analysis.places = geo.geoparser.parse(doc)
         analysis.events = self.extractor.extract(
-            doc, published, placer=lambda event: geo.place_of(doc, event, places, strict=True)
+            doc, published, placer=lambda event: geo.place_of(doc, event, places, strict=True),
+            deadline=deadline,
         )
+        if deadline is not None and time.monotonic() > deadline:
+            raise LimitError("extraction ran past the budget")
         geo.measure(doc, analysis)
         return analysis.events
 
-    def analyse(self, items: Iterable[Document | BorderwatchError]) -> Iterator[Analysis]:
-        """One Analysis per item, in order; a failing item carries its error and the rest go on."""
+    def _capped(self, pieces: list[_Chunk], document: Document) -> list[Doc]:
+        """The pieces' parses; a piece with a sentence over `max_sentence_tokens` is parsed again
+        with the sentence cap on (only then, so ordinary text parses as the parser alone would)."""
+        limit = self.config.nlp.max_sentence_tokens
+        docs = [p.doc for p in pieces if p.doc is not None]
+        long = [i for i, doc in enumerate(docs) if any(len(sent) > limit for sent in doc.sents)]
+        if long:
+            again = self.nlp.pipe([docs[i].text for i in long], component_cfg=CAPPED)
+            for i, doc in zip(long, again, strict=True):
+                docs[i] = doc
+            document.warnings.append(f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)")
+        return docs
 
-        def cleaned() -> Iterator[tuple[str, Analysis]]:
-            for item in items:
-                if isinstance(item, BorderwatchError):
-                    doc = Document(source=item.source or "input", raw_text="")
-                    yield "", Analysis(doc, error=str(item))
-                    continue
-                try:
-                    clean_document(item)
-                except BorderwatchError as exc:
-                    yield "", Analysis(item, error=str(exc))
-                    continue
-                yield item.clean_text, Analysis(item)
-
-        batch_size = self.config.nlp.batch_size
-        if self.selective is not None:
-            parsed = self.selective.pipe(cleaned(), batch_size=batch_size)
-        else:
-            parsed = self.nlp.pipe(cleaned(), as_tuples=True, batch_size=batch_size)
-        for spacy_doc, analysis in parsed:
-            if analysis.error is None:
-                try:
-                    analysis.events = self._extract(spacy_doc, analysis)
-                except BorderwatchError as exc:
-                    analysis.error = str(exc)
-            yield analysis
+    def _bounded(self, doc: Doc, document: Document) -> Doc:
+        """The document's first `max_sentences` sentences (a prefix, so offsets hold)."""
+        limit = self.config.nlp.max_sentences
+        for count, sent in enumerate(doc.sents):
+            if count == limit:
+                document.warnings.append(f"only the first {limit:,} sentences analysed "
+                                         f"([nlp] max_sentences)")
+                return doc[: sent.start].as_doc()
+        return doc

@@ -21,6 +21,7 @@ import hashlib
 import io
 import ipaddress
 import os
+import re
 import socket
 import time
 import tomllib
@@ -40,7 +41,7 @@ from borderwatch.assess.cluster import assign_clusters
 from borderwatch.config import IngestConfig
 from borderwatch.deliver import DeliveryConfig, SmtpSettings, WebhookTarget
 from borderwatch.errors import BorderwatchError, ConfigError, FetchError, IngestError, StoreError
-from borderwatch.ingest import document_from_record, iter_inputs
+from borderwatch.ingest import document_from_record, iter_inputs, without_surrogates
 from borderwatch.models import Alert, Document
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import Store
@@ -329,8 +330,15 @@ def _get(
 
 def _read(response: httpx.Response, target: httpx.URL, deadline: float, max_bytes: int,
           source: str) -> Fetched | str:
-    if response.is_redirect:
-        return str(target.join(response.headers["location"]))
+    if response.is_redirect:  # any 3xx: only those that say where to go are followed
+        location = response.headers.get("location")
+        if not location:
+            raise FetchError(f"HTTP {response.status_code} without a Location from {target}", source=source)
+        try:
+            return str(target.join(location))
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"HTTP {response.status_code} to a bad Location {location[:200]!r}: {exc}",
+                             source=source) from exc
     if not response.is_success:
         raise FetchError(f"HTTP {response.status_code} from {target}", source=source)
     declared = response.headers.get("content-length", "")
@@ -404,35 +412,69 @@ def _entry_text(entry: Any) -> str:
 
 
 def _published(entry: Any) -> str | None:
+    """The entry's date as ISO 8601 (ingest judges whether it is possible), or None."""
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime(*stamp[:6], tzinfo=UTC).isoformat() if stamp else None
+    try:
+        return datetime(*stamp[:6], tzinfo=UTC).isoformat() if stamp else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,16});")
+
+
+def _no_surrogate_refs(body: bytes) -> bytes:
+    """`body` with character references to no character (a lone surrogate such as ``&#xD800;``,
+    or past U+10FFFF) turned into U+FFFD's: feedparser raises on them, losing the whole feed."""
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits = match.group(1)
+        code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group()
+
+    return _CHARREF.sub(fix, body)
 
 
 def _feed_candidates(fetched: Fetched, location: str, ingest: IngestConfig) -> list[_Candidate]:
     # A file-like object, never bytes: given bytes that name a path, feedparser would open the file.
-    parsed = feedparser.parse(
-        io.BytesIO(fetched.body),
-        response_headers={"content-type": fetched.content_type or "application/xml",
-                          "content-location": fetched.url},
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(_no_surrogate_refs(fetched.body)),
+            response_headers={"content-type": fetched.content_type or "application/xml",
+                              "content-location": fetched.url},
+        )
+    except Exception as exc:  # feedparser's own failures on hostile input
+        raise FetchError(f"malformed feed: {type(exc).__name__}: {exc}", source=location) from exc
     if not parsed.get("version") or (parsed.bozo and not parsed.entries):
         problem = parsed.get("bozo_exception")
         raise FetchError(
             "malformed feed: not a readable RSS or Atom document" + (f" ({problem})" if problem else ""),
             source=location,
         )
-    outlet = parsed.feed.get("title") or httpx.URL(fetched.url).host
+    outlet = without_surrogates(str(parsed.feed.get("title") or httpx.URL(fetched.url).host))
     candidates = []
-    for entry in parsed.entries:
-        link = entry.get("link")
-        link = link if isinstance(link, str) and link.startswith(("http://", "https://")) else None
-        text = _entry_text(entry)
-        title = entry.get("title")
-        key = entry.get("id") or link or hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
-        record = {"text": text, "url": link, "title": title, "published": _published(entry)}
-        name = link or f"{location} {key}"
-        candidates.append(_Candidate(key, "", _entry_loader(record, name, outlet, ingest)))
+    for number, entry in enumerate(parsed.entries):
+        try:
+            candidates.append(_entry_candidate(entry, location, outlet, ingest))
+        except Exception as exc:  # one odd entry is reported, the feed goes on
+            key = f"entry {number}: {hashlib.sha256(repr(entry).encode('utf-8', 'replace')).hexdigest()}"
+            error = IngestError(f"unreadable feed entry: {type(exc).__name__}: {exc}",
+                                source=f"{location} {key}")
+            candidates.append(_Candidate(key, "", lambda error=error: [error]))
     return candidates
+
+
+def _entry_candidate(entry: Any, location: str, outlet: str, ingest: IngestConfig) -> _Candidate:
+    link = entry.get("link")
+    web = isinstance(link, str) and link.startswith(("http://", "https://"))
+    link = without_surrogates(link) if web else None
+    text = _entry_text(entry)
+    title = entry.get("title")
+    text_key = f"{title}\n{text}".encode("utf-8", "replace")
+    key = without_surrogates(str(entry.get("id") or link or hashlib.sha256(text_key).hexdigest()))
+    record = {"text": text, "url": link, "title": title, "published": _published(entry)}
+    name = link or f"{location} {key}"
+    return _Candidate(key, "", _entry_loader(record, name, outlet, ingest))
 
 
 def _entry_loader(
@@ -443,6 +485,8 @@ def _entry_loader(
             return [replace(document_from_record(record, name, ingest), outlet=outlet)]
         except IngestError as error:
             return [error]
+        except Exception as exc:  # one odd item is reported, the rest go on
+            return [IngestError(f"unreadable item: {type(exc).__name__}: {exc}", source=name)]
 
     return load
 
@@ -600,11 +644,13 @@ class Watcher:
             report.polled.append(source.location)
             try:
                 self._poll(source, report)
-            except BorderwatchError as exc:
+            except Exception as exc:  # a source never ends the watcher, whatever it sends
                 state.failures += 1
                 wait = min(self.config.backoff_max_s, source.interval_s * 2**state.failures)
                 state.next_due = now + max(wait, source.interval_s)
-                report.failures.append(Failure(source.location, exc.stage, exc.message))
+                stage, message = ((exc.stage, exc.message) if isinstance(exc, BorderwatchError)
+                                  else ("internal", f"{type(exc).__name__}: {exc}"))
+                report.failures.append(Failure(source.location, stage, message))
             else:
                 state.failures = 0
                 state.next_due = now + source.interval_s
@@ -653,7 +699,8 @@ class Watcher:
         loaded = [(candidate, item) for candidate in new for item in candidate.load()]
         errors: dict[str, str] = {}
         unsaved: set[str] = set()
-        analyses = self.pipeline.analyse(item for _, item in loaded)
+        budget = self.pipeline.config.nlp.budget_s
+        analyses = self.pipeline.analyse((item for _, item in loaded), budget_s=budget)
         for (candidate, _), analysis in zip(loaded, analyses, strict=True):
             if analysis.error is not None:
                 errors[candidate.key] = analysis.error
@@ -662,9 +709,14 @@ class Watcher:
             try:
                 saved = self.store.save(analysis)
                 assign_clusters(self.store, saved.doc_id)
-            except StoreError as exc:
+            except StoreError as exc:  # the store may be back next time: read the item again then
                 unsaved.add(candidate.key)
                 report.failures.append(Failure(source.location, exc.stage, exc.message, candidate.key))
+                continue
+            except Exception as exc:  # an item that breaks storing is reported and seen
+                errors[candidate.key] = f"{type(exc).__name__}: {exc}"
+                report.failures.append(
+                    Failure(source.location, "internal", errors[candidate.key], candidate.key))
                 continue
             report.new_documents += saved.new_document
             report.new_events += saved.events_added

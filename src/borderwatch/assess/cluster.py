@@ -91,6 +91,9 @@ Similarity = Callable[[list[str], list[str]], float]
 OPEN_GRANULARITIES = frozenset({"ongoing", "unknown"})
 MAX_CLUSTER_SENTENCES = 32
 """Evidence sentences of a cluster compared with a new event (its first ones, in member order)."""
+MAX_SENTENCE_CHARS = 400
+"""Characters of an evidence sentence the meaning check embeds: news sentences are shorter, and
+the encoder's cost grows with length, so a page of endless "sentences" stays cheap."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ class EmbeddingSimilarity:
     def _vectors(self, sentences: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
         if missing:
-            for sentence, vector in zip(missing, self.encode(missing), strict=True):
+            embedded = self.encode([sentence[:MAX_SENTENCE_CHARS] for sentence in missing])
+            for sentence, vector in zip(missing, embedded, strict=True):
                 self._cache[sentence] = vector
             while len(self._cache) > self.cache_size:
                 del self._cache[next(iter(self._cache))]

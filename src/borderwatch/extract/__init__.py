@@ -14,13 +14,14 @@ Two kinds of named components, composed like spaCy pipes:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from borderwatch.errors import ConfigError
+from borderwatch.errors import ConfigError, LimitError
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.classify import TypedDetector
@@ -120,14 +121,21 @@ class Extractor:
         self.components = [COMPONENTS[name](lexicon) for name in components]
 
     def extract(
-        self, doc: Doc, published: str | None, placer: Callable[[Event], Place | None] | None = None
+        self,
+        doc: Doc,
+        published: str | None,
+        placer: Callable[[Event], Place | None] | None = None,
+        deadline: float | None = None,
     ) -> list[Event]:
-        """Events of one document; `placer` places a mention (the geo stage), so that merging can
-        keep acts in two places apart."""
+        """Events of one document. `placer` places a mention (the geo stage), so that merging can
+        keep acts in two places apart; `deadline` (a `time.monotonic()` value): past it,
+        `LimitError` ends the document."""
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors),
                          placer=placer)
         events: list[Event] = []
         for sent in doc.sents:
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitError("extraction ran past the budget")
             if not sent.text.strip():
                 continue
             for detector in self.detectors:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from dateparser.date import DateDataParser
 
-from borderwatch.models import EventDate
+from borderwatch.models import PUBLISHED_YEARS, EventDate
 
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _WEEKDAY_RE = re.compile(
@@ -108,13 +108,18 @@ def numeric_dates(text: str) -> list[tuple[int, EventDate]]:
 
 
 def parse_published(value: str | None) -> date | None:
-    """The publication date of an ISO 8601 date or datetime, or None."""
+    """The publication date of an ISO 8601 date or datetime, or None.
+
+    Ingest has already read the other formats (`borderwatch.ingest.check_published`); a date
+    outside `PUBLISHED_YEARS` is unknown here too, since relative dates count days back from it.
+    """
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        day = datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         return None
+    return day if day.year in PUBLISHED_YEARS else None
 
 
 def _period_bounds(day: date, period: str) -> tuple[date, date]:
@@ -129,8 +134,19 @@ def _period_bounds(day: date, period: str) -> tuple[date, date]:
     return day, day
 
 
+EVENT_YEARS = range(1000, 3000)
+"""Years a resolved event date may fall in: "December 31, 9999" is no date news reports, and
+one at the edge of the calendar overflows every date window taken around it (clustering)."""
+
+
 def resolve(expression: str, published: date | None) -> EventDate | None:
     """Turn one date expression into a dated range with its granularity; None if not a date."""
+    found = _resolve(expression, published)
+    bounds = [found.start, found.end] if found is not None else []
+    return found if all(int(day[:4]) in EVENT_YEARS for day in bounds if day) else None
+
+
+def _resolve(expression: str, published: date | None) -> EventDate | None:
     text = " ".join(expression.split()).strip(" ,.;")
     lowered = text.lower()
     if not text:

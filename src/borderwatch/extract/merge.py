@@ -96,9 +96,11 @@ def _finer(a: Place, b: Place) -> bool:
     return (a.precision or 0) > (b.precision or 0)
 
 
-def _absorb(into: Event, other: Event) -> None:
+def _absorb(into: Event, other: Event, spans: set) -> None:
+    """`spans`: the evidence `into` holds, as a set, so a long document's merge stays linear."""
     for span, anchor in zip(other.evidence, other.anchors, strict=False):
-        if span not in into.evidence:
+        if span not in spans:
+            spans.add(span)
             into.evidence.append(span)
             into.anchors.append(anchor)
     if not into.actors:
@@ -124,22 +126,35 @@ def _absorb(into: Event, other: Event) -> None:
     into.confidence = 1 - (1 - into.confidence) * (1 - other.confidence * 0.5)
 
 
-def _consequence(a: Event, b: Event) -> bool:
+def _consequence(fight: Event, killing: Event, shared: set) -> bool:
     """An actorless killing told in the same sentence as a fight ("shelling ..., and as a result
     a civilian was killed") is what the fight did, not a second happening."""
-    same_status = (a.historical, a.negated, a.hypothetical, a.future) == (
-        b.historical, b.negated, b.hypothetical, b.future)
-    shared = bool(set(a.evidence) & set(b.evidence))
-    return a.type == "FIGHT" and b.type == "ASSAULT" and not b.actors and shared and same_status
+    return not killing.actors and bool(shared & set(killing.evidence))
+
+
+def _key(event: Event) -> tuple:
+    """What two mentions must share to be one happening (`_same_happening` checks the rest); no
+    `_absorb` changes it, so events are grouped by it instead of compared with every other."""
+    return (event.type, event.historical, event.negated, event.hypothetical, event.future,
+            event.claim.stance == "denied")
 
 
 def merge_events(events: list[Event]) -> list[Event]:
     """Fold events that describe the same happening; order of first mention is kept."""
     merged: list[Event] = []
+    groups: dict[tuple, list[Event]] = {}
+    spans: dict[int, set] = {}
     for event in events:
-        target = next((m for m in merged if _same_happening(m, event) or _consequence(m, event)), None)
+        key = _key(event)
+        group = groups.setdefault(key, [])
+        target = next((m for m in group if _same_happening(m, event)), None)
+        if target is None and event.type == "ASSAULT":
+            fights = groups.get(("FIGHT", *key[1:]), [])
+            target = next((m for m in fights if _consequence(m, event, spans[id(m)])), None)
         if target is None:
             merged.append(event)
+            group.append(event)
+            spans[id(event)] = set(event.evidence)
         else:
-            _absorb(target, event)
+            _absorb(target, event, spans[id(target)])
     return merged

@@ -223,11 +223,14 @@ class Geoparser:
         names = {
             tuple(t.text for t in doc[m.start : m.end]): m for m in found if m.spread and not m.direction
         }
+        by_first: dict[str, list[tuple[tuple[str, ...], _Mention]]] = {}
+        for words, m in names.items():  # indexed by first word: one lookup per token, not a scan
+            by_first.setdefault(words[0], []).append((words, m))
         extra = []
         for i in range(len(doc)):
             if i in taken or not doc[i].is_title:
                 continue
-            for words, m in names.items():
+            for words, m in by_first.get(doc[i].text, ()):
                 end = i + len(words)
                 if tuple(t.text for t in doc[i:end]) == words and not taken & set(range(i, end)):
                     extra.append(_Mention(i, end, doc[i:end].text, m.admin_hint, None, m.site_hint))
@@ -302,6 +305,7 @@ class Geoparser:
         # a title-case headline ("Firefight at Torkham Border" is no place called Border).
         ordinary = {t.text for t in doc if t.is_lower and t.is_alpha}
         result = []
+        text = doc.text  # built token by token on each access: once, not once per mention
         for m in mentions:
             place, reason = resolved[id(m)]
             if _ship_name(doc, m.start):
@@ -311,7 +315,7 @@ class Geoparser:
             if reason == GOVERNMENT:
                 continue  # "the White House said": an actor, not a place
             start, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
-            result.append(PlaceMention(start, end, doc.text[start:end], place, reason))
+            result.append(PlaceMention(start, end, text[start:end], place, reason))
         return result
 
     def _nest(
@@ -762,7 +766,7 @@ def rank_place(
         root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ == "dobj"
         and root.head.head.head == trigger
     )
-    mine = root.i in {t.i for t in trigger.subtree} or trigger in root.ancestors
+    mine = root.i == trigger.i or trigger.is_ancestor(root)  # in its subtree, without walking it
     # A name nested above another ("Quetta district" after "Kuchlak") is as far from the trigger
     # as the first name of its string, and one step further for each level up.
     distance = -abs(_nesting_head(root).i - trigger.i) - _nesting_depth(root)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,12 +58,15 @@ class GeoStage:
         best: tuple[tuple[int, int, int], Place] | None = None
         actors = [*event.actors, *event.recipients, *([event.claim.claimant] if event.claim.claimant else [])]
         actor_texts = frozenset(a.text for a in actors)
+        starts = [mention.start for mention in places]  # in text order
         for span, anchor in zip(event.evidence, event.anchors, strict=False):
             trigger = doc.char_span(anchor, anchor + 1, alignment_mode="expand")
             sentence = doc.char_span(span.start, span.end, alignment_mode="expand")
             if trigger is None or sentence is None:
                 continue
-            for mention in places:
+            # Only the sentence's own mentions can rank: found by bisection, not a scan of all.
+            first = bisect_left(starts, sentence.start_char)
+            for mention in places[first : bisect_left(starts, sentence.end_char)]:
                 rank = rank_place(trigger.root, sentence, mention, actor_texts)
                 if rank is None or (strict and rank[0] < 0):
                     continue

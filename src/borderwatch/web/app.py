@@ -10,9 +10,11 @@ code puts article-derived text into the page as text, never as markup.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,7 +25,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +36,7 @@ from borderwatch.models import EVENT_TYPES
 from borderwatch.store import Store, StoredEvent, open_store
 from borderwatch.store.records import decode_cursor, stored_event
 from borderwatch.store.schema import DocumentRow, EventRow
+from borderwatch.web.worker import IngestWorker
 
 STATIC = Path(__file__).parent / "static"
 
@@ -57,6 +60,50 @@ def security_headers(tile_origin: str | None = None) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
+
+
+INGEST_PATH = "/api/ingest"
+MAX_PENDING_INGESTS = 8
+"""Articles waiting for the ingest worker; past this, POST /api/ingest answers 503 (retry later)."""
+
+
+def _plain_response(status: int, detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+class IngestGuard:
+    """Plain ASGI middleware that refuses an ingest before a byte of its body is read.
+
+    FastAPI reads and parses a request's body before its dependencies run, so a token check in
+    a dependency comes after an unauthenticated 1 GB upload has been taken in. Here the bearer
+    token and the declared Content-Length are checked from the headers alone: no token 403, no
+    length 411, over `max_bytes` 413."""
+
+    def __init__(self, app: ASGIApp, token: str | None, max_bytes: int) -> None:
+        self.app = app
+        self.token = token
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == INGEST_PATH and scope["method"] == "POST":
+            refusal = self._refusal(Headers(scope=scope))
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, headers: Headers) -> Response | None:
+        if self.token is None:
+            return _plain_response(403, "ingest is disabled: no token configured")
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), self.token.encode()):
+            return _plain_response(403, "a valid bearer token is required")
+        declared = headers.get("content-length", "")
+        if not declared.isdigit():
+            return _plain_response(411, "a Content-Length is required")
+        if int(declared) > self.max_bytes:
+            return _plain_response(413, f"the body exceeds the {self.max_bytes}-byte limit")
+        return None
 
 
 class SecurityHeadersMiddleware:
@@ -156,7 +203,9 @@ def event_filters(
 Filters = Annotated[dict[str, Any], Depends(event_filters)]
 """The event filters shared by /api/events and /api/places, as `Store.query_events` arguments."""
 
-Offset = Annotated[int, Query(ge=0)]
+MAX_OFFSET = 1_000_000_000
+"""Larger offsets overflow the database's integers (a 500 before this bound): 422 instead."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 class IngestRequest(BaseModel):
@@ -189,18 +238,18 @@ def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, 
 class _Context:
     """What the endpoints share: the store, the configuration, and lazily built resources."""
 
-    def __init__(self, store: Store, config: Config, token: str | None) -> None:
+    def __init__(self, store: Store, config: Config, token: str | None, db_url: str) -> None:
         self.store = store
         self.config = config
         self.token = token
         self._lock = threading.Lock()
-        self.ingest_lock = threading.Lock()
-        """One analysis at a time: the spaCy pipeline is not shared between threads."""
+        self.ingest_worker = IngestWorker(db_url, config)
+        """Analysis in a process of its own: read requests never wait on it."""
+        self.pending = 0
         self._gazetteer: Any = None
         self._gazetteer_tried = False
         self._regions: dict[str, dict[str, Any] | None] = {}
         self._borders: bytes | None = None
-        self._pipeline: Any = None
 
     @property
     def gazetteer(self) -> Any:
@@ -247,12 +296,6 @@ class _Context:
             self._borders = json.dumps({"type": "FeatureCollection", "features": features}).encode()
         return self._borders
 
-    def pipeline(self) -> Any:
-        if self._pipeline is None:
-            from borderwatch.pipeline import Pipeline
-
-            self._pipeline = Pipeline(self.config)
-        return self._pipeline
 
 
 def create_app(
@@ -273,7 +316,7 @@ def create_app(
     config = config or Config()
     tile_origin = config.web.tile_origin
     store = open_store(db_url)
-    ctx = _Context(store, config, ingest_token or None)
+    ctx = _Context(store, config, ingest_token or None, db_url)
     app = FastAPI(
         title="Borderwatch",
         summary="Events, documents, clusters, alerts and indicators from the Borderwatch store.",
@@ -282,10 +325,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = ctx
+    app.router.on_shutdown.append(ctx.ingest_worker.shutdown)
     app.router.on_shutdown.append(store.close)
 
     headers = security_headers(tile_origin)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # A JSON string may escape every character of the text (\u0000: six bytes for one).
+    app.add_middleware(IngestGuard, token=ctx.token, max_bytes=6 * config.ingest.max_input_bytes + 65536)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware, headers=headers)  # last added = outermost
@@ -535,27 +581,30 @@ def create_app(
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), ctx.token.encode()):
             raise HTTPException(403, "a valid bearer token is required")
 
-    @app.post("/api/ingest", tags=["ingest"], dependencies=[Depends(require_token)])
-    def ingest(body: IngestRequest) -> dict[str, Any]:
-        """Analyse one article with the pipeline and store it (needs the configured bearer token)."""
-        from borderwatch.assess.cluster import assign_clusters
+    @app.post(INGEST_PATH, tags=["ingest"], dependencies=[Depends(require_token)])
+    async def ingest(body: IngestRequest) -> dict[str, Any]:
+        """Analyse one article with the pipeline and store it (needs the configured bearer token).
+
+        The work runs in a worker process (`borderwatch.web.worker`), one article at a time;
+        503 while `MAX_PENDING_INGESTS` wait for it."""
         from borderwatch.ingest import document_from_record
 
         try:
             document = document_from_record(body.model_dump(exclude_none=True), "api:ingest", config.ingest)
         except IngestError as exc:
             raise HTTPException(422, exc.message) from exc
-        with ctx.ingest_lock:
-            pipeline = ctx.pipeline()
-            analysis = next(iter(pipeline.analyse([document])))
-        if analysis.error:
-            raise HTTPException(422, analysis.error)
-        result = store.save(analysis)
-        assign_clusters(store, result.doc_id)
-        with store.transaction(f"cannot read document {result.doc_id}") as session:
-            row = session.get(DocumentRow, result.doc_id)
-            ids = [e.id for e in sorted(row.events, key=lambda e: e.seq)] if row is not None else []
-        return {"doc": result.doc_id, "new_document": result.new_document,
-                "events_added": result.events_added, "events": ids}
+        if ctx.pending >= MAX_PENDING_INGESTS:
+            raise HTTPException(503, "ingest is busy; retry later", headers={"Retry-After": "5"})
+        ctx.pending += 1
+        try:
+            result = await asyncio.wrap_future(ctx.ingest_worker.submit(document))
+        except BrokenProcessPool as exc:
+            ctx.ingest_worker.lost()
+            raise HTTPException(500, "the ingest worker stopped while analysing this article") from exc
+        finally:
+            ctx.pending -= 1
+        if "error" in result:
+            raise HTTPException(result["status"], result["error"])
+        return result
 
     return app
