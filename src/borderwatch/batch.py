@@ -83,6 +83,8 @@ class PartitionResult:
     events: list[StoredEvent] = field(default_factory=list)
     saved: list[SaveResult] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    internal: int = 0
+    """How many of the failures were bugs (internal errors), not refusals of bad input."""
 
 
 def _failure(analysis: Analysis) -> tuple[str, str]:
@@ -94,9 +96,12 @@ def analyse_partition(items: list[Item], want_analyses: bool, want_events: bool)
     """Runs on a worker: analyse the partition with the worker's pipeline."""
     plugin: PipelinePlugin = get_worker().plugins[PLUGIN]  # type: ignore[assignment]
     result = PartitionResult(documents=len(items))
-    for analysis in plugin.pipeline.analyse(items):
+    pipeline = plugin.pipeline
+    # One page that runs too long is reported and skipped, as in `watch` ([nlp] budget_s).
+    for analysis in pipeline.analyse(items, budget_s=pipeline.config.nlp.budget_s):
         if analysis.error:
             result.failures.append(_failure(analysis))
+            result.internal += analysis.internal
             continue
         if plugin.store is not None:
             try:
@@ -118,6 +123,7 @@ class BatchSummary:
     new_events: int = 0
     events_written: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    internal: int = 0
 
 
 class BatchRunner:
@@ -184,6 +190,7 @@ class BatchRunner:
         future.release()
         summary.documents += result.documents
         summary.failures.extend(result.failures)
+        summary.internal += result.internal
         saved = list(result.saved)
         for analysis in result.analyses:
             try:

@@ -324,7 +324,7 @@ def batch(
     out.print(f"{summary.documents - len(summary.failures)} document(s) analysed; " + "; ".join(written))
     _fail_list(summary.failures)
     if summary.failures:
-        raise typer.Exit(1)
+        raise typer.Exit(_exit_code(len(summary.failures), summary.internal))
 
 
 @app.command("eval")

@@ -542,6 +542,7 @@ def assign_clusters(
         ))
         family = {duplicates.copy_of, doc_id}
         touched: set[str] = set()
+        waiting: dict[str, EventRow] = {}
         for event in events:
             if event.id in done:
                 continue
@@ -560,18 +561,23 @@ def assign_clusters(
                 touched.add(cluster_id)
             if event.claimant_code or event.stance != "asserted":
                 _add_claim(session, event, cluster_id, event.stance, event.claimant_code)
-            waiting = [event] if is_denial(event) else []
+            if is_denial(event):
+                waiting.setdefault(event.id, event)
             if cluster_id is not None and event.type != "REJECT":
-                waiting += [d for d in _pending_denials(session, event, settings) if d.id != event.id]
-            for denial in waiting:
-                denied = _denied_cluster(
-                    denial, _candidates(session, denial, settings, by_actor=True), similarity, settings
-                )
-                if denied is not None:
-                    _add_claim(session, denial, denied, "denied", denial.actors[0]["code"])
-                    session.flush()
-                    denials[denial.id] = denied
-                    touched.add(denied)
+                for denial in _pending_denials(session, event, settings):
+                    waiting.setdefault(denial.id, denial)
+        # Each waiting denial is weighed once, against every cluster this document placed: not
+        # once per event of the document (a long page made that quadratic in its events).
+        session.flush()
+        for denial in waiting.values():
+            denied = _denied_cluster(
+                denial, _candidates(session, denial, settings, by_actor=True), similarity, settings
+            )
+            if denied is not None:
+                _add_claim(session, denial, denied, "denied", denial.actors[0]["code"])
+                session.flush()
+                denials[denial.id] = denied
+                touched.add(denied)
         if duplicates.regrouped:
             touched.update(session.scalars(
                 select(ClusterMemberRow.cluster_id).where(
