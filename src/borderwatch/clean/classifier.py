@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from borderwatch.clean.data import read_packaged
 from borderwatch.clean.features import FEATURE_NAMES, line_features
 from borderwatch.errors import ConfigError
 
@@ -95,12 +95,7 @@ def parse_model(text: str, source: str) -> Model:
 
 def load_model() -> Model:
     """The packaged model file, validated."""
-    data = resources.files("borderwatch").joinpath("data", "chrome_model.json")
-    try:
-        text = data.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the line classifier: {exc}", source=str(data)) from exc
-    return parse_model(text, str(data))
+    return parse_model(*read_packaged("chrome_model.json", "the line classifier"))
 
 
 def neighbour_features(scores: np.ndarray) -> np.ndarray:

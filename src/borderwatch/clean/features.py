@@ -14,10 +14,10 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
+from borderwatch.clean.data import read_packaged
 from borderwatch.errors import ConfigError
 
 _WORD = re.compile(r"\w+")
@@ -84,12 +84,7 @@ def parse_lexicon(text: str, source: str) -> Lexicon:
 
 
 def _load_lexicon() -> Lexicon:
-    data = resources.files("borderwatch").joinpath("data", "line_features.toml")
-    try:
-        text = data.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the line-feature word lists: {exc}", source=str(data)) from exc
-    return parse_lexicon(text, str(data))
+    return parse_lexicon(*read_packaged("line_features.toml", "the line-feature word lists"))
 
 
 LEXICON = _load_lexicon()

@@ -12,9 +12,9 @@ import re
 import tomllib
 from bisect import bisect_right
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from borderwatch.clean.data import read_packaged
 from borderwatch.errors import ConfigError
 from borderwatch.models import CONTROL_CHARACTERS, RemovedSpan
 
@@ -128,12 +128,7 @@ def _terms(section: Any, name: str, source: str) -> re.Pattern[str]:
 
 
 def _load_default_rules() -> Rules:
-    data = resources.files("borderwatch").joinpath("data", "boilerplate.toml")
-    try:
-        text = data.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read boilerplate patterns: {exc}", source=str(data)) from exc
-    return parse_rules(text, str(data))
+    return parse_rules(*read_packaged("boilerplate.toml", "boilerplate patterns"))
 
 
 RULES = _load_default_rules()
