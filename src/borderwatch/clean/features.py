@@ -21,6 +21,8 @@ from borderwatch.clean.data import read_packaged
 from borderwatch.errors import ConfigError
 
 _WORD = re.compile(r"\w+")
+_PATTERN_CHARS = 1_000
+"""How much of a line the shape patterns read (see `line_shape`)."""
 _SENTENCE_END = re.compile(r"""[.!?…](?:["'”’)\]]*)$""")
 _URL = re.compile(r"(https?://|www\.)\S+|\b[\w-]+(\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"
@@ -117,7 +119,10 @@ def line_shape(body: str, lexicon: Lexicon = LEXICON) -> LineShape:
     n, chars = len(words), len(body)
     letters = sum(c.isalpha() for c in body)
     function = _share(sum(w in lexicon.function_words for w in lower), n)
-    ends = bool(_SENTENCE_END.search(body))
+    ends = bool(_SENTENCE_END.search(body[-_PATTERN_CHARS:]))
+    # The patterns read at most the start of a line: some backtrack over a long run of word
+    # characters ("a link-like token"), and chrome lines are short anyway.
+    probe = body[:_PATTERN_CHARS]
     values = (
         math.log1p(chars),
         math.log1p(n),
@@ -127,14 +132,14 @@ def line_shape(body: str, lexicon: Lexicon = LEXICON) -> LineShape:
         _share(sum(w[0].isupper() for w in words), n),
         _share(sum(c.isdigit() for c in body), chars),
         _share(sum(w in lexicon.calendar_words for w in lower), n),
-        float(bool(_TIME.search(body))),
-        float(bool(_URL.search(body))),
-        min(len(_SEPARATORS.findall(body)), 5) / 5,
+        float(bool(_TIME.search(probe))),
+        float(bool(_URL.search(probe))),
+        min(len(_SEPARATORS.findall(probe)), 5) / 5,
         float(body.endswith(":")),
         _share(sum(w in lexicon.interface_words for w in lower), n),
         float(bool(_BY.match(body)) and chars < _SHORT_CHARS * 2),
-        float(bool(_CREDIT.search(body))),
-        float(bool(_COPYRIGHT.search(body))),
+        float(bool(_CREDIT.search(probe))),
+        float(bool(_COPYRIGHT.search(probe))),
         float(bool(_BULLET.match(body))),
         float(body[0].islower()),
         float(letters > 3 and body.upper() == body),
