@@ -364,16 +364,23 @@ def _read_file(path: Path, limit: int) -> bytes:
     return data
 
 
+def open_input(path: Path) -> BinaryIO | IngestError:
+    """A file opened for streaming, or the error that names it (a stream of inputs goes on)."""
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        return IngestError(f"cannot read: {exc.strerror or exc}", source=str(path))
+
+
 def _from_jsonl_file(path: Path, config: IngestConfig) -> Iterator[Document | IngestError]:
     """One document per line, read line by line so a large batch file needs no size limit.
 
     Each *line* is bounded by the input limit instead; a bad line is reported with its number.
     """
     limit = config.max_input_bytes
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield IngestError(f"cannot read: {exc.strerror or exc}", source=str(path))
+    handle = open_input(path)
+    if isinstance(handle, IngestError):
+        yield handle
         return
     with handle:
         for lineno, line in enumerate(_bounded_lines(handle, limit), start=1):

@@ -21,7 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from borderwatch.config import IngestConfig
 from borderwatch.errors import IngestError
-from borderwatch.ingest import _html_document, _text_from_bytes, check_published
+from borderwatch.ingest import _html_document, _text_from_bytes, check_published, open_input
 from borderwatch.models import Document
 
 SUFFIXES = (".warc", ".warc.gz")
@@ -34,10 +34,9 @@ def is_warc(path: Path) -> bool:
 
 def iter_warc(path: Path, config: IngestConfig) -> Iterator[Document | IngestError]:
     """One Document per HTML response in the archive, or an IngestError per bad record."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield IngestError(f"cannot read: {exc.strerror or exc}", source=str(path))
+    handle = open_input(path)
+    if isinstance(handle, IngestError):
+        yield handle
         return
     with handle:
         records = ArchiveIterator(handle)
