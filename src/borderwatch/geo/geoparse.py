@@ -347,17 +347,19 @@ class Geoparser:
         # Each level of a string lies inside every coarser level written after it; a list of
         # places of one kind ("Russia, Ukraine, Belarus") constrains nothing.
         for chain in chains:
-            for k, m in reversed(list(enumerate(chain))):  # coarsest first: it fixes the rest
+            if len(chain) > _NEST_MAX_CHAIN:
+                continue  # a long run of names is a list, never one nested string
+            later: list[Place] = []  # the levels after `m`, already final (coarsest come first)
+            for m in reversed(chain):
                 place = resolved[id(m)][0]
                 if place is None:
                     continue
-                later = [
-                    p for p in (resolved[id(b)][0] for b in chain[k + 1 :]) if p is not None and p.country
-                ]
                 finest = place.precision or 0
                 levels = [p for p in later if (p.precision or 0) < finest]
                 countries = {p.country for p in later}
                 regions = {p.admin1 for p in later if p.precision == 2 and p.admin1}
+                if place.country:
+                    later.append(place)
                 if not levels or len(countries) != 1 or len(regions) > 1:
                     continue  # nothing coarser, or a list ("Saipan, Guam, Alaska"), not one nested string
                 in_country = [e for e in candidates[id(m)] if e.country in countries]
@@ -370,6 +372,8 @@ class Geoparser:
                     if inside
                     else (None, "not in the gazetteer within the places its nested string names")
                 )
+                if place.country and resolved[id(m)][0] is not place:
+                    later[-1:] = [p for p in (resolved[id(m)][0],) if p is not None and p.country]
 
     def _regions(self) -> dict[str, GazetteerEntry]:
         path = resources.files("borderwatch") / "data" / "regions.toml"
@@ -806,6 +810,8 @@ def _locative_argument(token: Token) -> bool:
 
 _NEST_DEPS = ("appos", "conj")
 _NEST_LEVELS = 4
+_NEST_MAX_CHAIN = 8
+"""The most names one nested place string has ("village (township, district, region, country)")."""
 _NEST_GAP = 6
 """At most this many words between two levels of a nested place string ("Mo So village (")."""
 _NEST_POS = {"PUNCT", "PROPN", "NOUN", "ADJ", "X"}
