@@ -292,7 +292,7 @@ class TypedDetector(RuleDetector):
         return self._forced if self._forced is not None else super().triggers(sent)
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
-        memory = (ctx.last_subject, ctx.last_speaker, list(ctx.recent))
+        memory = ctx.memory()
         events = super().detect(sent, ctx)
         probs = self.opinion(sent, events)
         if probs is None:
@@ -314,7 +314,7 @@ class TypedDetector(RuleDetector):
             return events
         # Read the sentence again with its main verb as the trigger of the classifier's type, so
         # actors, flags and date come from the same rules; what the first reading noted is undone.
-        ctx.last_subject, ctx.last_speaker, ctx.recent[:] = memory
+        ctx.rewind(memory)
         rule = TriggerRule(label, None, frozenset(), frozenset(), (), frozenset(), frozenset(), frozenset(),
                            weight=0.5, order=-1)
         self._forced = [Candidate(rule, root, root.i + 1)]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from spacy.tokens import Span, Token
 
@@ -139,6 +140,18 @@ class DocContext:
     """Places one mention (the geo stage's reading), so merging keeps two places' acts apart."""
     denials: list[Actor] = field(default_factory=list)
     """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
+
+    def memory(self) -> tuple[Any, ...]:
+        """What reading one sentence may change, so a second reading of it can start afresh."""
+        return (self.last_subject, self.last_speaker, list(self.recent), list(self.subjects),
+                self.quote_speaker, len(self.denials))
+
+    def rewind(self, memory: tuple[Any, ...]) -> None:
+        """Undo what was noted since `memory()`."""
+        self.last_subject, self.last_speaker, recent, subjects, self.quote_speaker, denials = memory
+        self.recent[:] = recent
+        self.subjects[:] = subjects
+        del self.denials[denials:]
 
 
 def _doers(token: Token) -> set[str]:
