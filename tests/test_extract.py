@@ -411,3 +411,24 @@ def test_an_order_to_ones_own_forces_is_the_act_it_orders_not_a_request(pipeline
     result = analyse(pipeline, "Russia ordered troops to move to the Ukrainian border on Monday.",
                      published="2024-05-20")
     assert "REQUEST" not in {e.type for e in result.events}
+
+
+def test_strikes_told_with_verbs_of_their_own_are_separate_incidents(pipeline: Pipeline) -> None:
+    text = ("Armenia says Azerbaijan attacks border posts\n\n"
+            "Azerbaijani forces shelled three villages in the Syunik province on Tuesday, the ministry said. "
+            "Azerbaijani drones struck an army depot near Jermuk on Tuesday, it added. "
+            "The Azerbaijani forces shelled the villages for two hours, officials said.")
+    fights = [e for e in current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
+              if codes(e.actors) == {"AZE"}]
+    # The shelling is told twice (one event), the drone strike once: two incidents, the headline
+    # joining the first.
+    assert len(fights) == 2
+    assert sorted(len(e.evidence) for e in fights) == [1, 3]
+
+
+def test_a_clause_that_calls_its_act_another_one_is_a_new_incident(pipeline: Pipeline) -> None:
+    text = ("Sudanese jets bombed the town of Bentiu on Saturday, a spokesman said. "
+            "Sudanese jets bombed the town again on Saturday evening, local officials said.")
+    fights = [e for e in current(analyse(pipeline, text, published="2012-04-14"), "FIGHT")
+              if codes(e.actors) == {"SDN"}]
+    assert len(fights) == 2

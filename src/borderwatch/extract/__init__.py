@@ -76,7 +76,7 @@ def _merge(lexicon: Lexicon) -> DocumentComponent:
         if ctx.placer is not None:
             for event in events:
                 event.place = ctx.placer(event)
-        return merge_events(events)
+        return merge_events(events, ctx.doc)
 
     return merge
 
@@ -131,7 +131,7 @@ class Extractor:
         keep acts in two places apart; `deadline` (a `time.monotonic()` value): past it,
         `LimitError` ends the document."""
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors),
-                         placer=placer)
+                         placer=placer, doc=doc)
         events: list[Event] = []
         for sent in doc.sents:
             if deadline is not None and time.monotonic() > deadline:

@@ -4,14 +4,18 @@
 building up equipment and troops on the border" describe one build-up: same type, same actor,
 same framing, compatible dates. A mention that names no actor (a headline's "Shelling hits border
 villages", a quote's "the strikes") joins the mention of the same kind that does; two mentions
-naming different actors, or dated on different days, stay apart.
+naming different actors, or dated on different days, stay apart, and so do two incidents told
+by clauses with verbs of their own ("hit targets in Ras al-Ayn", "struck areas along the border").
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from spacy.tokens import Doc, Token
+
 from borderwatch.evaluate import haversine_km
+from borderwatch.extract.headlines import HeadlineDetector
 from borderwatch.models import Event, Place
 
 _SLACK = timedelta(days=1)
@@ -55,6 +59,43 @@ def _recipients_compatible(a: Event, b: Event) -> bool:
     named, bare = (a, b) if a.actors else (b, a)
     participants = _codes(named.recipients) | (_codes(named.actors) if a.type in _MUTUAL else frozenset())
     return _codes(bare.recipients) <= participants
+
+
+_INCIDENTS = frozenset({"FIGHT", "ASSAULT", "COERCE"})
+"""Types told as incidents, each act its own; a build-up, a threat or an accusation is a situation
+that several verbs retell ("concentrating troops", "building up troops")."""
+
+_ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed", "further", "more"})
+"""Words that tell a new happening of a kind already told ("the second air raid", "fired again")."""
+
+
+def _act(doc: Doc, event: Event) -> tuple[str, bool] | None:
+    """The verb that tells a mention's act, with whether the clause marks it as another one; None
+    for a retelling: a noun ("the attack", "the clashes"), a headline, an anchor off the parse."""
+    if not event.anchors:
+        return None
+    span = doc.char_span(event.anchors[0], event.anchors[0] + 1, alignment_mode="expand")
+    if span is None:
+        return None
+    token: Token = span[0]
+    if token.pos_ != "VERB" or HeadlineDetector.is_headline(token.sent):
+        return None
+    marks = {c.lower_ for c in token.subtree if c.dep_ in ("advmod", "amod", "det", "npadvmod")}
+    return token.lemma_.lower(), bool(marks & _ANOTHER)
+
+
+def _distinct_acts(acts: dict[int, set[tuple[str, bool]]], a: Event, b: Event) -> bool:
+    """Two clauses that each name their actor and tell the act with a verb of their own are two
+    acts ("hit targets in Ras al-Ayn", "struck areas along the border"), as is a clause that
+    calls its act another one; the same verb again, or a noun, retells the act."""
+    if a.type not in _INCIDENTS or not (a.actors and b.actors):
+        return False
+    told, new = acts.get(id(a), set()), acts.get(id(b), set())
+    if not (told and new):
+        return False
+    if any(again for _, again in new):
+        return True
+    return not ({lemma for lemma, _ in told} & {lemma for lemma, _ in new})
 
 
 def _same_happening(a: Event, b: Event) -> bool:
@@ -139,15 +180,22 @@ def _key(event: Event) -> tuple:
             event.claim.stance == "denied")
 
 
-def merge_events(events: list[Event]) -> list[Event]:
-    """Fold events that describe the same happening; order of first mention is kept."""
+def merge_events(events: list[Event], doc: Doc | None = None) -> list[Event]:
+    """Fold events that describe the same happening; order of first mention is kept. With the
+    parsed `doc`, clauses telling distinct acts with verbs of their own stay apart."""
     merged: list[Event] = []
     groups: dict[tuple, list[Event]] = {}
     spans: dict[int, set] = {}
+    acts: dict[int, set[tuple[str, bool]]] = {}
+    if doc is not None:
+        for event in events:
+            act = _act(doc, event)
+            acts[id(event)] = {act} if act else set()
     for event in events:
         key = _key(event)
         group = groups.setdefault(key, [])
-        target = next((m for m in group if _same_happening(m, event)), None)
+        target = next((m for m in group if _same_happening(m, event) and not _distinct_acts(acts, m, event)),
+                      None)
         if target is None and event.type == "ASSAULT":
             fights = groups.get(("FIGHT", *key[1:]), [])
             target = next((m for m in fights if _consequence(m, event, spans[id(m)])), None)
@@ -157,4 +205,5 @@ def merge_events(events: list[Event]) -> list[Event]:
             spans[id(event)] = set(event.evidence)
         else:
             _absorb(target, event, spans[id(target)])
+            acts.setdefault(id(target), set()).update(acts.get(id(event), set()))
     return merged

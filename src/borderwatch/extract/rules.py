@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from borderwatch.extract import dates
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
@@ -140,6 +140,8 @@ class DocContext:
     """Places one mention (the geo stage's reading), so merging keeps two places' acts apart."""
     denials: list[Actor] = field(default_factory=list)
     """Who denied an allegation ("Rwanda denied the allegation"), in the order the text says so."""
+    doc: Doc | None = None
+    """The parsed document, for document components that read the mentions' words (merging)."""
 
     def memory(self) -> tuple[Any, ...]:
         """What reading one sentence may change, so a second reading of it can start afresh."""
