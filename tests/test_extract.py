@@ -432,3 +432,26 @@ def test_a_clause_that_calls_its_act_another_one_is_a_new_incident(pipeline: Pip
     fights = [e for e in current(analyse(pipeline, text, published="2012-04-14"), "FIGHT")
               if codes(e.actors) == {"SDN"}]
     assert len(fights) == 2
+
+
+def test_who_is_engaged_in_fighting_fights(pipeline: Pipeline) -> None:
+    text = ("Armenia said on Monday that Azerbaijani units have been engaged in heavy fighting with "
+            "Armenian troops.")
+    fights = current(analyse(pipeline, text, published="2024-05-20"), "FIGHT")
+    assert [(codes(e.actors), codes(e.recipients)) for e in fights] == [({"AZE"}, {"ARM"})]
+
+
+def test_casualties_in_a_named_offensive_are_that_sides_attack(pipeline: Pipeline) -> None:
+    text = ("Yerevan said six of its soldiers had been killed and four wounded in the Azerbaijani "
+            "offensive on Tuesday.")
+    fights = current(analyse(pipeline, text, published="2024-05-22"), "FIGHT")
+    assert any(codes(e.actors) == {"AZE"} for e in fights)
+
+
+def test_a_summoned_envoy_is_summoned_by_the_host_state(pipeline: Pipeline) -> None:
+    text = ("Two Russian jets crossed into the airspace of Estonia on Thursday, the third Russian "
+            "incursion this month. The Russian chargé d'affaires was summoned to the Ministry of "
+            "Foreign Affairs on Friday to receive a protest note.")
+    accusations = current(analyse(pipeline, text, published="2024-05-24"), "ACCUSE")
+    assert accusations
+    assert all(codes(e.actors) == {"EST"} and "RUS" in codes(e.recipients) for e in accusations)

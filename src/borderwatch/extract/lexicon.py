@@ -61,6 +61,7 @@ class Cues:
     command_verbs: frozenset[str]
     attempt_verbs: frozenset[str]
     host_verbs: frozenset[str]
+    participation_verbs: frozenset[str]
     background_phrases: frozenset[str]
     claim_nouns: frozenset[str]
     temporal_marks: frozenset[str]

@@ -576,6 +576,22 @@ class RuleDetector:
                     return found
         return []
 
+    def _holder_of_setting(self, verb: Token, mentions: list[Mention], ctx: DocContext) -> Token | None:
+        """Who holds the fighting a passive casualty verb happened in ("killed in the Georgian
+        offensive", "wounded during Russian shelling")."""
+        verbs = [verb, *(c for c in verb.children if c.dep_ == "conj")]
+        preps = [c for v in verbs for c in v.children if c.dep_ == "prep" and c.lower_ in ("in", "during")]
+        for prep in preps:
+            for setting in (c for c in prep.children if c.dep_ == "pobj"):
+                if setting.lemma_.lower() not in self.lex.classes["combat"]:
+                    continue
+                holder = self._noun_actor(setting)
+                if holder is not None and holder.lower_ not in PRONOUNS and self._resolve(
+                    holder, mentions, ctx
+                ):
+                    return holder
+        return None
+
     def _noun_actor(self, noun: Token) -> Token | None:
         for child in noun.children:
             if child.dep_ in ("poss", "amod", "compound") and child.pos_ in ("PROPN", "ADJ", "NOUN", "PRON"):
@@ -591,6 +607,10 @@ class RuleDetector:
         self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext, actor: Actor | None
     ) -> list[Actor]:
         heads = [cand.token] if cand.token == head else [cand.token, head]
+        if head.lemma_.lower() in self.cues.participation_verbs:
+            # "engaged in fighting with the army": whom the fighting is with.
+            heads += [g for c in head.children if c.dep_ == "prep" and c.lower_ == "in"
+                      for g in c.children if g.dep_ == "pobj" and g not in heads]
         found: list[Actor] = []
         avoid = actor.code if actor else None
         for h in heads:
@@ -877,26 +897,46 @@ class RuleDetector:
                 holder = None
             if holder is not None and self._resolve(holder, mentions, ctx):
                 argument = holder
+        avoid: str | None = None
         if argument is None and head.pos_ in ("VERB", "AUX"):
             agent = next((c for c in head.children if c.dep_ == "agent"), None)
+            patient = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
+            lemma = head.lemma_.lower()
             if agent is not None:
                 argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
-            elif head.lemma_.lower() in self.cues.host_verbs and any(
-                c.dep_ == "nsubjpass" for c in head.children
-            ):
+            elif lemma in self.cues.host_verbs and patient is not None:
+                # "the Iranian chargé was called to the Ministry": the ministry is the host's,
+                # never the summoned envoy's state.
                 argument = next((g for c in head.children if c.dep_ == "prep" and c.lower_ == "to"
                                  for g in c.children if g.dep_ == "pobj"), None)
+                summoned = self._resolve(patient, mentions, ctx)
+                avoid = summoned.code if summoned else None
             if argument is None:
                 argument = self._subject(head)
-            if argument is None and cand.rule.type in _OWN_FORCES:
-                # "Russian troops were deployed": whose forces moved is who moved them.
-                argument = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
+            if argument is None and patient is not None and (
+                cand.rule.type in _OWN_FORCES
+                or (cand.rule.type in _MUTUAL and lemma in self.cues.participation_verbs)
+            ):
+                # "Russian troops were deployed": whose forces moved is who moved them; "M23
+                # rebels have been engaged in fighting": who is engaged fights.
+                argument = patient
+            if argument is None and patient is not None:
+                # "troops had been killed in the Georgian offensive": whose offensive it was.
+                argument = self._holder_of_setting(head, mentions, ctx)
         found: list[Actor] = []
         if argument is not None:
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
-                for actor in self._resolve_all(part, mentions, ctx):
+                parts = ([self._resolve(part, mentions, ctx, avoid=avoid)] if avoid
+                         else self._resolve_all(part, mentions, ctx))
+                for actor in filter(None, parts):
                     if actor.code not in {a.code for a in found}:
                         found.append(actor)
+        if not found and avoid and ctx.actors is not None:
+            # An unnamed host ministry in an article about two states is the other state's.
+            parties = ctx.actors.parties(2)
+            if len(parties) == 2 and avoid in parties:
+                other = parties[1] if avoid == parties[0] else parties[0]
+                found = [Actor(other, "GOV", argument.text if argument is not None else other)]
         if not found and cand.rule.type in _MUTUAL:
             found = self._between(head if head.pos_ in ("VERB", "AUX") else token, mentions, ctx)
         return found
