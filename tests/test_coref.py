@@ -159,6 +159,21 @@ def test_an_act_of_one_of_the_articles_two_states_with_no_target_is_aimed_at_the
     assert codes(fight) == {"TJK"} and {r.code for r in fight.recipients} == {"KGZ"}
 
 
+def test_a_demand_on_one_of_the_two_states_by_an_unnamed_official_is_the_others(
+    pipeline: Pipeline,
+) -> None:
+    found = events(pipeline, "Armed men crossed from Belarus into Lithuania on Tuesday, Lithuania said.\n\n"
+                             "The deputy minister urged the Belarusian side to explain the incident.")
+    (request,) = of_type(found, "REQUEST")
+    assert codes(request) == {"LTU"} and {r.code for r in request.recipients} == {"BLR"}
+
+
+def test_an_unnamed_shooter_is_not_given_a_side(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Armenia and Azerbaijan traded accusations on Monday.\n\n"
+                             "Shots were fired at an Armenian border post overnight.")
+    assert all(not e.actors for e in of_type(found, "FIGHT") + of_type(found, "ASSAULT"))
+
+
 def test_each_conjunct_names_its_own_side(pipeline: Pipeline) -> None:
     found = events(pipeline, "Rwanda accused DR Congo of shelling its territory.\n\n"
                              "Fighting continues between Congolese forces and an armed group called M23.")

@@ -249,13 +249,25 @@ DIRECTED = frozenset({"FIGHT", "ASSAULT", "ACCUSE", "THREATEN", "COERCE", "MOBIL
 aimed at the other ("Russian forces shelled border villages" in a report on Russia and Ukraine)."""
 
 
+STATEMENTS = frozenset({"ACCUSE", "THREATEN", "REQUEST", "REJECT", "SANCTION"})
+"""Diplomatic acts, made by states: in an article about two states, one aimed at one of them by an
+unnamed speaker ("the deputy minister urged the Belarusian side") is the other's."""
+
+
 def counterparts(article: DocumentActors | None, events: list[Event]) -> list[Event]:
     """Give each directed act of one of the article's two states, with no target named, the
-    other state as its recipient."""
+    other state as its recipient; and a diplomatic act aimed at one of them by no one named, the
+    other as its actor. Force is never given an actor this way: an unnamed shooter stays unnamed."""
     parties = article.parties(2) if article is not None else []
     if len(parties) < 2:
         return events
     for event in events:
+        if event.type in STATEMENTS and not event.actors and len(event.recipients) == 1:
+            target = event.recipients[0].code
+            if target in parties:
+                other = parties[1] if target == parties[0] else parties[0]
+                event.actors = [Actor(other, "GOV", article.names.get(other, other))]
+            continue
         if event.type not in DIRECTED or event.recipients or not event.actors:
             continue
         actor = event.actors[0].code
