@@ -153,4 +153,4 @@ def test_the_switch_is_read_from_the_configuration_file(tmp_path: Path) -> None:
     path = tmp_path / "borderwatch.toml"
     path.write_text('[extract]\ndetectors = ["rules"]\n', encoding="utf-8")
     assert load_config(path).extract.detectors == ("rules",)
-    assert load_config(None).extract.detectors == ("typed", "sightings", "headlines")
+    assert load_config(None).extract.detectors == ("typed", "charges", "sightings", "headlines")

@@ -67,10 +67,11 @@ class NlpConfig:
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    detectors: tuple[str, ...] = ("typed", "sightings", "headlines")
+    detectors: tuple[str, ...] = ("typed", "charges", "sightings", "headlines")
     """Event detectors by name (extract.DETECTORS, whose DEFAULT_DETECTORS this is): "typed" is the
     trigger lexicon with the learned type classifier's second opinion (extract/classify.py), and
-    "rules" the lexicon alone; "sightings" and "headlines" read those two genres."""
+    "rules" the lexicon alone; "charges" reads accusations made by charging the other side's
+    conduct ("the provocative actions of ..."); "sightings" and "headlines" read those two genres."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from spacy.tokens import Doc, Span
 
 from borderwatch.errors import ConfigError, LimitError
 from borderwatch.extract.actors import ActorResolver
+from borderwatch.extract.charges import ChargeDetector
 from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.classify import TypedDetector
 from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
@@ -52,11 +53,13 @@ DETECTORS: dict[str, DetectorFactory] = {
     "typed": lambda nlp, lexicon, actors: TypedDetector(lexicon, actors),
     "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
     "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
+    "charges": lambda nlp, lexicon, actors: ChargeDetector(lexicon, actors),
 }
 
-DEFAULT_DETECTORS = ("typed", "sightings", "headlines")
-"""The parse-based rules with the learned type classifier's second opinion, and the readers of
-two genres they miss: sighting lines and headlines."""
+DEFAULT_DETECTORS = ("typed", "charges", "sightings", "headlines")
+"""The parse-based rules with the learned type classifier's second opinion, accusations made by
+charging the other side's conduct (`charges.py`), and the readers of two genres the rules miss:
+sighting lines and headlines."""
 
 
 DocumentComponent = Callable[[list[Event], DocContext], list[Event]]

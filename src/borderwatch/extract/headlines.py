@@ -18,9 +18,8 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
-from borderwatch.extract.rules import Candidate, DocContext, RuleDetector
+from borderwatch.extract.rules import Candidate, DocContext, RuleDetector, sentence_span
 from borderwatch.models import Claim, Event, EventDate
-from borderwatch.models import Span as TextSpan
 
 MAX_WORDS = 20
 """A headline is short; a longer line is prose, which the parse reads well enough."""
@@ -125,14 +124,12 @@ class HeadlineDetector:
 def _event(rule: TriggerRule, token: Token, sent: Span, ctx: DocContext) -> Event:
     """The headline's violent event, with no actor: a bag of words does not say who acted."""
     day = ctx.published.isoformat() if ctx.published else None
-    text = sent.text
-    start = sent.start_char + (len(text) - len(text.lstrip()))
     return Event(
         type=rule.type,
         mode=rule.mode,
         date=EventDate(day, day, "unknown") if day else EventDate(),
         claim=Claim(claimant=None, stance="asserted", outlet_voice=True),
-        evidence=[TextSpan(start, sent.start_char + len(text.rstrip()))],
+        evidence=[sentence_span(sent)],
         trigger=token.text,
         anchors=[token.idx],
         confidence=rule.weight * 0.7,

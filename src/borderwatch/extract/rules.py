@@ -768,7 +768,7 @@ class RuleDetector:
         sentence_subject = next(
             (a for a in (self.actors.resolve(t, mentions) for t in main_subjects) if a), None
         )
-        evidence = _sentence_span(sent)
+        evidence = sentence_span(sent)
         for cand in kept:
             head = self._clause_head(cand.token)
             co_actors = self._actors(cand, head, mentions, ctx)
@@ -1010,7 +1010,7 @@ def _word_forms(token: Token) -> set[str]:
     return {token.lemma_.lower(), lower, lower.removesuffix("s")}
 
 
-def _sentence_span(sent: Span) -> TextSpan:
+def sentence_span(sent: Span) -> TextSpan:
     text = sent.text
     start = sent.start_char + (len(text) - len(text.lstrip()))
     end = sent.start_char + len(text.rstrip())
