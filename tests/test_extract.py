@@ -455,3 +455,11 @@ def test_a_summoned_envoy_is_summoned_by_the_host_state(pipeline: Pipeline) -> N
     accusations = current(analyse(pipeline, text, published="2024-05-24"), "ACCUSE")
     assert accusations
     assert all(codes(e.actors) == {"EST"} and "RUS" in codes(e.recipients) for e in accusations)
+
+
+def test_a_condemnation_and_a_summons_are_two_accusations(pipeline: Pipeline) -> None:
+    text = ("Latvia on Monday condemned the violation of its airspace by Russian jets. "
+            "Latvia also summoned the Russian ambassador to the foreign ministry on Monday.")
+    accusations = [e for e in current(analyse(pipeline, text, published="2024-05-20"), "ACCUSE")
+                   if codes(e.actors) == {"LVA"}]
+    assert len(accusations) == 2

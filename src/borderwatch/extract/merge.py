@@ -61,9 +61,9 @@ def _recipients_compatible(a: Event, b: Event) -> bool:
     return _codes(bare.recipients) <= participants
 
 
-_INCIDENTS = frozenset({"FIGHT", "ASSAULT", "COERCE"})
-"""Types told as incidents, each act its own; a build-up, a threat or an accusation is a situation
-that several verbs retell ("concentrating troops", "building up troops")."""
+_INCIDENTS = frozenset({"FIGHT", "ASSAULT", "COERCE", "ACCUSE"})
+"""Types told as incidents, each act its own (a strike, a condemnation, a summons); a build-up or a
+threat is a situation that several verbs retell ("concentrating troops", "building up troops")."""
 
 _ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed", "further", "more"})
 """Words that tell a new happening of a kind already told ("the second air raid", "fired again")."""
@@ -188,8 +188,15 @@ def merge_events(events: list[Event], doc: Doc | None = None) -> list[Event]:
     spans: dict[int, set] = {}
     acts: dict[int, set[tuple[str, bool]]] = {}
     if doc is not None:
+        # A mention read later off another's words (the accusation derived from "X reported that
+        # Y fired") tells no act of its own.
+        owner: dict[int, str] = {}
         for event in events:
-            act = _act(doc, event)
+            if event.anchors:
+                owner.setdefault(event.anchors[0], event.type)
+        for event in events:
+            own = not event.anchors or owner[event.anchors[0]] == event.type
+            act = _act(doc, event) if own else None
             acts[id(event)] = {act} if act else set()
     for event in events:
         key = _key(event)
