@@ -463,3 +463,10 @@ def test_a_condemnation_and_a_summons_are_two_accusations(pipeline: Pipeline) ->
     accusations = [e for e in current(analyse(pipeline, text, published="2024-05-20"), "ACCUSE")
                    if codes(e.actors) == {"LVA"}]
     assert len(accusations) == 2
+
+
+def test_the_act_a_party_condemns_is_alleged_by_it_with_its_doer_and_target(pipeline: Pipeline) -> None:
+    text = "Estonia on Tuesday condemned the unprovoked violation of its airspace by Russia."
+    fights = current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
+    assert [(codes(e.actors), codes(e.recipients), e.claim.stance, e.claim.claimant.code)
+            for e in fights] == [({"RUS"}, {"EST"}, "alleged", "EST")]

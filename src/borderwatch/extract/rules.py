@@ -441,9 +441,10 @@ class RuleDetector:
         link = path[-1]
         # Only the head of the complement is the alleged event: "accused X of massing troops",
         # not every noun inside it ("of restoring the blackmail in the negotiations").
+        # "condemned the violation of its airspace by Iran": the act condemned is its object.
         complement = (link.dep_ in ("ccomp", "xcomp") and len(path) == 1) or (
             link.dep_ == "prep" and link.lower_ in ("of", "for") and len(path) == 2
-        )
+        ) or (link.dep_ == "dobj" and len(path) == 1 and lemma in self.cues.alleging_verbs)
         if not complement:
             return None
         if lemma in self.cues.alleging_verbs:
@@ -585,23 +586,27 @@ class RuleDetector:
             for setting in (c for c in prep.children if c.dep_ == "pobj"):
                 if setting.lemma_.lower() not in self.lex.classes["combat"]:
                     continue
-                holder = self._noun_actor(setting)
-                if holder is not None and holder.lower_ not in PRONOUNS and self._resolve(
-                    holder, mentions, ctx
-                ):
+                holder = self._noun_actor(setting, mentions, ctx)
+                if holder is not None and holder.lower_ not in PRONOUNS:
                     return holder
         return None
 
-    def _noun_actor(self, noun: Token) -> Token | None:
-        for child in noun.children:
-            if child.dep_ in ("poss", "amod", "compound") and child.pos_ in ("PROPN", "ADJ", "NOUN", "PRON"):
-                return child
-        for child in noun.children:
-            if child.dep_ == "prep" and child.lower_ in (_NOUN_ACTOR_PREPS | {"of"}):
-                for obj in child.children:
-                    if obj.dep_ == "pobj":
-                        return obj
-        return None
+    @staticmethod
+    def _noun_holders(noun: Token) -> list[Token]:
+        """Who may hold a nominal event, closest first: "Iran's strike", "the Iranian strike",
+        "the unprovoked violation ... by Iran", "the attack of the rebels"."""
+        near = [c for c in noun.children
+                if c.dep_ in ("poss", "amod", "compound") and c.pos_ in ("PROPN", "ADJ", "NOUN", "PRON")]
+        # "by" names the doer; "of" may name the doer or what was hit ("violation of its airspace").
+        preps = sorted((c for c in noun.children
+                        if c.dep_ == "prep" and c.lower_ in (_NOUN_ACTOR_PREPS | {"of"})),
+                       key=lambda c: c.lower_ == "of")
+        far = [obj for c in preps for obj in c.children if obj.dep_ == "pobj"]
+        return near + far
+
+    def _noun_actor(self, noun: Token, mentions: list[Mention], ctx: DocContext) -> Token | None:
+        """The nearest holder of a nominal event that names an actor."""
+        return next((h for h in self._noun_holders(noun) if self._resolve(h, mentions, ctx)), None)
 
     def _recipients(
         self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext, actor: Actor | None
@@ -622,7 +627,12 @@ class RuleDetector:
                     and h.pos_ in ("VERB", "AUX")
                 ) or child.dep_ == "nsubjpass":
                     targets.append(child)
-                elif child.dep_ == "prep" and child.lower_ in _RECIPIENT_PREPS:
+                elif child.dep_ == "prep" and (
+                    child.lower_ in _RECIPIENT_PREPS
+                    # What a nominal act is done to: "the violation of its airspace", "the
+                    # invasion of Ukraine" (the doer, if "of" names it, is avoided).
+                    or (child.lower_ == "of" and h is cand.token and h.pos_ == "NOUN")
+                ):
                     targets.extend(c for c in child.children if c.dep_ == "pobj")
                 for target in targets:
                     for t in [target, *(c for c in target.children if c.dep_ == "conj")]:
@@ -892,11 +902,11 @@ class RuleDetector:
         token = cand.token
         argument: Token | None = None
         if token.pos_ in ("NOUN", "PROPN"):
-            holder = self._noun_actor(token)
-            if holder is not None and holder.lower_ in PRONOUNS and head is not token:
-                holder = None
-            if holder is not None and self._resolve(holder, mentions, ctx):
-                argument = holder
+            # A pronoun holder of a noun carried by a verb ("launched its attack") is the verb's
+            # subject, read below.
+            argument = next((h for h in self._noun_holders(token)
+                             if not (h.lower_ in PRONOUNS and head is not token)
+                             and self._resolve(h, mentions, ctx)), None)
         avoid: str | None = None
         if argument is None and head.pos_ in ("VERB", "AUX"):
             agent = next((c for c in head.children if c.dep_ == "agent"), None)
