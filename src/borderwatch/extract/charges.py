@@ -16,8 +16,8 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.lexicon import Lexicon
-from borderwatch.extract.rules import Candidate, DocContext, RuleDetector, sentence_span
-from borderwatch.models import Claim, Event, EventDate
+from borderwatch.extract.rules import DocContext, RuleDetector, sentence_span
+from borderwatch.models import Actor, Claim, Event, EventDate
 
 
 def _is_party(code: str) -> bool:
@@ -67,6 +67,29 @@ class ChargeDetector(RuleDetector):
                     return obj
         return None
 
+    def _speaker(self, token: Token, sent: Span, mentions: list[Mention], ctx: DocContext) -> Actor | None:
+        """Who lays the charge: the subject of the speech verb above it, "according to X", or
+        the speaker of an open quotation; named by its own words ("Pakistan's foreign minister",
+        "it" for one named before), never by the article's context alone ("officials said")."""
+        sources: list[Token] = []
+        current = token
+        while current.head.i != current.i:
+            parent = current.head
+            if parent.pos_ in ("VERB", "AUX") and parent.lemma_.lower() in self.cues.reporting_verbs:
+                sources += [c for c in parent.children if c.dep_ == "nsubj"]
+                break
+            current = parent
+        for word in sent:
+            if word.lower_ == "according" and word.i + 1 < sent.end and sent.doc[word.i + 1].lower_ == "to":
+                sources += [c for c in sent.doc[word.i + 1].children if c.dep_ == "pobj"]
+        for source in sources:
+            if source.lower_ in PRONOUNS:
+                return self._resolve(source, mentions, ctx)
+            named = self.actors.resolve(source, mentions)
+            if named is not None:
+                return named
+        return ctx.quote_speaker if not sources else None
+
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         known = ctx.actors.mentions(sent) if ctx.actors is not None else None
         mentions = known if known is not None else self.actors.mentions(sent)
@@ -76,9 +99,7 @@ class ChargeDetector(RuleDetector):
             if phrase is None:
                 continue
             accused = self._resolve(phrase, mentions, ctx)
-            cand = Candidate(rule=self.rule, token=token, end=token.i + 1)
-            accuser, _ = self._claimant(cand, sent, mentions, ctx)
-            accuser = accuser or ctx.quote_speaker
+            accuser = self._speaker(token, sent, mentions, ctx)
             if accused is None or accuser is None or accused.code == accuser.code:
                 continue
             if not (_is_party(accused.code) and _is_party(accuser.code)):
