@@ -470,3 +470,11 @@ def test_the_act_a_party_condemns_is_alleged_by_it_with_its_doer_and_target(pipe
     fights = current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
     assert [(codes(e.actors), codes(e.recipients), e.claim.stance, e.claim.claimant.code)
             for e in fights] == [({"RUS"}, {"EST"}, "alleged", "EST")]
+
+
+def test_a_warning_read_as_an_accusation_retells_the_accusation(pipeline: Pipeline) -> None:
+    text = ("Lithuania accused Belarus on Sunday of massing troops on the border and warned Minsk "
+            "against unfriendly actions. Vilnius accused Belarus of building up troops on the border.")
+    accusations = [e for e in current(analyse(pipeline, text, published="2024-08-25"), "ACCUSE")
+                   if codes(e.recipients) == {"BLR"}]
+    assert len(accusations) == 1

@@ -75,11 +75,15 @@ def _claims(lexicon: Lexicon) -> DocumentComponent:
 
 
 def _merge(lexicon: Lexicon) -> DocumentComponent:
+    verbs: dict[str, frozenset[str]] = {}
+    for rule in lexicon.triggers:
+        verbs[rule.type] = verbs.get(rule.type, frozenset()) | rule.verbs
+
     def merge(events: list[Event], ctx: DocContext) -> list[Event]:
         if ctx.placer is not None:
             for event in events:
                 event.place = ctx.placer(event)
-        return merge_events(events, ctx.doc)
+        return merge_events(events, ctx.doc, verbs)
 
     return merge
 

@@ -69,16 +69,17 @@ _ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed",
 """Words that tell a new happening of a kind already told ("the second air raid", "fired again")."""
 
 
-def _act(doc: Doc, event: Event) -> tuple[str, bool] | None:
+def _act(doc: Doc, event: Event, verbs: frozenset[str]) -> tuple[str, bool] | None:
     """The verb that tells a mention's act, with whether the clause marks it as another one; None
-    for a retelling: a noun ("the attack", "the clashes"), a headline, an anchor off the parse."""
+    for a retelling: a noun ("the attack", "the clashes"), a headline, an anchor off the parse, or
+    a verb that is no trigger of the mention's type (the accusation read off "X said Y fired")."""
     if not event.anchors:
         return None
     span = doc.char_span(event.anchors[0], event.anchors[0] + 1, alignment_mode="expand")
     if span is None:
         return None
     token: Token = span[0]
-    if token.pos_ != "VERB" or HeadlineDetector.is_headline(token.sent):
+    if token.pos_ != "VERB" or token.lemma_.lower() not in verbs or HeadlineDetector.is_headline(token.sent):
         return None
     marks = {c.lower_ for c in token.subtree if c.dep_ in ("advmod", "amod", "det", "npadvmod")}
     return token.lemma_.lower(), bool(marks & _ANOTHER)
@@ -180,23 +181,20 @@ def _key(event: Event) -> tuple:
             event.claim.stance == "denied")
 
 
-def merge_events(events: list[Event], doc: Doc | None = None) -> list[Event]:
+def merge_events(
+    events: list[Event], doc: Doc | None = None, verbs: dict[str, frozenset[str]] | None = None
+) -> list[Event]:
     """Fold events that describe the same happening; order of first mention is kept. With the
-    parsed `doc`, clauses telling distinct acts with verbs of their own stay apart."""
+    parsed `doc` and the trigger verbs of each type, clauses telling distinct acts with verbs of
+    their own stay apart."""
+    verbs = verbs or {}
     merged: list[Event] = []
     groups: dict[tuple, list[Event]] = {}
     spans: dict[int, set] = {}
     acts: dict[int, set[tuple[str, bool]]] = {}
     if doc is not None:
-        # A mention read later off another's words (the accusation derived from "X reported that
-        # Y fired") tells no act of its own.
-        owner: dict[int, str] = {}
         for event in events:
-            if event.anchors:
-                owner.setdefault(event.anchors[0], event.type)
-        for event in events:
-            own = not event.anchors or owner[event.anchors[0]] == event.type
-            act = _act(doc, event) if own else None
+            act = _act(doc, event, verbs.get(event.type, frozenset()))
             acts[id(event)] = {act} if act else set()
     for event in events:
         key = _key(event)
