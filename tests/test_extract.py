@@ -478,3 +478,21 @@ def test_a_warning_read_as_an_accusation_retells_the_accusation(pipeline: Pipeli
     accusations = [e for e in current(analyse(pipeline, text, published="2024-08-25"), "ACCUSE")
                    if codes(e.recipients) == {"BLR"}]
     assert len(accusations) == 1
+
+
+def test_casualties_told_before_the_fighting_they_fell_in_are_the_fighting(pipeline: Pipeline) -> None:
+    text = ("Heavy fighting broke out between Armenian and Azerbaijani forces on Monday. The health "
+            "ministry said that 40 people were injured and three were killed in the fighting.")
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert [e.type for e in result.events if e.is_current] == ["FIGHT"]
+
+
+@pytest.mark.parametrize(("text", "retreat"), [
+    ("South Korea orders evacuation of residents on border island", False),
+    ("The army announced the evacuation of its troops from the border town on Monday.", True),
+])
+def test_evacuating_residents_is_no_retreat_but_evacuating_troops_is(
+    pipeline: Pipeline, text: str, retreat: bool
+) -> None:
+    result = analyse(pipeline, text, published="2024-05-20")
+    assert ("RETREAT" in {e.type for e in result.events}) is retreat

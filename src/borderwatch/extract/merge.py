@@ -211,4 +211,15 @@ def merge_events(
         else:
             _absorb(target, event, spans[id(target)])
             acts.setdefault(id(target), set()).update(acts.get(id(event), set()))
-    return merged
+    # A killing told before the fight it was part of ("55 people were injured and two were killed
+    # in the fighting"): fold it once every fight holds all of its sentences.
+    folded: set[int] = set()
+    for event in merged:
+        if event.type != "ASSAULT":
+            continue
+        fights = groups.get(("FIGHT", *_key(event)[1:]), [])
+        target = next((m for m in fights if _consequence(m, event, spans[id(m)])), None)
+        if target is not None:
+            _absorb(target, event, spans[id(target)])
+            folded.add(id(event))
+    return [e for e in merged if id(e) not in folded]
