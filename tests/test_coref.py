@@ -178,3 +178,10 @@ def test_each_conjunct_names_its_own_side(pipeline: Pipeline) -> None:
     found = events(pipeline, "Rwanda accused DR Congo of shelling its territory.\n\n"
                              "Fighting continues between Congolese forces and an armed group called M23.")
     assert any(codes(e) == {"COD", "m23"} for e in of_type(found, "FIGHT"))
+
+
+def test_a_shortened_repeat_of_named_forces_is_theirs(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Azerbaijani drones were seen near the border on Tuesday, Armenia said.\n\n"
+                             "The two drones later struck an Armenian army post near Jermuk.")
+    fights = of_type(found, "FIGHT")
+    assert fights and all(codes(e) == {"AZE"} for e in fights)

@@ -96,6 +96,9 @@ class DocumentActors:
         self.mentions_by_sentence: dict[int, list[Mention]] = {}
         self.names: dict[str, str] = {}
         """How the article first names each actor."""
+        self.forces: dict[str, list[tuple[int, Actor]]] = {}
+        """Forces the article names with their owner ("Pakistani jets"), by noun lemma, in order:
+        a later "the three jets" is theirs."""
 
     @classmethod
     def read(cls, doc: Doc, resolver: ActorResolver) -> DocumentActors:
@@ -104,6 +107,9 @@ class DocumentActors:
         compass_codes: dict[str, set[str]] = {}
         by_sentence: dict[int, list[Mention]] = {}
         names: dict[str, str] = {}
+        forces: dict[str, list[tuple[int, Actor]]] = {}
+        classes = resolver.lexicon.classes
+        force_words = classes["troops"] | classes["combatants"]
         for sent in doc.sents:
             mentions = by_sentence[sent.start] = resolver.mentions(sent)
             for mention in mentions:
@@ -113,6 +119,10 @@ class DocumentActors:
                 if len(words) >= 2 and words[0].lower() in _COMPASS and words[0][0].isupper():
                     compass_codes.setdefault(words[0].lower(), set()).add(mention.entry.code)
             for token in sent:
+                if token.lemma_.lower() in force_words and _has_modifier(token):
+                    owner = resolver.resolve(token, mentions)
+                    if owner is not None:
+                        forces.setdefault(token.lemma_.lower(), []).append((token.i, owner))
                 acronym = _defined_acronym(token)
                 if acronym is None:
                     continue
@@ -125,6 +135,7 @@ class DocumentActors:
         article = cls(prominence, defined, compass, load_organisations())
         article.mentions_by_sentence = by_sentence
         article.names = names
+        article.forces = forces
         return article
 
     def mentions(self, sent: Span) -> list[Mention] | None:
@@ -153,6 +164,11 @@ class DocumentActors:
             for actor in reversed(recent):
                 if _is_state(actor.code):
                     return [Actor(actor.code, None, token.text)]
+        if determiners & {"the", "these", "those"} and not _has_modifier(token):
+            # "Pakistani jets ... The three jets violated Indian airspace": a shortened repeat.
+            earlier = [actor for i, actor in self.forces.get(lemma, []) if i < token.i]
+            if earlier:
+                return [Actor(earlier[-1].code, earlier[-1].sector, token.text)]
         return []
 
     def parties(self, count: int) -> list[str]:
@@ -207,6 +223,12 @@ def _names_of(token: Token) -> list[str]:
     # A modifier that names the owner: "their Congolese counterparts".
     names += [c.text for c in token.children if c.dep_ in ("amod", "compound") and c.i < token.i]
     return list(dict.fromkeys(n for n in names if n))
+
+
+def _has_modifier(token: Token) -> bool:
+    """Whether a noun names whose it is by a word of its own ("Pakistani jets", "Russia's troops")."""
+    return any(c.dep_ in ("poss", "amod", "compound", "nmod") and c.pos_ in ("PROPN", "ADJ", "NOUN", "PRON")
+               for c in token.children)
 
 
 def _has_owner(token: Token) -> bool:
