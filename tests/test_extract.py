@@ -496,3 +496,20 @@ def test_evacuating_residents_is_no_retreat_but_evacuating_troops_is(
 ) -> None:
     result = analyse(pipeline, text, published="2024-05-20")
     assert ("RETREAT" in {e.type for e in result.events}) is retreat
+
+
+@pytest.mark.parametrize(("text", "kind", "actors"), [
+    # Forces a side reports having seen are the other side's deployment.
+    ("Japan's defence ministry said it had detected 14 Chinese navy ships near the Senkaku islands.",
+     "MOBILIZE", {"CHN"}),
+    # Raising readiness, on the order of one's own leader.
+    ("The Serbian president ordered the army to the highest level of combat readiness.", "MOBILIZE", {"SRB"}),
+    ("Cambodia put its troops along the Thai border on high alert on Sunday.", "MOBILIZE", {"KHM"}),
+    ("Hezbollah fighters took up positions along the Lebanese border, the Israeli army said.",
+     "MOBILIZE", {"hezbollah"}),
+    # A phone call is a consultation of both speakers.
+    ("The Indian and Chinese foreign ministers spoke by phone on Tuesday.", "CONSULT", {"IND", "CHN"}),
+])
+def test_build_ups_alerts_and_calls(pipeline: Pipeline, text: str, kind: str, actors: set[str]) -> None:
+    found = current(analyse(pipeline, text, published="2024-05-20"), kind)
+    assert any(codes(e.actors) == actors for e in found)

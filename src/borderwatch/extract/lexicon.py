@@ -62,6 +62,7 @@ class Cues:
     attempt_verbs: frozenset[str]
     host_verbs: frozenset[str]
     participation_verbs: frozenset[str]
+    sighting_verbs: frozenset[str]
     charge_nouns: frozenset[str]
     charge_adjectives: frozenset[str]
     conduct_nouns: frozenset[str]

@@ -69,16 +69,24 @@ _ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed",
 """Words that tell a new happening of a kind already told ("the second air raid", "fired again")."""
 
 
+_CASUALTIES = frozenset({"kill", "wound", "injure", "die", "dead", "death", "casualty"})
+
+
+def _token(doc: Doc, event: Event) -> Token | None:
+    """The word that triggered a mention."""
+    if not event.anchors:
+        return None
+    span = doc.char_span(event.anchors[0], event.anchors[0] + 1, alignment_mode="expand")
+    return span[0] if span is not None else None
+
+
 def _act(doc: Doc, event: Event, verbs: frozenset[str]) -> tuple[str, bool] | None:
     """The verb that tells a mention's act, with whether the clause marks it as another one; None
     for a retelling: a noun ("the attack", "the clashes"), a headline, an anchor off the parse, or
     a verb that is no trigger of the mention's type (the accusation read off "X said Y fired")."""
-    if not event.anchors:
+    token = _token(doc, event)
+    if token is None:
         return None
-    span = doc.char_span(event.anchors[0], event.anchors[0] + 1, alignment_mode="expand")
-    if span is None:
-        return None
-    token: Token = span[0]
     if token.pos_ != "VERB" or token.lemma_.lower() not in verbs or HeadlineDetector.is_headline(token.sent):
         return None
     marks = {c.lower_ for c in token.subtree if c.dep_ in ("advmod", "amod", "det", "npadvmod")}
@@ -215,8 +223,10 @@ def merge_events(
     # in the fighting"): fold it once every fight holds all of its sentences.
     folded: set[int] = set()
     for event in merged:
-        if event.type != "ASSAULT":
+        if event.type != "ASSAULT" or doc is None or _token(doc, event) is None:
             continue
+        if _token(doc, event).lemma_.lower() not in _CASUALTIES:
+            continue  # a bombing told first is its own act ("suicide bombers blew themselves up")
         fights = groups.get(("FIGHT", *_key(event)[1:]), [])
         target = next((m for m in fights if _consequence(m, event, spans[id(m)])), None)
         if target is not None:

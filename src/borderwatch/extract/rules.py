@@ -256,6 +256,14 @@ class RuleDetector:
             return False
         if rule.subjects and not any(_doers(token) & self.lex.classes[c] for c in rule.subjects):
             return False
+        if token.lemma_.lower() in self.cues.sighting_verbs and rule.type in _OWN_FORCES:
+            # A sighting needs who saw it (a bare "equipment spotted at ..." is a sighting line's)
+            # and forces as what was seen ("recorded the presence of ..." reports the presence).
+            seen = [c for c in token.children if c.dep_ == "dobj"]
+            if not any(c.dep_ == "nsubj" for c in token.children) or not any(
+                _word_forms(c) & self.lex.classes["troops"] for c in seen
+            ):
+                return False
         if not rule.objects:
             return True
         objects = self._objects(token)
@@ -408,7 +416,11 @@ class RuleDetector:
 
     def _commanded(self, dominator: Candidate, path: list[Token]) -> bool:
         """Whether the trigger is what forces were ordered to do: the order's complement."""
-        return self._orders_forces(dominator.token) and path[-1].dep_ in ("xcomp", "ccomp")
+        # "ordered troops to advance", "ordered the army to combat readiness".
+        link = path[-1]
+        return self._orders_forces(dominator.token) and (
+            link.dep_ in ("xcomp", "ccomp") or (link.dep_ == "prep" and link.lower_ in ("to", "into", "on"))
+        )
 
     @staticmethod
     def _foreground(kept: list[Candidate]) -> bool:
@@ -458,6 +470,8 @@ class RuleDetector:
     def _clause_head(self, token: Token) -> Token:
         """The verb that carries a trigger: itself, or the light verb of a nominal trigger."""
         current = token
+        if current.dep_ in ("amod", "compound") and current.head.pos_ in ("NOUN", "PROPN"):
+            current = current.head  # a phrase anchored at its modifier: "high alert"
         for _ in range(3):
             if current.pos_ in ("VERB", "AUX"):
                 return current
@@ -921,6 +935,12 @@ class RuleDetector:
                                  for g in c.children if g.dep_ == "pobj"), None)
                 summoned = self._resolve(patient, mentions, ctx)
                 avoid = summoned.code if summoned else None
+            if lemma in self.cues.sighting_verbs and cand.rule.type in _OWN_FORCES:
+                # "it had detected 71 Chinese military aircraft": whose forces were seen.
+                argument = next((c for c in head.children if c.dep_ == "dobj"), None)
+                seer = self._subject(head)
+                seen = self._resolve(seer, mentions, ctx) if seer is not None else None
+                avoid = seen.code if seen else None
             if argument is None:
                 argument = self._subject(head)
             if argument is None and patient is not None and (
@@ -935,12 +955,20 @@ class RuleDetector:
                 argument = self._holder_of_setting(head, mentions, ctx)
         found: list[Actor] = []
         if argument is not None:
-            for part in (argument, *(c for c in argument.children if c.dep_ == "conj")):
+            # "Russia and Belarus", and "the Indian and Chinese foreign ministers".
+            shared = [c for m in argument.children if m.dep_ == "amod"
+                      for c in m.children if c.dep_ == "conj"]
+            for part in (argument, *(c for c in argument.children if c.dep_ == "conj"), *shared):
                 parts = ([self._resolve(part, mentions, ctx, avoid=avoid)] if avoid
                          else self._resolve_all(part, mentions, ctx))
                 for actor in filter(None, parts):
                     if actor.code not in {a.code for a in found}:
                         found.append(actor)
+        if not found and cand.enabled_by is not None and self._orders_forces(cand.enabled_by):
+            # "Vucic ordered the army to the highest level of combat readiness": his side acts.
+            commander = self._subject(cand.enabled_by)
+            resolved = self._resolve(commander, mentions, ctx) if commander is not None else None
+            found = [resolved] if resolved else []
         if not found and avoid and ctx.actors is not None:
             # An unnamed host ministry in an article about two states is the other state's.
             parties = ctx.actors.parties(2)
