@@ -513,3 +513,15 @@ def test_evacuating_residents_is_no_retreat_but_evacuating_troops_is(
 def test_build_ups_alerts_and_calls(pipeline: Pipeline, text: str, kind: str, actors: set[str]) -> None:
     found = current(analyse(pipeline, text, published="2024-05-20"), kind)
     assert any(codes(e.actors) == actors for e in found)
+
+
+def test_soldiers_killed_in_fighting_with_the_other_side_were_hit_by_it(pipeline: Pipeline) -> None:
+    text = "Armenia said six of its soldiers were killed in the fighting with Azerbaijani troops."
+    fights = current(analyse(pipeline, text, published="2024-05-20"), "FIGHT")
+    assert [(codes(e.actors), codes(e.recipients)) for e in fights] == [({"AZE"}, {"ARM"})]
+
+
+def test_the_year_of_a_treaty_does_not_date_the_act_that_invokes_it(pipeline: Pipeline) -> None:
+    text = "Armenia asked Russia for military assistance under a 1997 treaty on Wednesday."
+    requests = current(analyse(pipeline, text, published="2022-09-14"), "REQUEST")
+    assert [(codes(e.actors), e.date.start) for e in requests] == [({"ARM"}, "2022-09-14")]

@@ -603,6 +603,11 @@ class RuleDetector:
                 holder = self._noun_actor(setting, mentions, ctx)
                 if holder is not None and holder.lower_ not in PRONOUNS:
                     return holder
+                # "killed in the fighting with Chinese troops": the other side of the fight.
+                rivals = [g for c in setting.children if c.dep_ == "prep" and c.lower_ == "with"
+                          for g in c.children if g.dep_ == "pobj" and self._resolve(g, mentions, ctx)]
+                if rivals:
+                    return rivals[0]
         return None
 
     @staticmethod
@@ -760,6 +765,7 @@ class RuleDetector:
         if cand.dated_by is not None:
             ents, own, inside = [cand.dated_by], set(), {cand.dated_by.root.i}
         # Dates of the trigger's clause, or dates inside a nominal trigger ("a war in the 1990s").
+        ents = [e for e in ents if not self._names_an_accord(e, cand)]
         mine = [e for e in ents if e.root.i in inside or own & {v.i for v in self._clauses_of(e.root)}]
         for ent in mine:
             text = ent.text
@@ -772,6 +778,16 @@ class RuleDetector:
             if resolved is not None:
                 return resolved, ent.text
         return None, ""
+
+    def _names_an_accord(self, ent: Span, cand: Candidate) -> bool:
+        """A year that names a document ("under a 1997 treaty", "violating a 2018 military
+        agreement") dates the document, not the act that invokes it."""
+        noun = ent.root.head
+        return (
+            ent.root.dep_ in ("compound", "nummod", "amod", "npadvmod")
+            and noun.i != cand.token.i
+            and noun.lemma_.lower() in self.lex.classes["accords"]
+        )
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         known = ctx.actors.mentions(sent) if ctx.actors is not None else None
