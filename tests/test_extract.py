@@ -525,3 +525,10 @@ def test_the_year_of_a_treaty_does_not_date_the_act_that_invokes_it(pipeline: Pi
     text = "Armenia asked Russia for military assistance under a 1997 treaty on Wednesday."
     requests = current(analyse(pipeline, text, published="2022-09-14"), "REQUEST")
     assert [(codes(e.actors), e.date.start) for e in requests] == [({"ARM"}, "2022-09-14")]
+
+
+def test_joint_drills_of_two_states_are_cooperation(pipeline: Pipeline) -> None:
+    text = "Russia and China held joint naval drills in the Sea of Japan on Wednesday."
+    result = analyse(pipeline, text, published="2024-05-22")
+    assert [codes(e.actors) for e in current(result, "COOPERATE")] == [{"RUS", "CHN"}]
+    assert not current(result, "MOBILIZE")

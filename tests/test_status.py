@@ -51,3 +51,19 @@ def test_a_date_beside_a_nominal_event_dates_it_as_background(pipeline: Pipeline
 def test_an_attempted_attack_is_an_attack(pipeline: Pipeline) -> None:
     (fight,) = events(pipeline, "Russian forces tried to capture the town on Monday.", "FIGHT")
     assert fight.is_current
+
+
+@pytest.mark.parametrize("text", [
+    "Estonia has not recorded any violation of its airspace since January.",
+    "No violations of the ceasefire were recorded overnight.",
+])
+def test_an_act_no_one_saw_is_negated(pipeline: Pipeline, text: str) -> None:
+    events = analyse_text(pipeline, text, published="2024-05-20").events
+    assert events and all(e.negated for e in events if e.type == "FIGHT")
+
+
+def test_clashes_since_decades_ago_are_background(pipeline: Pipeline) -> None:
+    text = "The two countries have clashed repeatedly along the border since the 1990s."
+    events = analyse_text(pipeline, text, published="2024-05-20").events
+    assert events and all(e.historical for e in events)
+    assert any("since the 1990s" in cue for e in events for cue in e.status_cues)

@@ -776,7 +776,7 @@ class RuleDetector:
                 continue  # a duration ("for a week"), not a point in time
             resolved = dates.resolve(text, _year_anchor(ent, ents) or ctx.published)
             if resolved is not None:
-                return resolved, ent.text
+                return resolved, text
         return None, ""
 
     def _names_an_accord(self, ent: Span, cand: Candidate) -> bool:

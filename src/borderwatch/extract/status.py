@@ -21,6 +21,8 @@ from borderwatch.extract.lexicon import Cues
 from borderwatch.models import EventDate
 
 HISTORICAL_AFTER = timedelta(days=30)
+LONG_STANDING = timedelta(days=365)
+"""A situation that has lasted "since" longer than this is the background of the news."""
 """An event that ended this long before publication is background, not news."""
 
 _MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
@@ -65,6 +67,15 @@ class StatusReader:
         while current.dep_ in ("xcomp", "conj", "aux") and current.head.i != current.i:
             current = current.head
             chain.append(current)
+        # A nominal trigger that no one saw: "no violations were recorded", "has not recorded any
+        # violation of its airspace".
+        determiners = {c.lower_ for c in trigger.children if c.dep_ == "det"}
+        if trigger.pos_ == "NOUN" and "no" in determiners:
+            status.mark("negated", f"no {trigger.text}")
+        governor = trigger.head
+        if (trigger.pos_ == "NOUN" and "any" in determiners and trigger.dep_ in ("dobj", "nsubjpass")
+                and any(c.dep_ == "neg" for c in governor.children)):
+            status.mark("negated", f"{governor.text} any {trigger.text}")
         # A negated noun that governs the trigger negates it too ("no intention of attacking").
         current = trigger
         for _ in range(3):
@@ -114,6 +125,11 @@ class StatusReader:
         if when is None or published is None or not when.end:
             return
         if date.fromisoformat(when.end) < published - HISTORICAL_AFTER and when.granularity != "ongoing":
+            status.mark("historical", text)
+        elif text.lower().startswith("since") and when.start and (
+            date.fromisoformat(when.start) < published - LONG_STANDING
+        ):
+            # "have clashed repeatedly along the border since the 1990s": the background.
             status.mark("historical", text)
         if date.fromisoformat(when.start or when.end) > published:
             status.mark("future", text)
