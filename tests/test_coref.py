@@ -185,3 +185,9 @@ def test_a_shortened_repeat_of_named_forces_is_theirs(pipeline: Pipeline) -> Non
                              "The two drones later struck an Armenian army post near Jermuk.")
     fights = of_type(found, "FIGHT")
     assert fights and all(codes(e) == {"AZE"} for e in fights)
+
+
+def test_a_possessive_takes_a_subject_known_by_its_initials(pipeline: Pipeline) -> None:
+    found = events(pipeline, "The IDF said its jets struck Hezbollah positions in southern Lebanon overnight.")
+    (fight,) = of_type(found, "FIGHT")
+    assert codes(fight) == {"ISR"}

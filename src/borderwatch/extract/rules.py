@@ -535,6 +535,14 @@ class RuleDetector:
             earlier = _earlier_subject(token, mentions)
             if earlier is not None and earlier.entry.code != avoid:
                 return Actor(earlier.entry.code, None, token.text)
+            # A subject the article's context names ("The IDF said its jets struck ...").
+            plural = token.lower_ in _PLURAL_PRONOUNS
+            for subject in reversed([t for t in token.sent if t.i < token.i and t.dep_ == "nsubj"
+                                     and t.lower_ not in PRONOUNS
+                                     and (t.tag_ in ("NNS", "NNPS")) == plural]):
+                named = [a for a in self._from_article(subject, ctx) if a.code != avoid]
+                if named:
+                    return Actor(named[0].code, None, token.text)
             if token.dep_ == "poss" or avoid is not None:
                 for actor in reversed(ctx.recent):
                     if actor.code != avoid and actor.code:
