@@ -532,3 +532,16 @@ def test_joint_drills_of_two_states_are_cooperation(pipeline: Pipeline) -> None:
     result = analyse(pipeline, text, published="2024-05-22")
     assert [codes(e.actors) for e in current(result, "COOPERATE")] == [{"RUS", "CHN"}]
     assert not current(result, "MOBILIZE")
+
+
+@pytest.mark.parametrize(("text", "kind", "actor", "target"), [
+    ("Chinese coast guard ships began a blockade of Taiwan on Monday.", "COERCE", None, "TWN"),
+    ("The withdrawal of Russian troops from the border began on Monday.", "RETREAT", "RUS", None),
+])
+def test_of_names_the_target_of_an_act_and_the_mover_of_a_withdrawal(
+    pipeline: Pipeline, text: str, kind: str, actor: str | None, target: str | None
+) -> None:
+    found = current(analyse(pipeline, text, published="2024-05-20"), kind)
+    assert found
+    assert all((actor is None or actor in codes(e.actors)) and "TWN" not in codes(e.actors) for e in found)
+    assert target is None or any(target in codes(e.recipients) for e in found)

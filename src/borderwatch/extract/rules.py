@@ -619,16 +619,16 @@ class RuleDetector:
         return None
 
     @staticmethod
-    def _noun_holders(noun: Token) -> list[Token]:
+    def _noun_holders(noun: Token, movers: bool = False) -> list[Token]:
         """Who may hold a nominal event, closest first: "Iran's strike", "the Iranian strike",
-        "the unprovoked violation ... by Iran", "the attack of the rebels"."""
+        "the unprovoked violation ... by Iran"; with `movers` (deployments, withdrawals), "of"
+        names them too ("the withdrawal of Russian troops"), where for other acts it names what
+        was hit ("the blockade of Taiwan", "the violation of its airspace")."""
         near = [c for c in noun.children
                 if c.dep_ in ("poss", "amod", "compound") and c.pos_ in ("PROPN", "ADJ", "NOUN", "PRON")]
-        # "by" names the doer; "of" may name the doer or what was hit ("violation of its airspace").
-        preps = sorted((c for c in noun.children
-                        if c.dep_ == "prep" and c.lower_ in (_NOUN_ACTOR_PREPS | {"of"})),
-                       key=lambda c: c.lower_ == "of")
-        far = [obj for c in preps for obj in c.children if obj.dep_ == "pobj"]
+        preps = _NOUN_ACTOR_PREPS | {"of"} if movers else _NOUN_ACTOR_PREPS
+        far = [obj for c in noun.children if c.dep_ == "prep" and c.lower_ in preps
+               for obj in c.children if obj.dep_ == "pobj"]
         return near + far
 
     def _noun_actor(self, noun: Token, mentions: list[Mention], ctx: DocContext) -> Token | None:
@@ -942,7 +942,7 @@ class RuleDetector:
         if token.pos_ in ("NOUN", "PROPN"):
             # A pronoun holder of a noun carried by a verb ("launched its attack") is the verb's
             # subject, read below.
-            argument = next((h for h in self._noun_holders(token)
+            argument = next((h for h in self._noun_holders(token, cand.rule.type in _OWN_FORCES)
                              if not (h.lower_ in PRONOUNS and head is not token)
                              and self._resolve(h, mentions, ctx)), None)
         avoid: str | None = None
