@@ -188,6 +188,19 @@ def test_a_shortened_repeat_of_named_forces_is_theirs(pipeline: Pipeline) -> Non
 
 
 def test_a_possessive_takes_a_subject_known_by_its_initials(pipeline: Pipeline) -> None:
-    found = events(pipeline, "The IDF said its jets struck Hezbollah positions in southern Lebanon overnight.")
+    found = events(pipeline, "The IDF said its jets struck Hezbollah positions in southern Lebanon.")
     (fight,) = of_type(found, "FIGHT")
     assert codes(fight) == {"ISR"}
+
+
+def test_a_person_the_article_introduces_with_a_title_speaks_for_that_state(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Armenian Prime Minister Nikol Pashinyan accused Baku of aggression.\n\n"
+                             "Later, Pashinyan spoke by phone with the French president.")
+    (consult,) = of_type(found, "CONSULT")
+    assert codes(consult) == {"ARM"} and {r.code for r in consult.recipients} == {"FRA"}
+
+
+def test_the_ministers_of_two_states_are_both_actors(pipeline: Pipeline) -> None:
+    found = events(pipeline, "The foreign ministers of India and China met in Moscow on Thursday.")
+    (consult,) = of_type(found, "CONSULT")
+    assert codes(consult) == {"IND", "CHN"}

@@ -96,6 +96,9 @@ class DocumentActors:
         self.mentions_by_sentence: dict[int, list[Mention]] = {}
         self.names: dict[str, str] = {}
         """How the article first names each actor."""
+        self.persons: dict[str, Actor] = {}
+        """People the article names with their state's title ("Armenian Prime Minister Nikol
+        Pashinyan"), by full and last name: a later "Pashinyan said" is Armenia's."""
         self.forces: dict[str, list[tuple[int, Actor]]] = {}
         """Forces the article names with their owner ("Pakistani jets"), by noun lemma, in order:
         a later "the three jets" is theirs."""
@@ -108,6 +111,7 @@ class DocumentActors:
         by_sentence: dict[int, list[Mention]] = {}
         names: dict[str, str] = {}
         forces: dict[str, list[tuple[int, Actor]]] = {}
+        persons: dict[str, Actor] = {}
         classes = resolver.lexicon.classes
         force_words = classes["troops"] | classes["combatants"]
         for sent in doc.sents:
@@ -118,6 +122,16 @@ class DocumentActors:
                 words = doc[mention.start : mention.end].text.split()
                 if len(words) >= 2 and words[0].lower() in _COMPASS and words[0][0].isupper():
                     compass_codes.setdefault(words[0].lower(), set()).add(mention.entry.code)
+            for ent in sent.ents:
+                # "Armenian Prime Minister Nikol Pashinyan": later "Pashinyan" is Armenia's.
+                if ent.label_ != "PERSON":
+                    continue
+                root = ent.root
+                titled = [m for m in mentions if root.left_edge.i <= m.start and m.end <= ent.start]
+                if titled:
+                    owner = titled[-1].entry
+                    for name in {ent.text, root.text}:
+                        persons.setdefault(name, Actor(owner.code, resolver.sector(root), name))
             for token in sent:
                 if token.lemma_.lower() in force_words and _has_modifier(token):
                     owner = resolver.resolve(token, mentions)
@@ -136,6 +150,7 @@ class DocumentActors:
         article.mentions_by_sentence = by_sentence
         article.names = names
         article.forces = forces
+        article.persons = persons
         return article
 
     def mentions(self, sent: Span) -> list[Mention] | None:
@@ -147,6 +162,9 @@ class DocumentActors:
         for name in _names_of(token):
             if name in self.defined:
                 found = self.defined[name]
+                return [Actor(found.code, found.sector, token.text)]
+            if name in self.persons:
+                found = self.persons[name]
                 return [Actor(found.code, found.sector, token.text)]
             org = self.organisations.get(_key(name))
             if org is not None:

@@ -982,6 +982,9 @@ class RuleDetector:
             # "Russia and Belarus", and "the Indian and Chinese foreign ministers".
             shared = [c for m in argument.children if m.dep_ == "amod"
                       for c in m.children if c.dep_ == "conj"]
+            # "the foreign ministers of India and China".
+            shared += [c for p in argument.children if p.dep_ == "prep" and p.lower_ == "of"
+                       for o in p.children if o.dep_ == "pobj" for c in o.children if c.dep_ == "conj"]
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj"), *shared):
                 parts = ([self._resolve(part, mentions, ctx, avoid=avoid)] if avoid
                          else self._resolve_all(part, mentions, ctx))
