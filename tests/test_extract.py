@@ -545,3 +545,9 @@ def test_of_names_the_target_of_an_act_and_the_mover_of_a_withdrawal(
     assert found
     assert all((actor is None or actor in codes(e.actors)) and "TWN" not in codes(e.actors) for e in found)
     assert target is None or any(target in codes(e.recipients) for e in found)
+
+
+def test_ramming_another_sides_vessel_is_coercion(pipeline: Pipeline) -> None:
+    found = current(analyse(pipeline, "Chinese coast guard ships rammed a Philippine supply boat on Monday.",
+                            published="2024-05-20"), "COERCE")
+    assert [(codes(e.actors), codes(e.recipients)) for e in found] == [({"CHN"}, {"PHL"})]
