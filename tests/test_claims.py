@@ -83,3 +83,11 @@ def test_after_a_closed_quotation_the_outlet_speaks_again(pipeline: Pipeline) ->
                               "Azerbaijani forces shelled Armenian positions on Friday.")
     (fight,) = [e for e in found if e.type == "FIGHT"]
     assert fight.claim.claimant is None and fight.claim.stance == "asserted"
+
+
+def test_a_source_somewhere_speaks_for_no_party(pipeline: Pipeline) -> None:
+    found = current(pipeline, "A source in northern Syria said the Turkish air force has struck several "
+                              "villages along the border.")
+    fights = [e for e in found if e.type == "FIGHT"]
+    assert fights and all(e.claim.claimant is None for e in fights)
+    assert not pairs(found, "ACCUSE")

@@ -63,6 +63,7 @@ class Cues:
     host_verbs: frozenset[str]
     participation_verbs: frozenset[str]
     sighting_verbs: frozenset[str]
+    unofficial_sources: frozenset[str]
     charge_nouns: frozenset[str]
     charge_adjectives: frozenset[str]
     conduct_nouns: frozenset[str]

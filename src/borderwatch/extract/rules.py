@@ -682,6 +682,8 @@ class RuleDetector:
             lemma = parent.lemma_.lower()
             if parent.pos_ in ("VERB", "AUX") and lemma in self.cues.reporting_verbs:
                 subject = next((c for c in parent.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None and subject.lemma_.lower() in self.cues.unofficial_sources:
+                    return None, lemma  # "a source in northern Syria said": no party speaks
                 if subject is not None:
                     via = subject
                     if subject.lemma_.lower() in ("statement", "report", "ministry", "communique"):
