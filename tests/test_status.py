@@ -67,3 +67,9 @@ def test_clashes_since_decades_ago_are_background(pipeline: Pipeline) -> None:
     events = analyse_text(pipeline, text, published="2024-05-20").events
     assert events and all(e.historical for e in events)
     assert any("since the 1990s" in cue for e in events for cue in e.status_cues)
+
+
+def test_what_happened_decades_ago_is_background(pipeline: Pipeline) -> None:
+    events = analyse_text(pipeline, "Decades ago, the two countries fought over the temple.",
+                          published="2024-05-20").events
+    assert events and all(e.historical for e in events)
