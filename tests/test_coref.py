@@ -204,3 +204,11 @@ def test_the_ministers_of_two_states_are_both_actors(pipeline: Pipeline) -> None
     found = events(pipeline, "The foreign ministers of India and China met in Moscow on Thursday.")
     (consult,) = of_type(found, "CONSULT")
     assert codes(consult) == {"IND", "CHN"}
+
+
+def test_a_shortened_repeat_of_a_sides_ministry_is_that_side(pipeline: Pipeline) -> None:
+    found = events(pipeline, "Cambodia's defence ministry accused Thailand of shelling its territory.\n\n"
+                             '"We demand that Thailand withdraw its forces immediately," the ministry said.')
+    (request,) = of_type(found, "REQUEST")
+    assert codes(request) == {"KHM"} and request.claim.claimant.code == "KHM"
+    assert request.claim.stance == "asserted"

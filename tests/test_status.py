@@ -73,3 +73,9 @@ def test_what_happened_decades_ago_is_background(pipeline: Pipeline) -> None:
     events = analyse_text(pipeline, "Decades ago, the two countries fought over the temple.",
                           published="2024-05-20").events
     assert events and all(e.historical for e in events)
+
+
+def test_what_a_relative_clause_dates_stays_in_the_relative_clause(pipeline: Pipeline) -> None:
+    text = "Protesters rallied in the capital on Friday, reviving a chant that rang a decade ago."
+    events = analyse_text(pipeline, text, published="2024-05-20").events
+    assert any(e.type == "PROTEST" and not e.historical for e in events)

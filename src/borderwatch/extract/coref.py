@@ -33,6 +33,13 @@ _SINGULAR_DESCRIPTIONS = frozenset({
     "army", "leadership", "authorities", "administration",
 })
 """Heads of a definite description that stand for the state named last ("the country")."""
+_INSTITUTIONS = frozenset({
+    "ministry", "government", "army", "military", "navy", "command", "service", "guard", "police",
+    "president", "minister", "spokesman", "spokeswoman", "spokesperson", "office", "council",
+    "agency", "committee", "embassy", "delegation", "leader", "chief",
+})
+"""Heads of phrases that name an institution or office of a side ("Cambodia's defence ministry"),
+whose shortened repeat ("the ministry") is that side's."""
 _PAIR_DESCRIPTIONS = frozenset({
     "side", "country", "nation", "neighbour", "neighbor", "army", "government", "state",
     "military", "force",
@@ -113,7 +120,7 @@ class DocumentActors:
         forces: dict[str, list[tuple[int, Actor]]] = {}
         persons: dict[str, Actor] = {}
         classes = resolver.lexicon.classes
-        force_words = classes["troops"] | classes["combatants"]
+        force_words = classes["troops"] | classes["combatants"] | _INSTITUTIONS
         for sent in doc.sents:
             mentions = by_sentence[sent.start] = resolver.mentions(sent)
             for mention in mentions:
@@ -130,7 +137,9 @@ class DocumentActors:
                 titled = [m for m in mentions if root.left_edge.i <= m.start and m.end <= ent.start]
                 if titled:
                     owner = titled[-1].entry
-                    for name in {ent.text, root.text}:
+                    spellings = {ent.text, *(t.text for t in ent
+                                             if t.pos_ == "PROPN" and t.text[:1].isupper())}
+                    for name in spellings:
                         persons.setdefault(name, Actor(owner.code, resolver.sector(root), name))
             for token in sent:
                 if token.lemma_.lower() in force_words and _has_modifier(token):
@@ -178,15 +187,16 @@ class DocumentActors:
         if token.tag_ in ("NNS", "NNPS") and lemma in _PAIR_DESCRIPTIONS and determiners & {"both", "two"}:
             pair = self.parties(2)
             return [Actor(code, None, token.text) for code in pair] if len(pair) == 2 else []
+        if determiners & {"the", "these", "those"} and not _has_modifier(token):
+            # A shortened repeat: "Pakistani jets ... The three jets violated Indian airspace",
+            # "Cambodia's defence ministry said ... the ministry said".
+            earlier = [actor for i, actor in self.forces.get(lemma, []) if i < token.i]
+            if earlier:
+                return [Actor(earlier[-1].code, earlier[-1].sector, token.text)]
         if lemma in _SINGULAR_DESCRIPTIONS and determiners & {"the", "this"} and not _has_owner(token):
             for actor in reversed(recent):
                 if _is_state(actor.code):
                     return [Actor(actor.code, None, token.text)]
-        if determiners & {"the", "these", "those"} and not _has_modifier(token):
-            # "Pakistani jets ... The three jets violated Indian airspace": a shortened repeat.
-            earlier = [actor for i, actor in self.forces.get(lemma, []) if i < token.i]
-            if earlier:
-                return [Actor(earlier[-1].code, earlier[-1].sector, token.text)]
         return []
 
     def parties(self, count: int) -> list[str]:

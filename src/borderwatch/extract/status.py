@@ -136,7 +136,9 @@ class StatusReader:
 
     def background(self, head: Token) -> str | None:
         """The phrase that says the clause has long been so ("clashes over the past years")."""
-        clause = " " + " ".join(t.lower_ for t in head.subtree) + " "
+        # Not what a relative clause says of a noun ("the chant that rang a decade ago").
+        aside = {t.i for d in head.subtree if d.dep_ in ("relcl", "acl") and d is not head for t in d.subtree}
+        clause = " " + " ".join(t.lower_ for t in head.subtree if t.i not in aside) + " "
         return next((p for p in sorted(self.cues.background_phrases) if f" {p} " in clause), None)
 
     def temporal(self, token: Token) -> str | None:
