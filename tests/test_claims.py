@@ -91,3 +91,17 @@ def test_a_source_somewhere_speaks_for_no_party(pipeline: Pipeline) -> None:
     fights = [e for e in found if e.type == "FIGHT"]
     assert fights and all(e.claim.claimant is None for e in fights)
     assert not pairs(found, "ACCUSE")
+
+
+def test_a_deployment_a_party_reports_after_accusing_is_alleged_by_it(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Kosovo's prime minister accused Belgrade of destabilising the region and said "
+                              "Serbian troops were massing near the border.")
+    buildups = [e for e in found if e.type == "MOBILIZE"]
+    assert [({a.code for a in e.actors}, e.claim.stance, e.claim.claimant.code) for e in buildups] == [
+        ({"SRB"}, "alleged", "XKX")]
+
+
+def test_two_bystanders_condemning_together_accuse_no_one_of_each_other(pipeline: Pipeline) -> None:
+    found = current(pipeline, "Armenia and Azerbaijan traded fire on Monday.\n\n"
+                              "The United States and the European Union condemned the violence.")
+    assert not pairs(found, "ACCUSE") & {("USA", "EU"), ("EU", "USA")}

@@ -332,6 +332,9 @@ class TypedDetector(RuleDetector):
             or probs[self.model.labels.index(event.type)] >= self.settings.doubt_below
             or event.negated
             or event.type in VIOLENT
+            # A deployment of forces that a sentence of accusation tells ("accused Belgrade ... and
+            # said Serbian troops were massing") is still the deployment.
+            or (event.type == "MOBILIZE" and event.mode == "troops" and event.actors)
         ):
             return event
         # A threat of what "would" happen is itself a current event.

@@ -408,11 +408,12 @@ class RuleDetector:
         return found
 
     def _orders_forces(self, verb: Token) -> bool:
-        """"ordered troops to ...": a command to one's own forces."""
+        """"ordered troops to ...", "the army had been ordered to ...": a command to one's own
+        forces."""
         if verb.lemma_.lower() not in self.cues.command_verbs:
             return False
         forces = self.lex.classes["troops"] | self.lex.classes["combatants"]
-        return any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children)
+        return any(c.dep_ in ("dobj", "nsubjpass") and _word_forms(c) & forces for c in verb.children)
 
     def _commanded(self, dominator: Candidate, path: list[Token]) -> bool:
         """Whether the trigger is what forces were ordered to do: the order's complement."""
@@ -681,7 +682,12 @@ class RuleDetector:
             parent = current.head
             lemma = parent.lemma_.lower()
             if parent.pos_ in ("VERB", "AUX") and lemma in self.cues.reporting_verbs:
-                subject = next((c for c in parent.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                speaker = parent
+                while speaker.dep_ == "conj" and not any(
+                    c.dep_ in ("nsubj", "nsubjpass") for c in speaker.children
+                ):
+                    speaker = speaker.head  # "Kurti accused Belgrade ... and said ...": Kurti said
+                subject = next((c for c in speaker.children if c.dep_ in ("nsubj", "nsubjpass")), None)
                 if subject is not None and subject.lemma_.lower() in self.cues.unofficial_sources:
                     return None, lemma  # "a source in northern Syria said": no party speaks
                 if subject is not None:
@@ -872,9 +878,13 @@ class RuleDetector:
             if kind in _NEEDS_PARTNER and not recipients and len(actors) < 2:
                 continue  # "a government meeting", "the council discussed": no one consulted
             # "Both sides are deploying troops": each side's own act, aimed at the other.
+            # Only the article's two sides are each other's target; "the US and the EU condemned
+            # the violence" is one act of two bystanders.
+            parties = set(ctx.actors.parties(2)) if ctx.actors is not None else set()
             sides = (
                 [([a], [b for b in actors if b is not a]) for a in actors]
                 if len(actors) > 1 and not recipients and kind in _DISTRIBUTIVE
+                and (kind in _OWN_FORCES or {a.code for a in actors} <= parties)
                 else [(actors, recipients)]
             )
             for side_actors, side_recipients in sides:
