@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from borderwatch.config import Config, PrefilterConfig, load_config
 from borderwatch.errors import ConfigError
 from borderwatch.ingest import document_from_record
 from borderwatch.pipeline import Pipeline
 from borderwatch.prefilter import Prefilter, SelectiveParser, lemmatizer_tables, surface_forms
+from conftest import needs_gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +82,8 @@ def test_joined_doc_keeps_the_text_exactly(nlp: Language) -> None:
     mixed = docs[0]
     parsed = {t.text for t in mixed if t.pos_}  # tagged and parsed
     assert "massed" in parsed and "played" not in parsed
-    assert "Gomel" in {e.text for e in mixed.ents} and "Frankfurt" not in {e.text for e in mixed.ents}
+    # NER reads every sentence: it finds places where the parser never runs.
+    assert {"Gomel", "Frankfurt", "Lisbon"} <= {e.text for e in mixed.ents}
     assert [s.text.strip() for s in mixed.sents][:2] == ["The orchestra played in Frankfurt on Monday.",
                                                          "Tickets sold out within hours."]
 
@@ -106,7 +109,41 @@ def test_samples_give_the_same_events_with_the_prefilter_on_and_off(pipeline: Pi
         assert a["events"] == b["events"], a["id"]
         assert {p["text"] for p in a["places"]} <= {p["text"] for p in b["places"]}
     mixed = with_prefilter[-1]["places"]
-    assert "Gomel" in {p["text"] for p in mixed} and "Frankfurt" not in {p["text"] for p in mixed}
+    assert {"Gomel", "Frankfurt", "Lisbon"} <= {p["text"] for p in mixed}
+
+
+def test_sentences_the_places_need_parsed_are_parsed(nlp: Language) -> None:
+    def doubts(doc: Doc) -> list[int]:
+        return [t.i for t in doc if t.text == "Lisbon"]
+
+    parser = SelectiveParser(nlp, PrefilterConfig(enabled=True), doubts)
+    text = MIXED + "\nThe choir sang in Porto. Nobody left early."
+    (doc, _), = parser.pipe([(text, None)])
+    assert doc.text == text
+    parsed = {t.text for t in doc if t.pos_}
+    assert {"massed", "Weather", "Lisbon"} <= parsed  # kept, and the doubted sentence
+    assert not {"played", "Tourists", "choir", "Porto"} & parsed
+    assert "Porto" in {e.text for e in doc.ents}
+    assert "Weather stayed mild in Lisbon." in [s.text.strip() for s in doc.sents]
+
+
+@needs_gazetteer
+def test_the_geoparser_names_what_an_unparsed_sentence_leaves_in_doubt(pipeline: Pipeline) -> None:
+    def doubts(words: str, ents: list[str]) -> list[str]:
+        doc = Doc(pipeline.nlp.vocab, words=words.split(), ents=ents)
+        return [doc[i].text for i in pipeline.geo.geoparser.unparsed_doubts(doc)]
+
+    assert pipeline.geo is not None
+    # A name NER missed that the gazetteer knows: only the parse says whether it is a place.
+    assert doubts("the storm reached Aberdeen on Monday", ["O"] * 5 + ["B-DATE"]) == ["Aberdeen"]
+    assert doubts("the storm reached Aberdeen on Monday", ["O", "O", "O", "B-GPE", "O", "B-DATE"]) == []
+    # An entity run on into a function word; names nested with words between them.
+    ran_on = ["O", "O", "B-GPE", "I-GPE", "I-GPE", "O"]
+    assert doubts("ships left United States ' ports", ran_on) == ["United"]
+    nested = "Kani ( Kani township , Sagaing region )"
+    assert doubts(nested, ["B-GPE", "O", "B-GPE", "O", "O", "B-GPE", "O", "O"]) == ["Sagaing"]
+    assert doubts("the frigate Moskva sank", ["O", "O", "B-GPE", "O"]) == ["Moskva"]
+    assert doubts("the match ended in a draw", ["O"] * 6) == []
 
 
 def test_prefilter_settings_load_and_are_checked(tmp_path: Path, nlp: Language) -> None:
