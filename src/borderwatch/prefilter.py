@@ -4,16 +4,17 @@ An event needs a trigger word (data/triggers.toml) and whatever else its rule as
 same sentence: the rest of a phrase, a word of its object or subject classes. An Aho–Corasick
 automaton over every surface form those words can take finds the sentences that meet a rule,
 long before spaCy runs. Those sentences, with ``context`` sentences on each side (pronouns and
-claimants reach back), go through the whole pipeline; the rest are only tokenized, so the
-extractor's actor memory still sees their names, and the geoparser finds nothing there.
+claimants reach back), go through the whole pipeline.
+
+The rest still go through NER, which in en_core_web_sm embeds tokens itself (it does not listen
+to the shared tok2vec), so it runs alone: places are mostly NER's, and the extractor's memory of
+the actors named so far sees them. What the geoparser reads from the parse besides (a capitalised
+name NER missed, "near Khoiniki"; an entity run on into a function word; nested place strings)
+is flagged per sentence by `Geoparser.unparsed_doubts`, and those sentences are parsed after
+all. The tagger, parser, attribute ruler and lemmatizer are what is saved on the others.
 
 The pieces are joined back into one spaCy ``Doc`` whose text is the clean text, character for
 character: every offset the later stages produce stays exact.
-
-Why the skipped sentences get no NER or tagger: the geoparser reads the parse too ("near
-Khoiniki and Brahin": a coordinated locative argument), so contract-complete places would need
-the whole pipeline on every sentence, and nothing would be saved. Places near events, which
-is what event location and proximity use, are kept.
 """
 
 from __future__ import annotations
