@@ -93,7 +93,7 @@ def _analyse(pipeline: Pipeline, records: list[dict]) -> list[dict]:
     return [a.to_contract() for a in pipeline.analyse(docs)]
 
 
-def test_samples_give_the_same_events_with_the_prefilter_on_and_off(pipeline: Pipeline) -> None:
+def test_samples_give_the_same_events_and_places_with_the_prefilter_on_and_off(pipeline: Pipeline) -> None:
     records = [
         json.loads(line)
         for line in (ROOT / "samples" / "sample.input.jsonl").read_text(encoding="utf-8").splitlines()
@@ -107,7 +107,7 @@ def test_samples_give_the_same_events_with_the_prefilter_on_and_off(pipeline: Pi
     assert sum(len(r["events"]) for r in without) > 0
     for a, b in zip(with_prefilter, without, strict=True):
         assert a["events"] == b["events"], a["id"]
-        assert {p["text"] for p in a["places"]} <= {p["text"] for p in b["places"]}
+        assert a["places"] == b["places"], a["id"]  # NER reads the skipped sentences too
     mixed = with_prefilter[-1]["places"]
     assert {"Gomel", "Frankfurt", "Lisbon"} <= {p["text"] for p in mixed}
 
