@@ -12,9 +12,10 @@ import pytest
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from borderwatch.config import Config, PrefilterConfig, load_config
+from borderwatch.config import Config, GeoConfig, NlpConfig, PrefilterConfig, load_config
 from borderwatch.errors import ConfigError
 from borderwatch.ingest import document_from_record
+from borderwatch.models import Document
 from borderwatch.pipeline import Pipeline
 from borderwatch.prefilter import Prefilter, SelectiveParser, lemmatizer_tables, surface_forms
 from conftest import needs_gazetteer
@@ -154,3 +155,18 @@ def test_prefilter_settings_load_and_are_checked(tmp_path: Path, nlp: Language) 
     assert Config().prefilter.enabled is False
     with pytest.raises(ConfigError):
         Prefilter.for_pipeline(nlp, context=-1)
+
+
+def test_a_long_text_joins_chunks_read_either_way(nlp: Language) -> None:
+    """One chunk wholly skipped (NER alone: no token vectors), the next wholly parsed."""
+    config = replace(
+        Config(),
+        prefilter=PrefilterConfig(enabled=True),
+        nlp=replace(NlpConfig(), chunk_chars=len(SPORTS) + 1),
+        geo=replace(GeoConfig(), enabled=False),
+    )
+    text = SPORTS + "\n" + "Belarus massed troops near the border with Ukraine, Kyiv said."
+    analysis = next(Pipeline(config).analyse([Document(source="long", raw_text=text)]))
+    assert analysis.error is None
+    assert analysis.document.clean_text.endswith("Kyiv said.")
+    assert analysis.events

@@ -85,6 +85,8 @@ _VESSELS = frozenset({
 })
 """Nouns whose name, written right after them, is a ship's: "the landing ship Novocherkassk"."""
 _SHIP_TITLES = frozenset({"admiral", "general", "marshal", "captain", "hms", "uss", "ins", "ns"})
+_NAME_WORDS = 4
+"""The longest capitalised name (in words) `unparsed_doubts` looks up: bounds its lookups per word."""
 _VESSEL_WORDS = _VESSELS | {f"{word}s" for word in _VESSELS} | _SHIP_TITLES
 """Words before a name that may make it a ship's, as written (without the lemmatizer)."""
 SITE_RADIUS_KM = 2.0
@@ -246,6 +248,7 @@ class Geoparser:
             or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
         ]
         taken = {t.i for e in explained for t in e}
+        known: dict[str, bool] = {}
         i = 0
         while i < len(doc):
             if i in taken or not doc[i].is_title:
@@ -254,16 +257,22 @@ class Geoparser:
             end = i + 1
             while end < len(doc) and doc[end].is_title and end not in taken:
                 end += 1
-            if any(self._known(doc[a:b].text) for a in range(i, end) for b in range(a + 1, end + 1)):
+            # Without tags the proper-noun run is unknown: any part of the capitalised run may be it.
+            names = {
+                doc[a:b].text for a in range(i, end) for b in range(a + 1, min(end, a + _NAME_WORDS) + 1)
+            }
+            if any(self._known(name, known) for name in names):
                 doubts.add(i)
             i = end
         return sorted(doubts)
 
-    def _known(self, name: str) -> bool:
+    def _known(self, name: str, memo: dict[str, bool]) -> bool:
         """Whether the geoparser could take this capitalised name NER missed for a place."""
-        return self.regions.get(normalize_name(name)) is not None or bool(
-            self.gazetteer.lookup(name) or self.gazetteer.lookup_spelling(name)
-        )
+        if name not in memo:
+            memo[name] = self.regions.get(normalize_name(name)) is not None or bool(
+                self.gazetteer.lookup(name) or self.gazetteer.lookup_spelling(name)
+            )
+        return memo[name]
 
     @staticmethod
     def _repeats(doc: Doc, found: list[_Mention], taken: set[int]) -> list[_Mention]:
