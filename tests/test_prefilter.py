@@ -14,6 +14,7 @@ from spacy.tokens import Doc
 
 from borderwatch.config import Config, GeoConfig, NlpConfig, PrefilterConfig, load_config
 from borderwatch.errors import ConfigError
+from borderwatch.evaluate import read_jsonl, score
 from borderwatch.ingest import document_from_record
 from borderwatch.models import Document
 from borderwatch.pipeline import Pipeline
@@ -170,3 +171,32 @@ def test_a_long_text_joins_chunks_read_either_way(nlp: Language) -> None:
     assert analysis.error is None
     assert analysis.document.clean_text.endswith("Kyiv said.")
     assert analysis.events
+
+
+def _measures(report: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            out.update(_measures(value, f"{prefix}{key}."))
+        elif isinstance(value, float):
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+@needs_gazetteer
+def test_toponyms_hold_with_the_prefilter_on(shared: Path, pipeline: Pipeline) -> None:
+    """The guarantee bench/prefilter_eval.py measures on every set, on the smallest news set:
+    every measure, toponyms included, within 0.005 with the prefilter on and off."""
+    gold_path = shared / "eval-dev" / "trnews" / "trnews.gold.jsonl"
+    if not gold_path.exists():
+        pytest.skip(f"{gold_path} not found")
+    lines = gold_path.with_name("trnews.input.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    gold = read_jsonl(gold_path)
+    on = Pipeline(replace(Config(), prefilter=PrefilterConfig(enabled=True)))
+    scores = [
+        _measures(score(gold, {r["id"]: r for r in _analyse(p, records)}).to_dict()) for p in (pipeline, on)
+    ]
+    assert scores[0]["places.recall"] > 0.5
+    moved = {k: round(scores[1][k] - v, 4) for k, v in scores[0].items() if abs(scores[1][k] - v) > 0.005}
+    assert moved == {}
