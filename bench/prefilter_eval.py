@@ -4,8 +4,8 @@
     .venv/bin/python bench/prefilter_eval.py --context 0 --sets plover ucdp
 
 The development sets are read from ../shared/eval-dev at run time (never copied). The guarantee
-the prefilter gives: every event measure within ±0.005 of the run without it (toponym measures
-drop: the skipped sentences are not read for places).
+the prefilter gives: every measure, events and toponyms alike, within ±0.005 of the run without
+it. The exit code is 1 when a measure moves further.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def main() -> int:
                 continue
             print(f"{r['set']:<12} {r['measure']:<40} {r['off']:7.3f} {r['on']:7.3f} {r['delta']:+7.3f}")
         print(f"largest |delta|: {worst:.4f}; of an event measure: {events:.4f} (tolerance {TOLERANCE})")
-    return 0 if events <= TOLERANCE else 1
+    return 0 if worst <= TOLERANCE else 1
 
 
 if __name__ == "__main__":

@@ -91,23 +91,32 @@ def ratio(args: argparse.Namespace) -> dict[str, Any]:
         clean_document(doc)
         texts.append(doc.clean_text)
     timings: dict[str, list[float]] = {"spacy": [], **{name: [] for name in variants}}
+    cpu: dict[str, list[float]] = {name: [] for name in timings}
     for _ in range(args.runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for _doc in nlp.pipe(texts, batch_size=base.nlp.batch_size):
             pass
         timings["spacy"].append(time.perf_counter() - started)
+        cpu["spacy"].append(time.process_time() - cpu_started)
         for name, pipeline in variants.items():
             fresh = documents(args.docs, base)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for _analysis in pipeline.analyse(fresh):
                 pass
             timings[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - cpu_started)
     rates = {name: args.docs / statistics.median(t) for name, t in timings.items()}
+    cpu_rates = {name: args.docs / statistics.median(t) for name, t in cpu.items()}
     return {
         "documents": args.docs,
         "characters": sum(map(len, texts)),
         "docs_per_s": {k: round(v, 2) for k, v in rates.items()},
         "ratio_to_spacy": {k: round(v / rates["spacy"], 3) for k, v in rates.items() if k != "spacy"},
+        # CPU seconds of this process: what the other load on a shared machine disturbs least.
+        "docs_per_cpu_s": {k: round(v, 2) for k, v in cpu_rates.items()},
+        "cpu_ratio_to_spacy": {
+            k: round(v / cpu_rates["spacy"], 3) for k, v in cpu_rates.items() if k != "spacy"
+        },
         **load(),
     }
 

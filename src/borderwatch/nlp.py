@@ -200,8 +200,10 @@ def _chunks(text: str, size: int) -> Iterator[str]:
 
 def join(docs: list[Doc]) -> Doc:
     """One `Doc` of consecutive chunks: the text is their concatenation (no space added), so every
-    character offset is the original text's; sentences, entities and trees come along."""
-    return docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+    character offset is the original text's; sentences, entities and trees come along. Token
+    vectors do not (nothing reads them): a chunk the prefilter skipped, or parsed again with the
+    sentence cap, has none or its own."""
+    return docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor"])
 
 
 @lru_cache(maxsize=4)

@@ -52,7 +52,8 @@ class Pipeline:
         self.extractor = Extractor(self.nlp, self.config.extract.detectors)
         self.geo = GeoStage(self.config.geo) if self.config.geo.enabled else None
         prefilter = self.config.prefilter
-        self.selective = SelectiveParser(self.nlp, prefilter) if prefilter.enabled else None
+        doubts = self.geo.geoparser.unparsed_doubts if self.geo is not None else None
+        self.selective = SelectiveParser(self.nlp, prefilter, doubts) if prefilter.enabled else None
 
     def analyse(
         self, items: Iterable[Document | BorderwatchError], *, budget_s: float | None = None

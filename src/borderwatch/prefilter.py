@@ -4,22 +4,23 @@ An event needs a trigger word (data/triggers.toml) and whatever else its rule as
 same sentence: the rest of a phrase, a word of its object or subject classes. An Aho–Corasick
 automaton over every surface form those words can take finds the sentences that meet a rule,
 long before spaCy runs. Those sentences, with ``context`` sentences on each side (pronouns and
-claimants reach back), go through the whole pipeline; the rest are only tokenized, so the
-extractor's actor memory still sees their names, and the geoparser finds nothing there.
+claimants reach back), go through the whole pipeline.
+
+The rest still go through NER, which in en_core_web_sm embeds tokens itself (it does not listen
+to the shared tok2vec), so it runs alone: places are mostly NER's, and the extractor's memory of
+the actors named so far sees them. What the geoparser reads from the parse besides (a capitalised
+name NER missed, "near Khoiniki"; an entity run on into a function word; nested place strings)
+is flagged per sentence by `Geoparser.unparsed_doubts`, and those sentences are parsed after
+all. The tagger, parser, attribute ruler and lemmatizer are what is saved on the others.
 
 The pieces are joined back into one spaCy ``Doc`` whose text is the clean text, character for
 character: every offset the later stages produce stays exact.
-
-Why the skipped sentences get no NER or tagger: the geoparser reads the parse too ("near
-Khoiniki and Brahin": a coordinated locative argument), so contract-complete places would need
-the whole pipeline on every sentence, and nothing would be saved. Places near events, which
-is what event location and proximity use, are kept.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice, pairwise
 from typing import TypeVar
@@ -217,50 +218,101 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _unparsed(nlp: Language, text: str) -> Doc:
-    """A piece the parser does not see: tokens only, cut into sentences at the cheap boundaries.
+def _unparsed(tokens: Doc) -> Doc:
+    """A piece the parser does not see: its tokens and entities, cut into sentences at the cheap
+    boundaries.
 
     The boundaries are written as a flat tree (each sentence's first token its root, labelled
-    ``dep``), because a joined document takes its sentences from the parse of every piece."""
-    tokens = nlp.make_doc(text)
-    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(text))}
+    ``dep``), because a joined document takes its sentences from the parse of every piece. They
+    are set after NER has run, as the parser's are: NER does not run an entity across a sentence
+    start, and a cheap boundary falls inside "GEORGETOWN, Ky. (WKYT)"."""
+    starts = {0, *(m.end() for m in _SENTENCE_END.finditer(tokens.text))}
     heads, deps, root = [], [], 0
     for token in tokens:
         if token.idx in starts:
             root = token.i
         heads.append(root)
         deps.append("ROOT" if token.i == root else "dep")
-    return Doc(nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens],
-               heads=heads, deps=deps)
+    ents = [f"{t.ent_iob_}-{t.ent_type_}" if t.ent_type_ else "O" for t in tokens]
+    return Doc(tokens.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens],
+               heads=heads, deps=deps, ents=ents)
+
+
+def _independent_ner(nlp: Language) -> bool:
+    """Whether the pipeline's NER embeds tokens itself (en_core_web_sm's does) rather than
+    listening to the shared tok2vec, so it can run alone on the skipped sentences."""
+    if "ner" not in nlp.pipe_names:
+        return False
+    embed = nlp.config["components"]["ner"].get("model", {}).get("tok2vec", {})
+    return "Listener" not in str(embed.get("@architectures", "Listener"))
 
 
 class SelectiveParser:
-    """``nlp.pipe`` with the prefilter in front: same (Doc, context) pairs, same text."""
+    """``nlp.pipe`` with the prefilter in front: same (Doc, context) pairs, same text.
 
-    def __init__(self, nlp: Language, config: PrefilterConfig) -> None:
+    The sentences the prefilter skips still go through NER, when the pipeline's NER needs no
+    other component (its own token embedding): NER is what finds most places. `doubts` (the
+    geoparser's `unparsed_doubts`) names the tokens of such a piece whose places the parse
+    could read differently; their sentences are parsed after all."""
+
+    def __init__(
+        self, nlp: Language, config: PrefilterConfig, doubts: Callable[[Doc], Iterable[int]] | None = None
+    ) -> None:
         self.nlp = nlp
         self.prefilter = Prefilter.for_pipeline(nlp, config.context)
+        self.ner = nlp.get_pipe("ner") if _independent_ner(nlp) else None
+        self.doubts = doubts if self.ner is not None else None
 
     def pipe(self, items: Iterable[tuple[str, T]], batch_size: int = 32) -> Iterator[tuple[Doc, T]]:
         for batch in _batches(items, batch_size):
             plans = [self.prefilter.segments(text) for text, _ in batch]
-            relevant = [
-                text[s.start : s.end]
+            skipped = [
+                self.nlp.make_doc(text[s.start : s.end])
                 for (text, _), plan in zip(batch, plans, strict=True)
                 for s in plan
-                if s.relevant
+                if not s.relevant
             ]
-            parsed = iter(list(self.nlp.pipe(relevant, batch_size=batch_size)))
-            for (text, context), plan in zip(batch, plans, strict=True):
-                pieces = []
+            if self.ner is not None:
+                skipped = list(self.ner.pipe(skipped, batch_size=batch_size))
+            read = iter([self._split(doc) for doc in skipped])
+            # Each document as pieces in order: text still to parse, or a Doc already read.
+            layouts: list[list[str | Doc]] = []
+            for (text, _), plan in zip(batch, plans, strict=True):
+                layouts.append([])
                 for segment in plan:
                     if segment.relevant:
-                        pieces.append(next(parsed))
+                        layouts[-1].append(text[segment.start : segment.end])
                     else:
-                        pieces.append(_unparsed(self.nlp, text[segment.start : segment.end]))
+                        layouts[-1].extend(next(read))
+            to_parse = [piece for layout in layouts for piece in layout if isinstance(piece, str)]
+            parsed = iter(list(self.nlp.pipe(to_parse, batch_size=batch_size)))
+            for (text, context), layout in zip(batch, layouts, strict=True):
+                pieces = [next(parsed) if isinstance(piece, str) else piece for piece in layout]
                 if not pieces:
                     yield self.nlp.make_doc(text), context
                 elif len(pieces) == 1:
                     yield pieces[0], context
                 else:
                     yield Doc.from_docs(pieces, ensure_whitespace=False, exclude=["tensor"]), context
+
+    def _split(self, doc: Doc) -> list[str | Doc]:
+        """A skipped piece read by NER, as runs of cheap sentences: the text of those `doubts`
+        flags (to be parsed), and the others as unparsed Docs."""
+        doubted = set(self.doubts(doc)) if self.doubts is not None and len(doc) else set()
+        if not doubted:
+            return [_unparsed(doc)]
+        starts = {token.idx: token.i for token in doc}
+        bounds = sorted({0, len(doc), *(starts[b] for _, b in _sentences(doc.text) if b in starts)})
+        runs: list[tuple[int, int, bool]] = []
+        for a, b in pairwise(bounds):
+            parse = any(a <= i < b for i in doubted)
+            if runs and runs[-1][2] == parse:
+                runs[-1] = (runs[-1][0], b, parse)
+            else:
+                runs.append((a, b, parse))
+        return [_text(doc, a, b) if parse else _unparsed(doc[a:b].as_doc()) for a, b, parse in runs]
+
+
+def _text(doc: Doc, start: int, end: int) -> str:
+    """Tokens `start` to `end` of `doc` as written, with the last one's trailing space."""
+    return doc.text[doc[start].idx : doc[end - 1].idx + len(doc[end - 1].text_with_ws)]

