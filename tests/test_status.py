@@ -79,3 +79,12 @@ def test_what_a_relative_clause_dates_stays_in_the_relative_clause(pipeline: Pip
     text = "Protesters rallied in the capital on Friday, reviving a chant that rang a decade ago."
     events = analyse_text(pipeline, text, published="2024-05-20").events
     assert any(e.type == "PROTEST" and not e.historical for e in events)
+
+
+@pytest.mark.parametrize("text", [
+    "The army said the drills included simulated precision strikes on key targets.",
+    "The command said the exercise would include strikes on ports.",
+])
+def test_a_rehearsed_or_planned_strike_is_no_strike(pipeline: Pipeline, text: str) -> None:
+    events = analyse_text(pipeline, text, published="2024-05-20").events
+    assert not [e for e in events if e.type == "FIGHT" and e.is_current and not e.future]

@@ -64,6 +64,7 @@ class Cues:
     participation_verbs: frozenset[str]
     sighting_verbs: frozenset[str]
     unofficial_sources: frozenset[str]
+    unreal_modifiers: frozenset[str]
     charge_nouns: frozenset[str]
     charge_adjectives: frozenset[str]
     conduct_nouns: frozenset[str]

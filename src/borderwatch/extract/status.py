@@ -76,6 +76,18 @@ class StatusReader:
         if (trigger.pos_ == "NOUN" and "any" in determiners and trigger.dep_ in ("dobj", "nsubjpass")
                 and any(c.dep_ == "neg" for c in governor.children)):
             status.mark("negated", f"{governor.text} any {trigger.text}")
+        if trigger.pos_ == "NOUN":
+            unreal = [c for c in trigger.children
+                      if c.dep_ in ("amod", "compound") and c.lemma_.lower() in self.cues.unreal_modifiers]
+            if unreal:
+                status.mark("hypothetical", f"{unreal[0].text} {trigger.text}")  # "simulated strikes"
+            if trigger.dep_ == "dobj" and governor is not head:
+                # What "the drills would include" is planned like the drills.
+                for aux in (c for c in governor.children if c.dep_ == "aux"):
+                    if aux.lower_ in _MODAL_FUTURE:
+                        status.mark("future", aux.text)
+                    elif aux.lower_ in _MODAL_HYPOTHETICAL:
+                        status.mark("hypothetical", aux.text)
         # A negated noun that governs the trigger negates it too ("no intention of attacking").
         current = trigger
         for _ in range(3):
