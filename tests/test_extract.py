@@ -551,3 +551,14 @@ def test_ramming_another_sides_vessel_is_coercion(pipeline: Pipeline) -> None:
     found = current(analyse(pipeline, "Chinese coast guard ships rammed a Philippine supply boat on Monday.",
                             published="2024-05-20"), "COERCE")
     assert [(codes(e.actors), codes(e.recipients)) for e in found] == [({"CHN"}, {"PHL"})]
+
+
+@pytest.mark.parametrize(("text", "actors", "targets"), [
+    ("An Indian army post came under fire from across the Line of Control on Tuesday.", set(), {"IND"}),
+    ("Skirmishes erupted between Thai and Cambodian troops near the disputed temple.", {"THA", "KHM"}, set()),
+])
+def test_who_comes_under_fire_is_hit_and_a_capitalised_plural_is_no_name(
+    pipeline: Pipeline, text: str, actors: set[str], targets: set[str]
+) -> None:
+    fights = current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
+    assert [(codes(e.actors), codes(e.recipients)) for e in fights] == [(actors, targets)]

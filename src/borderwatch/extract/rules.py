@@ -303,6 +303,11 @@ class RuleDetector:
                     rules = self._by_verb.get(lemma, [])
                 elif token.pos_ in ("NOUN", "PROPN") and token.dep_ != "compound":
                     rules = self._by_noun.get(lemma, []) or self._by_noun.get(token.lower_, [])
+                    if not rules and token.pos_ == "PROPN" and not token.ent_type_:
+                        # A capitalised plural read as a name ("Skirmishes erupted between ...").
+                        lower = token.lower_
+                        singular = lower[:-2] if lower.endswith(("ches", "shes", "sses")) else lower[:-1]
+                        rules = self._by_noun.get(singular, []) if lower.endswith("s") else []
                 else:
                     rules = []
                 rule = next((r for r in rules if self._fits(r, token)), None)
@@ -640,12 +645,18 @@ class RuleDetector:
         self, cand: Candidate, head: Token, mentions: list[Mention], ctx: DocContext, actor: Actor | None
     ) -> list[Actor]:
         heads = [cand.token] if cand.token == head else [cand.token, head]
+        found: list[Actor] = []
+        avoid = actor.code if actor else None
+        if _comes_under(head):
+            # "An Indian army post came under fire": the subject is what was hit.
+            for subject in (c for c in head.children if c.dep_ == "nsubj"):
+                hit = self._resolve(subject, mentions, ctx, avoid=avoid)
+                if hit is not None:
+                    found.append(hit)
         if head.lemma_.lower() in self.cues.participation_verbs:
             # "engaged in fighting with the army": whom the fighting is with.
             heads += [g for c in head.children if c.dep_ == "prep" and c.lower_ == "in"
                       for g in c.children if g.dep_ == "pobj" and g not in heads]
-        found: list[Actor] = []
-        avoid = actor.code if actor else None
         for h in heads:
             for child in h.children:
                 targets: list[Token] = []
@@ -977,7 +988,7 @@ class RuleDetector:
                 seer = self._subject(head)
                 seen = self._resolve(seer, mentions, ctx) if seer is not None else None
                 avoid = seen.code if seen else None
-            if argument is None:
+            if argument is None and not _comes_under(head):
                 argument = self._subject(head)
             if argument is None and patient is not None and (
                 cand.rule.type in _OWN_FORCES
@@ -1035,6 +1046,12 @@ def _year_anchor(ent: Span, ents: list[Span]) -> date | None:
 
 
 _PLURAL_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+
+
+def _comes_under(head: Token) -> bool:
+    """"came under fire", "came under attack": the subject is the target, not the attacker."""
+    return head.lemma_.lower() == "come" and any(c.dep_ == "prep" and c.lower_ == "under"
+                                                 for c in head.children)
 
 
 def _earlier_subject(token: Token, mentions: list[Mention]) -> Mention | None:
