@@ -39,3 +39,14 @@ def test_a_charge_laid_on_the_other_side_is_an_accusation(pipeline: Pipeline, te
 ])
 def test_no_accusation_without_a_party_charging_another(pipeline: Pipeline, text: str) -> None:
     assert accusations(pipeline, text) == set()
+
+
+@pytest.mark.parametrize(("text", "pair"), [
+    ("Beijing said Taipei was to blame for the rising tensions.", ("CHN", "TWN")),
+    ("India lodged a strong protest with China over the incursion.", ("IND", "CHN")),
+    ("Cambodia complained to the UN Security Council about Thai aggression.", ("KHM", "THA")),
+])
+def test_blame_protests_and_complaints_name_whom_they_accuse(pipeline: Pipeline, text: str,
+                                                             pair: tuple[str, str]) -> None:
+    found = accusations(pipeline, text)
+    assert pair in found and (pair[1], pair[0]) not in found and ("KHM", "UN") not in found

@@ -16,7 +16,7 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.lexicon import Lexicon
-from borderwatch.extract.rules import DocContext, RuleDetector, sentence_span
+from borderwatch.extract.rules import DocContext, RuleDetector, sentence_span, to_blame
 from borderwatch.models import Actor, Claim, Event, EventDate
 
 
@@ -39,6 +39,8 @@ class ChargeDetector(RuleDetector):
     def _charged(self, token: Token, mentions: list[Mention], ctx: DocContext) -> Token | None:
         """The phrase naming who a charge is laid on, or None when the token lays none."""
         lemma = token.lemma_.lower()
+        if to_blame(token):
+            return next((c for c in token.head.children if c.dep_ == "nsubj"), None)
         if token.pos_ == "VERB" and lemma in self.cues.charge_verbs:
             agent = next((c for c in token.children if c.dep_ == "agent"), None)
             if agent is not None:

@@ -175,6 +175,8 @@ def _doers(token: Token) -> set[str]:
 
 
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+_ADDRESSED = frozenset({"ACCUSE", "PROTEST"})
+"""Statements told "to" an audience ("complained to the UN about ..."), aimed at someone else."""
 _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
 _MEANS = frozenset({"by", "after", "before", "while", "without"})
@@ -256,6 +258,8 @@ class RuleDetector:
             return False
         if rule.subjects and not any(_doers(token) & self.lex.classes[c] for c in rule.subjects):
             return False
+        if to_blame(token):
+            return False  # "Taipei was to blame": a charge laid on the subject (extract/charges.py)
         if token.lemma_.lower() in self.cues.sighting_verbs and rule.type in _OWN_FORCES:
             # A sighting needs who saw it (a bare "equipment spotted at ..." is a sighting line's)
             # and forces as what was seen ("recorded the presence of ..." reports the presence).
@@ -666,6 +670,8 @@ class RuleDetector:
                     and h.pos_ in ("VERB", "AUX")
                 ) or child.dep_ == "nsubjpass":
                     targets.append(child)
+                elif child.dep_ == "prep" and cand.rule.type in _ADDRESSED and child.lower_ == "to":
+                    continue  # "complained to the UN Security Council": the audience, not the target
                 elif child.dep_ == "prep" and (
                     child.lower_ in _RECIPIENT_PREPS
                     # What a nominal act is done to: "the violation of its airspace", "the
@@ -1046,6 +1052,11 @@ def _year_anchor(ent: Span, ents: list[Span]) -> date | None:
 
 
 _PLURAL_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+
+
+def to_blame(token: Token) -> bool:
+    """"X is to blame": X is blamed, by whoever says so."""
+    return token.lemma_.lower() == "blame" and token.dep_ in ("xcomp", "acomp") and token.head.lemma_ == "be"
 
 
 def _comes_under(head: Token) -> bool:
