@@ -562,3 +562,9 @@ def test_who_comes_under_fire_is_hit_and_a_capitalised_plural_is_no_name(
 ) -> None:
     fights = current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
     assert [(codes(e.actors), codes(e.recipients)) for e in fights] == [(actors, targets)]
+
+
+def test_an_ultimatum_given_is_a_threat_by_the_giver(pipeline: Pipeline) -> None:
+    text = "Azerbaijan gave Armenia an ultimatum to withdraw its troops from the area."
+    threats = current(analyse(pipeline, text, published="2024-05-21"), "THREATEN")
+    assert [(codes(e.actors), codes(e.recipients)) for e in threats] == [({"AZE"}, {"ARM"})]
