@@ -65,11 +65,12 @@ _INCIDENTS = frozenset({"FIGHT", "ASSAULT", "COERCE", "ACCUSE"})
 """Types told as incidents, each act its own (a strike, a condemnation, a summons); a build-up or a
 threat is a situation that several verbs retell ("concentrating troops", "building up troops")."""
 
-_ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed", "further", "more"})
+_ANOTHER = frozenset({"again", "another", "second", "third", "fresh", "renewed", "further"})
 """Words that tell a new happening of a kind already told ("the second air raid", "fired again")."""
 
 
 _CASUALTIES = frozenset({"kill", "wound", "injure", "die", "dead", "death", "casualty"})
+"""Words of a killing that a fight in the same sentence may have done."""
 
 
 def _token(doc: Doc, event: Event) -> Token | None:
@@ -223,9 +224,8 @@ def merge_events(
     # in the fighting"): fold it once every fight holds all of its sentences.
     folded: set[int] = set()
     for event in merged:
-        if event.type != "ASSAULT" or doc is None or _token(doc, event) is None:
-            continue
-        if _token(doc, event).lemma_.lower() not in _CASUALTIES:
+        word = _token(doc, event) if doc is not None and event.type == "ASSAULT" else None
+        if word is None or word.lemma_.lower() not in _CASUALTIES:
             continue  # a bombing told first is its own act ("suicide bombers blew themselves up")
         fights = groups.get(("FIGHT", *_key(event)[1:]), [])
         target = next((m for m in fights if _consequence(m, event, spans[id(m)])), None)
