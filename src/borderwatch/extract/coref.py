@@ -105,10 +105,11 @@ class DocumentActors:
         """How the article first names each actor."""
         self.persons: dict[str, Actor] = {}
         """People the article names with their state's title ("Armenian Prime Minister Nikol
-        Pashinyan"), by full and last name: a later "Pashinyan said" is Armenia's."""
+        Pashinyan"), by full name and each name: a later "Pashinyan said" is Armenia's."""
         self.forces: dict[str, list[tuple[int, Actor]]] = {}
-        """Forces the article names with their owner ("Pakistani jets"), by noun lemma, in order:
-        a later "the three jets" is theirs."""
+        """Forces and institutions the article names with their owner ("Pakistani jets",
+        "Cambodia's defence ministry"), by noun lemma, in order: a later "the three jets" or "the
+        ministry" is theirs."""
 
     @classmethod
     def read(cls, doc: Doc, resolver: ActorResolver) -> DocumentActors:
