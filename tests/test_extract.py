@@ -568,3 +568,10 @@ def test_an_ultimatum_given_is_a_threat_by_the_giver(pipeline: Pipeline) -> None
     text = "Azerbaijan gave Armenia an ultimatum to withdraw its troops from the area."
     threats = current(analyse(pipeline, text, published="2024-05-21"), "THREATEN")
     assert [(codes(e.actors), codes(e.recipients)) for e in threats] == [({"AZE"}, {"ARM"})]
+
+
+def test_a_nominal_act_is_not_its_own_actor(pipeline: Pipeline) -> None:
+    text = ("The expulsion of the Rwandan ambassador came on a day when the rebels doubled the "
+            "territory they control.")
+    found = [e for e in analyse(pipeline, text, published="2022-10-29").events if e.type == "SANCTION"]
+    assert all("RWA" not in codes(e.actors) for e in found)

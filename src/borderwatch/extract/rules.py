@@ -996,6 +996,8 @@ class RuleDetector:
                 avoid = seen.code if seen else None
             if argument is None and not _comes_under(head):
                 argument = self._subject(head)
+                if argument is not None and argument.i == token.i:
+                    argument = None  # "The expulsion of the ambassador came ...": no one named
             if argument is None and patient is not None and (
                 cand.rule.type in _OWN_FORCES
                 or (cand.rule.type in _MUTUAL and lemma in self.cues.participation_verbs)
