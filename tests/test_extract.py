@@ -575,3 +575,10 @@ def test_a_nominal_act_is_not_its_own_actor(pipeline: Pipeline) -> None:
             "territory they control.")
     found = [e for e in analyse(pipeline, text, published="2022-10-29").events if e.type == "SANCTION"]
     assert all("RWA" not in codes(e.actors) for e in found)
+
+
+def test_the_use_of_force_a_party_protests_is_alleged_by_it(pipeline: Pipeline) -> None:
+    text = ("The Philippines summoned a Chinese diplomat on Thursday to protest Beijing's use of water "
+            "cannon against Filipino vessels.")
+    coercion = current(analyse(pipeline, text, published="2024-05-02"), "COERCE")
+    assert [(codes(e.actors), e.claim.stance) for e in coercion] == [({"CHN"}, "alleged")]

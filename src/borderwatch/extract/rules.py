@@ -175,6 +175,8 @@ def _doers(token: Token) -> set[str]:
 
 
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
+_USES = frozenset({"use", "employment", "firing", "launch", "launching", "deployment"})
+"""Nouns whose holder is the actor of what they take "of" ("Beijing's use of water cannon")."""
 _ADDRESSED = frozenset({"ACCUSE", "PROTEST"})
 """Statements told "to" an audience ("complained to the UN about ..."), aimed at someone else."""
 _MUTUAL = frozenset({"FIGHT"})
@@ -466,11 +468,15 @@ class RuleDetector:
         # "condemned the violation of its airspace by Iran": the act condemned is its object.
         complement = (link.dep_ in ("ccomp", "xcomp") and len(path) == 1) or (
             link.dep_ == "prep" and link.lower_ in ("of", "for") and len(path) == 2
-        ) or (link.dep_ == "dobj" and len(path) == 1 and lemma in self.cues.alleging_verbs)
+        ) or (link.dep_ == "dobj" and lemma in self.cues.alleging_verbs and (
+            len(path) == 1 or (len(path) == 3 and link.lemma_.lower() in _USES and path[1].lower_ == "of")
+        ))  # "protest Beijing's use of water cannon"
         if not complement:
             return None
-        if lemma in self.cues.alleging_verbs:
-            return "alleged"
+        if lemma in self.cues.alleging_verbs and (
+            dominator.token.pos_ != "NOUN" or lemma in self.cues.claim_nouns | {"condemnation"}
+        ):
+            return "alleged"  # not "a hunger strike in protest of ...": a protest's cause is no claim
         if lemma in self.cues.denying_verbs:
             return "denied"
         return None
@@ -970,8 +976,11 @@ class RuleDetector:
         argument: Token | None = None
         if token.pos_ in ("NOUN", "PROPN"):
             # A pronoun holder of a noun carried by a verb ("launched its attack") is the verb's
-            # subject, read below.
-            argument = next((h for h in self._noun_holders(token, cand.rule.type in _OWN_FORCES)
+            # subject, read below; "Beijing's use of water cannon" is Beijing's.
+            nominals = [token]
+            if token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.lemma_.lower() in _USES:
+                nominals.append(token.head.head)
+            argument = next((h for n in nominals for h in self._noun_holders(n, cand.rule.type in _OWN_FORCES)
                              if not (h.lower_ in PRONOUNS and head is not token)
                              and self._resolve(h, mentions, ctx)), None)
         avoid: str | None = None
