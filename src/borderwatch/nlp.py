@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
@@ -147,7 +147,7 @@ class Prepared:
 
     chunks: list[str]
     warnings: list[str]
-    capped: list[bool] = field(default_factory=list)
+    capped: list[bool]
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n")
