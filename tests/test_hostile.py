@@ -237,3 +237,20 @@ def test_a_document_whose_sentences_run_on_is_parsed_with_the_cap(pipeline: Pipe
                                    for event in analysis.events for span in event.evidence)
     ordinary = Document(source="news.txt", raw_text="Kyiv accused Minsk of massing troops near the border.")
     assert next(iter(pipeline.analyse([ordinary]))).document.warnings == []
+
+
+def test_the_parser_is_handed_bounded_batches_and_results_do_not_depend_on_them() -> None:
+    from borderwatch.pipeline import _batches, _Chunk
+
+    pieces = [_Chunk("x" * n, None, last=True) for n in (5, 5, 30, 5, 5, 5)]  # type: ignore[arg-type]
+    sizes = [[len(c.text) for c in batch] for batch in _batches(iter(pieces), 3, 12)]
+    assert sizes == [[5, 5], [30], [5, 5], [5]]
+
+    texts = [f"Kyiv accused Minsk on Sunday of massing troops near {place}, officials said.\n" * 30
+             for place in ("Mazyr", "Gomel", "Brest")]
+    wide, narrow = Pipeline(Config()), Pipeline(Config(nlp=NlpConfig(batch_chars=1_000, chunk_chars=800)))
+    docs = [Document(source=f"{i}.txt", raw_text=t) for i, t in enumerate(texts)]
+    again = [Document(source=f"{i}.txt", raw_text=t) for i, t in enumerate(texts)]
+    first = [a.to_contract() for a in wide.analyse(docs)]
+    second = [a.to_contract() for a in narrow.analyse(again)]
+    assert first == second and all(result["events"] for result in first)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 from spacy.tokens import Doc
 
@@ -38,6 +37,20 @@ class _Chunk:
     capped: bool = False
     """Parsed with the sentence cap on (the piece runs on: `borderwatch.nlp.runs_on`)."""
     doc: Doc | None = None
+
+
+def _batches(chunks: Iterator[_Chunk], size: int, chars: int) -> Iterator[list[_Chunk]]:
+    """Consecutive batches of at most `size` pieces and `chars` characters (a longer piece alone)."""
+    batch: list[_Chunk] = []
+    total = 0
+    for chunk in chunks:
+        if batch and (len(batch) == size or total + len(chunk.text) > chars):
+            yield batch
+            batch, total = [], 0
+        batch.append(chunk)
+        total += len(chunk.text)
+    if batch:
+        yield batch
 
 
 def internal_error(exc: Exception) -> str:
@@ -104,8 +117,7 @@ class Pipeline:
     def _parsed(self, chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
         """The chunks with their parse, batch by batch (spaCy's fast path); if a batch fails, its
         chunks are parsed one by one so only the failing document is lost."""
-        size = self.config.nlp.batch_size
-        while batch := list(islice(chunks, size)):
+        for batch in _batches(chunks, self.config.nlp.batch_size, self.config.nlp.batch_chars):
             try:
                 docs = self._parse(batch)
             except Exception:  # retried one by one just below
