@@ -33,26 +33,31 @@ _DATES = ("0001-01-01", "9999-12-31", "11/28/2016", "28/11/2016", "03/04/2016", 
 
 
 class Rng(random.Random):
-    """The corpus's random source; `size` picks how big a case is.
+    """The corpus's random source; `size` picks how big a case is (bytes, depth, count).
 
     With `sampled` off, a size is one of the few the issue reports (the heaviest included);
-    with it on, one case in `FULL_SHARE` still takes one of those, and the others a size drawn
-    log-uniformly from `SMALLEST` up to the largest: thousands of cases across the whole range
-    at a fraction of the cost.
+    with it on, a `FULL_SHARE` of the cases still take one of those, and the others a size drawn
+    log-uniformly from `SAMPLED` (fractions of the largest): thousands of cases of every kind at
+    a fraction of the cost, the full sizes among them.
     """
 
     def __init__(self, seed: int, *, sampled: bool = False) -> None:
         super().__init__(seed)
         self.sampled = sampled
 
+    def full(self) -> bool:
+        """Does this case take a size the issue reports?"""
+        return not self.sampled or self.random() < FULL_SHARE
+
     def size(self, *choices: int) -> int:
-        if not self.sampled or self.random() < FULL_SHARE:
+        if self.full():
             return self.choice(choices)
-        return round(math.exp(self.uniform(math.log(SMALLEST), math.log(max(choices)))))
+        low, high = SAMPLED
+        return max(1, round(max(choices) * math.exp(self.uniform(math.log(low), math.log(high)))))
 
 
-FULL_SHARE = 0.1
-SMALLEST = 500
+FULL_SHARE = 0.04
+SAMPLED = (0.001, 0.1)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ def _surrogates(rng: Rng, i: int) -> Iterator[Case]:
 
 
 def _over_limit(rng: Rng, i: int) -> Iterator[Case]:
+    if not rng.full():
+        return  # only past the parser's limit is this kind itself
     size = rng.choice((1_050_000, 1_300_000))
     yield Case(f"over-parser-limit-{i}.txt", _prose(rng, size).encode(), "over-limit")
 
