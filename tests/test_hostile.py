@@ -223,8 +223,9 @@ def test_pieces_that_run_on_are_known_before_parsing() -> None:
     assert prepared.capped[0] is False and prepared.capped[-1] is True
     assert prepared.warnings == ["sentences over 150 tokens cut ([nlp] max_sentence_tokens)"]
     assert not any(prepare(prose, config).capped)
-    assert not runs_on("\n".join(["Sumy, Kharkiv, Lviv"] * 200), 150), "line breaks bound it"
-    assert not runs_on("Sumy! " * 400, 150), "so do full stops, exclamation and question marks"
+    assert runs_on("\n".join(["Sumy, Kharkiv, Lviv"] * 200), 150), "line breaks end no sentence"
+    assert not runs_on("Sumy! " * 400, 150), "full stops, exclamation and question marks do"
+    assert not runs_on("Troops moved near Sumy.\n" * 400, 150)
     assert runs_on(" ".join(["Sumy"] * 151), 150) and not runs_on(" ".join(["Sumy"] * 150), 150)
 
 
@@ -243,7 +244,7 @@ def test_the_parser_is_handed_bounded_batches_and_results_do_not_depend_on_them(
     from borderwatch.pipeline import _batches, _Chunk
 
     pieces = [_Chunk("x" * n, None, last=True) for n in (5, 5, 30, 5, 5, 5)]  # type: ignore[arg-type]
-    sizes = [[len(c.text) for c in batch] for batch in _batches(iter(pieces), 3, 12)]
+    sizes = [[len(c.text) for c in batch] for batch in _batches(pieces, 3, 12, lambda c: len(c.text))]
     assert sizes == [[5, 5], [30], [5, 5], [5]]
 
     texts = [f"Kyiv accused Minsk on Sunday of massing troops near {place}, officials said.\n" * 30

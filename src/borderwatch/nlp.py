@@ -190,15 +190,17 @@ def prepare(text: str, config: NlpConfig) -> Prepared:
     return Prepared(chunks, warnings, capped)
 
 
-_SENTENCE_END = re.compile(r"[.!?\n]")
+_SENTENCE_END = re.compile(r"[.!?]")
 
 
 def runs_on(text: str, max_tokens: int) -> bool:
-    """Does `text` hold more than `max_tokens` tokens with no full stop, "!", "?" or line break?
+    """Does `text` hold more than `max_tokens` tokens (line breaks counted) with no full stop,
+    "!" or "?"?
 
-    Such a stretch (a list of words and commas, a line of names) is one endless "sentence" to
-    the parser unless the cap bounds it; knowing that before parsing saves parsing it twice.
-    Linear: only stretches of at least `max_tokens` characters are counted.
+    Such a stretch (a list of words and commas, a line of names, a word on every line) is one
+    endless "sentence" to the parser unless the cap bounds it (a line break ends no sentence
+    before a lower-case word); knowing that before parsing saves parsing it twice. Linear: only
+    stretches of at least `max_tokens` characters are counted.
     """
     for stretch in _SENTENCE_END.split(text):
         if len(stretch) > max_tokens and next(islice(_TOKEN.finditer(stretch), max_tokens, None), None):

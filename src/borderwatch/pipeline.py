@@ -9,8 +9,9 @@ and an optional time budget skips a document that runs too long.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from spacy.tokens import Doc
 
@@ -22,6 +23,8 @@ from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document, Event
 from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.prefilter import SelectiveParser
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,16 +42,16 @@ class _Chunk:
     doc: Doc | None = None
 
 
-def _batches(chunks: Iterator[_Chunk], size: int, chars: int) -> Iterator[list[_Chunk]]:
-    """Consecutive batches of at most `size` pieces and `chars` characters (a longer piece alone)."""
-    batch: list[_Chunk] = []
+def _batches(items: Iterable[T], size: int, chars: int, length: Callable[[T], int]) -> Iterator[list[T]]:
+    """Consecutive batches of at most `size` items and `chars` characters (a longer item alone)."""
+    batch: list[T] = []
     total = 0
-    for chunk in chunks:
-        if batch and (len(batch) == size or total + len(chunk.text) > chars):
+    for item in items:
+        if batch and (len(batch) == size or total + length(item) > chars):
             yield batch
             batch, total = [], 0
-        batch.append(chunk)
-        total += len(chunk.text)
+        batch.append(item)
+        total += length(item)
     if batch:
         yield batch
 
@@ -117,7 +120,8 @@ class Pipeline:
     def _parsed(self, chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
         """The chunks with their parse, batch by batch (spaCy's fast path); if a batch fails, its
         chunks are parsed one by one so only the failing document is lost."""
-        for batch in _batches(chunks, self.config.nlp.batch_size, self.config.nlp.batch_chars):
+        nlp = self.config.nlp
+        for batch in _batches(chunks, nlp.batch_size, nlp.batch_chars, lambda chunk: len(chunk.text)):
             try:
                 docs = self._parse(batch)
             except Exception:  # retried one by one just below
@@ -192,9 +196,11 @@ class Pipeline:
         long = [i for i, doc in enumerate(docs)
                 if not kept[i].capped and any(len(sent) > limit for sent in doc.sents)]
         if long:
-            again = self.nlp.pipe([docs[i].text for i in long], component_cfg=CAPPED)
-            for i, doc in zip(long, again, strict=True):
-                docs[i] = doc
+            nlp = self.config.nlp
+            for batch in _batches(long, nlp.batch_size, nlp.batch_chars, lambda i: len(docs[i].text)):
+                again = self.nlp.pipe([docs[i].text for i in batch], component_cfg=CAPPED)
+                for i, doc in zip(batch, again, strict=True):
+                    docs[i] = doc
             warning = f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)"
             if warning not in document.warnings:
                 document.warnings.append(warning)
