@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import string
 from collections.abc import Callable, Iterator
@@ -31,6 +32,34 @@ _DATES = ("0001-01-01", "9999-12-31", "11/28/2016", "28/11/2016", "03/04/2016", 
           "9999-12-31T23:59:59+14:00", "0000-00-00", "20161128", "2016-W48-1", "13/13/2016")
 
 
+class Rng(random.Random):
+    """The corpus's random source; `size` picks how big a case is (bytes, depth, count).
+
+    With `sampled` off, a size is one of the few the issue reports (the heaviest included);
+    with it on, a `FULL_SHARE` of the cases still take one of those, and the others a size drawn
+    log-uniformly from `SAMPLED` (fractions of the largest): thousands of cases of every kind at
+    a fraction of the cost, the full sizes among them.
+    """
+
+    def __init__(self, seed: int, *, sampled: bool = False) -> None:
+        super().__init__(seed)
+        self.sampled = sampled
+
+    def full(self) -> bool:
+        """Does this case take a size the issue reports?"""
+        return not self.sampled or self.random() < FULL_SHARE
+
+    def size(self, *choices: int) -> int:
+        if self.full():
+            return self.choice(choices)
+        low, high = SAMPLED
+        return max(1, round(max(choices) * math.exp(self.uniform(math.log(low), math.log(high)))))
+
+
+FULL_SHARE = 0.04
+SAMPLED = (0.001, 0.1)
+
+
 @dataclass(frozen=True)
 class Case:
     """One hostile input: its file name, the bytes to write, and what it is meant to provoke."""
@@ -44,12 +73,12 @@ class Case:
         return Path(self.name).suffix
 
 
-def _sentence(rng: random.Random, words: int = 8) -> str:
+def _sentence(rng: Rng, words: int = 8) -> str:
     body = " ".join(rng.choice(_WORDS) for _ in range(words))
     return body[0].upper() + body[1:] + "."
 
 
-def _prose(rng: random.Random, size: int) -> str:
+def _prose(rng: Rng, size: int) -> str:
     """Paragraphs of plausible sentences, about `size` characters."""
     parts: list[str] = []
     total = 0
@@ -65,15 +94,15 @@ def _line(record: dict[str, object]) -> bytes:
     return json.dumps(record).encode() + b"\n"
 
 
-def _deep_json(rng: random.Random, i: int) -> Iterator[Case]:
-    depth = rng.choice((1_000, 5_000, 50_000, 200_000))
+def _deep_json(rng: Rng, i: int) -> Iterator[Case]:
+    depth = rng.size(1_000, 5_000, 50_000, 200_000)
     yield Case(f"deep-json-list-{i}.json", b"[" * depth + b"]" * depth, "deep-json")
     yield Case(f"deep-json-text-{i}.jsonl", b'{"id": "d", "text": ' + b"[" * depth + b"]" * depth + b"}\n",
                "deep-json")
     yield Case(f"deep-json-object-{i}.jsonl", b'{"a":' * depth + b"1" + b"}" * depth + b"\n", "deep-json")
 
 
-def _surrogates(rng: random.Random, i: int) -> Iterator[Case]:
+def _surrogates(rng: Rng, i: int) -> Iterator[Case]:
     text = _prose(rng, 800)
     cut = rng.randrange(len(text))
     yield Case(f"surrogate-json-{i}.jsonl", _line({"id": "s", "text": text[:cut] + "\ud800" + text[cut:]}),
@@ -86,12 +115,14 @@ def _surrogates(rng: random.Random, i: int) -> Iterator[Case]:
     yield Case(f"surrogate-cesu-{i}.txt", text.encode() + b"\xed\xa0\x80" + text.encode(), "surrogate")
 
 
-def _over_limit(rng: random.Random, i: int) -> Iterator[Case]:
+def _over_limit(rng: Rng, i: int) -> Iterator[Case]:
+    if not rng.full():
+        return  # only past the parser's limit is this kind itself
     size = rng.choice((1_050_000, 1_300_000))
     yield Case(f"over-parser-limit-{i}.txt", _prose(rng, size).encode(), "over-limit")
 
 
-def _dates(rng: random.Random, i: int) -> Iterator[Case]:
+def _dates(rng: Rng, i: int) -> Iterator[Case]:
     text = "Russian troops shelled the village near Sumy yesterday, officials said last week."
     lines = [_line({"id": f"good-{i}-a", "text": text, "published": "2024-08-25"})]
     for n, value in enumerate(rng.sample(_DATES, 4)):
@@ -106,7 +137,7 @@ def _dates(rng: random.Random, i: int) -> Iterator[Case]:
     yield Case(f"dates-meta-{i}.html", html.encode(), "dates")
 
 
-def _numbers(rng: random.Random, i: int) -> Iterator[Case]:
+def _numbers(rng: Rng, i: int) -> Iterator[Case]:
     digits = "".join(rng.choice(string.digits[1:]) for _ in range(5_000))
     yield Case(f"huge-number-field-{i}.jsonl", b'{"id": ' + digits.encode() + b', "text": "Troops moved."}\n',
                "huge-number")
@@ -116,30 +147,30 @@ def _numbers(rng: random.Random, i: int) -> Iterator[Case]:
                "huge-number")
 
 
-def _long_line(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((92_000, 150_000))
+def _long_line(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(92_000, 150_000)
     words = " ".join(rng.choice(_WORDS + _TRIGGERS + _PLACES) for _ in range(size // 6))
     yield Case(f"long-line-{i}.txt", words[:size].encode(), "long-line")
     yield Case(f"long-line-commas-{i}.txt", ", ".join(words.split())[:size].encode(), "long-line")
 
 
-def _long_token(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((50_000, 120_000))
+def _long_token(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(50_000, 120_000)
     alphabet = rng.choice((string.ascii_letters, string.ascii_letters + string.digits + "+/", "a-", ".,"))
     token = "".join(rng.choice(alphabet) for _ in range(size))
     yield Case(f"long-token-{i}.txt", f"Troops moved near {token} the border.".encode(), "long-token")
     yield Case(f"long-url-{i}.txt", f"See https://example.test/{token} for more.".encode(), "long-token")
 
 
-def _punctuation(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((131_000, 190_000))
+def _punctuation(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(131_000, 190_000)
     chars = rng.choice((string.punctuation, ".", "!?", "-–—", "()[]{}", ". "))
     text = "".join(rng.choice(chars) for _ in range(size))
     yield Case(f"punctuation-{i}.txt", text.encode(), "punctuation")
 
 
-def _short_sentences(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((120_000, 150_000, 180_000))
+def _short_sentences(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(120_000, 150_000, 180_000)
     pick = rng.choice((lambda: rng.choice(_WORDS).capitalize() + ".",
                        lambda: f"{rng.choice(_PLACES)} {rng.choice(_TRIGGERS)} {rng.choice(_PLACES)}.",
                        lambda: "A."))
@@ -152,8 +183,8 @@ def _short_sentences(rng: random.Random, i: int) -> Iterator[Case]:
     yield Case(f"short-sentences-{i}.txt", sep.join(parts).encode(), "short-sentences")
 
 
-def _triggers(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((8_700, 30_000))
+def _triggers(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(8_700, 30_000)
     pattern = rng.choice((
         lambda: rng.choice(_TRIGGERS),
         lambda: f"Russia {rng.choice(_TRIGGERS)} Ukraine",
@@ -167,8 +198,8 @@ def _triggers(rng: random.Random, i: int) -> Iterator[Case]:
     yield Case(f"repeated-triggers-{i}.txt", " ".join(parts).encode(), "triggers")
 
 
-def _places(rng: random.Random, i: int) -> Iterator[Case]:
-    size = rng.choice((20_000, 60_000, 150_000))
+def _places(rng: Rng, i: int) -> Iterator[Case]:
+    size = rng.size(20_000, 60_000, 150_000)
     names: list[str] = []
     total = 0
     while total < size:
@@ -181,8 +212,8 @@ def _places(rng: random.Random, i: int) -> Iterator[Case]:
     yield Case(f"place-sentences-{i}.txt", sentences.encode(), "places")
 
 
-def _html(rng: random.Random, i: int) -> Iterator[Case]:
-    depth = rng.choice((2_000, 5_000, 20_000))
+def _html(rng: Rng, i: int) -> Iterator[Case]:
+    depth = rng.size(2_000, 5_000, 20_000)
     nested = "<div>" * depth + _prose(rng, 300) + "</div>" * depth
     yield Case(f"html-nested-div-{i}.html", f"<html><body>{nested}</body></html>".encode(), "html")
     unclosed = "".join(f"<{rng.choice('bisu')}><p>{rng.choice(_WORDS)}" for _ in range(depth))
@@ -200,8 +231,8 @@ def _html(rng: random.Random, i: int) -> Iterator[Case]:
                ("<html><body>" + "<!--" * depth + _prose(rng, 500) + "</body></html>").encode(), "html")
 
 
-def _bytes(rng: random.Random, i: int) -> Iterator[Case]:
-    yield Case(f"random-bytes-{i}.txt", rng.randbytes(rng.choice((1_000, 50_000))), "bytes")
+def _bytes(rng: Rng, i: int) -> Iterator[Case]:
+    yield Case(f"random-bytes-{i}.txt", rng.randbytes(rng.size(1_000, 50_000)), "bytes")
     text = _prose(rng, 2_000)
     yield Case(f"latin1-{i}.txt", (text + " Société générale à côté.").encode("latin-1"), "bytes")
     yield Case(f"utf16-{i}.txt", text.encode("utf-16"), "bytes")
@@ -212,15 +243,17 @@ def _bytes(rng: random.Random, i: int) -> Iterator[Case]:
                .replace(b"\n", b" ") + b'"}\n', "bytes")
 
 
-GENERATORS: tuple[Callable[[random.Random, int], Iterator[Case]], ...] = (
+GENERATORS: tuple[Callable[[Rng, int], Iterator[Case]], ...] = (
     _deep_json, _surrogates, _over_limit, _dates, _numbers, _long_line, _long_token, _punctuation,
     _short_sentences, _triggers, _places, _html, _bytes,
 )
 
 
-def cases(variants: int = 1, seed: int = 12, *, max_bytes: int | None = None) -> Iterator[Case]:
-    """`variants` cases of every kind, the same for the same seed; larger than `max_bytes` left out."""
-    rng = random.Random(seed)
+def cases(variants: int = 1, seed: int = 12, *, max_bytes: int | None = None,
+          sampled: bool = False) -> Iterator[Case]:
+    """`variants` cases of every kind, the same for the same seed; larger than `max_bytes` left
+    out; `sampled`: sizes across the range (`Rng`)."""
+    rng = Rng(seed, sampled=sampled)
     for i in range(variants):
         for generate in GENERATORS:
             for case in generate(rng, i):
@@ -233,10 +266,11 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--variants", type=int, default=1)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--sampled", action="store_true", help="Sizes across the range (Rng).")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     written = 0
-    for case in cases(args.variants, args.seed):
+    for case in cases(args.variants, args.seed, sampled=args.sampled):
         (args.out / case.name).write_bytes(case.data)
         written += 1
     print(f"{written} cases written to {args.out}")

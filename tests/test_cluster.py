@@ -360,6 +360,28 @@ def test_a_denial_of_something_else_disputes_nothing(
     assert clusters_of_type(store, "MOBILIZE")[0].status == "disputed"
 
 
+@pytest.mark.parametrize("budget", [0, 12_000])
+def test_a_document_embeds_its_own_sentences_within_its_budget(
+    store: Store, pipeline: Pipeline, budget: int
+) -> None:
+    """Past `own_sentence_chars`, a document's sentences are not compared by meaning: the denial
+    is then linked as without a similarity function, by repeating the build-up's trigger word."""
+    asked: set[str] = set()
+
+    def recording(first: list[str], second: list[str]) -> float:
+        asked.update(first, second)
+        return word_overlap(first, second)
+
+    settings = ClusterSettings(similarity_threshold=WORD_OVERLAP_THRESHOLD, own_sentence_chars=budget)
+    for report in BUILD_UP.values():
+        assign_clusters(store, _save(store, pipeline, report), similarity=recording, settings=settings)
+    asked.clear()
+    denial = _save(store, pipeline, Report(DENIAL, "2024-08-27T16:00:00+03:00"))
+    assign_clusters(store, denial, similarity=recording, settings=settings)
+    assert (DENIAL in asked) is (budget > len(DENIAL))
+    assert clusters_of_type(store, "MOBILIZE")[0].status == "disputed"
+
+
 def test_status_follows_allegation_report_corroboration_denial(store: Store, feed: Feed) -> None:
     accusation = feed(Report(ACCUSATION, "2024-08-24T09:00:00+00:00", outlet="Ukrinform"))
     (build_up,) = clusters_of_type(store, "MOBILIZE")

@@ -1,20 +1,32 @@
-"""Crash safety: `borderwatch run` killed with SIGKILL at a random point, then run again, leaves the
-store as one uninterrupted run would: nothing lost, nothing duplicated, integrity check passing.
+"""Crash safety: `borderwatch run`, `watch --once` and `batch` killed with SIGKILL at a random
+point, then run again, leave the store as one uninterrupted run would: nothing lost, nothing
+duplicated (documents, their URLs, events, place mentions, cluster memberships, the watcher's
+seen items), integrity check passing.
 
 Each document is saved in one transaction and clustered after, so a kill can only cut between
-documents or roll one back; the rerun stores what is missing and collapses what is there.
+documents or roll one back; the rerun stores what is missing, collapses what is there, and
+clusters what a kill left unclustered. The processes are real (`batch` with its Dask worker, all
+killed at once as a machine or an OOM killer would), the store is a real SQLite file, and the
+watched feed is served by a local HTTP server in the test.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -45,13 +57,28 @@ def run(folder: Path, db: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def snapshot(db: Path) -> dict[str, list[tuple[str, int]]]:
-    """Each table's rows counted per document (URLs, events, place mentions) and the documents."""
+    """Each table's rows counted per document (URLs, events, place mentions, cluster memberships),
+    the documents, and the watcher's seen items when it kept any."""
     with sqlite3.connect(db) as connection:
         found = {"documents": connection.execute("SELECT id, 1 FROM documents ORDER BY id").fetchall()}
-        for table in ("document_urls", "events", "place_mentions"):
+        for table in ("document_urls", "events", "place_mentions", "cluster_members"):
             found[table] = connection.execute(
                 f"SELECT doc_id, count(*) FROM {table} GROUP BY doc_id ORDER BY doc_id").fetchall()
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+        if "watch_seen" in tables:
+            found["watch_seen"] = connection.execute(
+                "SELECT source || ' ' || item, count(*) FROM watch_seen GROUP BY source, item "
+                "ORDER BY source, item").fetchall()
     return found
+
+
+def unclustered(db: Path) -> int:
+    """Current events (not historical, negated or hypothetical) in no cluster: a kill between
+    saving a document and clustering it must not leave them so for good."""
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM events WHERE NOT (historical OR negated OR hypothetical) "
+            "AND id NOT IN (SELECT event_id FROM cluster_members)").fetchone()[0]
 
 
 def wait_for_documents(db: Path, count: int, process: subprocess.Popen[bytes], deadline: float) -> int:
@@ -79,22 +106,126 @@ def integrity(db: Path) -> str:
 @pytest.mark.skipif(not BORDERWATCH.exists(), reason=f"console script not installed at {BORDERWATCH}")
 def test_kill_9_during_run_loses_and_duplicates_nothing(tmp_path: Path, isolated_env: dict[str, str]) -> None:
     folder = articles(tmp_path / "articles")
-    reference = tmp_path / "reference.sqlite"
-    start = time.monotonic()
-    assert run(folder, reference, isolated_env).wait(timeout=600) == 0
-    duration = time.monotonic() - start
+    kill_and_rerun(lambda db: run(folder, db, isolated_env), tmp_path / "reference.sqlite", tmp_path,
+                   documents=len(PLACES))
+
+
+def kill_and_rerun(start: Callable[[Path], subprocess.Popen[bytes]], reference: Path, tmp_path: Path,
+                   documents: int, *, group: bool = False) -> None:
+    """One uninterrupted run into `reference`, then `TRIALS` runs killed once some (seeded random)
+    number of documents is stored and a random moment more has passed, each run again to the end:
+    the store must then equal the reference and pass its integrity check."""
+    begin = time.monotonic()
+    assert start(reference).wait(timeout=600) == 0
+    duration = time.monotonic() - begin
     expected = snapshot(reference)
-    assert len(expected["documents"]) == len(PLACES) and expected["events"]
+    assert len(expected["documents"]) == documents and expected["events"] and expected["cluster_members"]
+    assert unclustered(reference) == 0
 
     rng = random.Random(12)
     for trial in range(TRIALS):
         db = tmp_path / f"killed-{trial}.sqlite"
-        process = run(folder, db, isolated_env)
-        stored = wait_for_documents(db, rng.randint(1, len(PLACES) - 2), process, deadline=duration * 3)
+        process = start(db)
+        stored = wait_for_documents(db, rng.randint(1, documents - 2), process, deadline=duration * 3)
         time.sleep(rng.uniform(0.0, 0.5))  # anywhere inside the next document's save or clustering
-        process.send_signal(signal.SIGKILL)
+        if group:
+            os.killpg(process.pid, signal.SIGKILL)  # the command and every worker it started
+        else:
+            process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
-        assert 0 < stored < len(PLACES), "killed in the middle of the run"
-        assert run(folder, db, isolated_env).wait(timeout=600) == 0
+        assert 0 < stored < documents, "killed in the middle of the run"
+        assert start(db).wait(timeout=600) == 0
         assert integrity(db) == "ok"
         assert snapshot(db) == expected, f"trial {trial}: the rerun differs from one clean run"
+        assert unclustered(db) == 0
+
+
+# --- watch --once: a feed served here and a folder ------------------------------------------------
+
+
+def rss() -> bytes:
+    """An RSS 2.0 feed of our own articles, one item per place, dated a day apart."""
+    story = ("<p>Armoured columns were seen near {0} on Tuesday, residents said. Kyiv accused Minsk "
+             "of moving artillery toward {0}.</p>")
+    entries = "".join(
+        f"<item><guid isPermaLink=\"false\">feed-{place}</guid><title>Troops near {place}</title>"
+        f"<link>https://news.example/{place.lower()}</link>"
+        f"<pubDate>{format_datetime(datetime(2024, 9, day, 8, tzinfo=UTC))}</pubDate>"
+        f"<description>{escape(story.format(place))}</description></item>"
+        for day, place in enumerate(PLACES, start=1)
+    )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Border Watch'
+            f"</title><link>https://news.example/</link><description>test</description>{entries}"
+            f"</channel></rss>").encode()
+
+
+@pytest.fixture
+def feed_url(tmp_path: Path) -> Iterator[str]:
+    """A local HTTP server answering /feed.xml with `rss`; stopped after the test."""
+    body = rss()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path == "/feed.xml"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body) if found else 0))
+            self.end_headers()
+            if found:
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.skipif(not BORDERWATCH.exists(), reason=f"console script not installed at {BORDERWATCH}")
+def test_kill_9_during_watch_once_loses_and_duplicates_nothing(
+    tmp_path: Path, isolated_env: dict[str, str], feed_url: str
+) -> None:
+    articles(tmp_path / "inbox")
+    config = tmp_path / "watch.toml"
+    config.write_text(f'[watch]\nallow_private = true\n\n[[watch.sources]]\nkind = "feed"\n'
+                      f'location = "{feed_url}"\n\n[[watch.sources]]\nkind = "folder"\nlocation = "inbox"\n',
+                      encoding="utf-8")
+
+    def watch(db: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [str(BORDERWATCH), "watch", "--config", str(config), "--db", str(db), "--once"],
+            env=isolated_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    kill_and_rerun(watch, tmp_path / "reference.sqlite", tmp_path, documents=2 * len(PLACES))
+
+
+# --- batch: the client and its Dask worker ------------------------------------------------------
+
+
+@pytest.mark.skipif(not BORDERWATCH.exists(), reason=f"console script not installed at {BORDERWATCH}")
+def test_kill_9_during_batch_loses_and_duplicates_nothing(
+    tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    folder = articles(tmp_path / "articles")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def batch(db: Path) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [str(BORDERWATCH), "batch", str(folder), "--db", str(db), "--workers", "1",
+             "--partition-size", "1"],
+            env=isolated_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    try:
+        kill_and_rerun(batch, tmp_path / "reference.sqlite", tmp_path, documents=len(PLACES), group=True)
+    finally:
+        for process in started:  # a worker of a failed trial must not outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)

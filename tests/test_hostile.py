@@ -21,7 +21,7 @@ from borderwatch.config import Config, NlpConfig
 from borderwatch.errors import IngestError
 from borderwatch.ingest import iter_inputs
 from borderwatch.models import Document
-from borderwatch.nlp import CAPPED, Prepared, join, load_pipeline, prepare
+from borderwatch.nlp import CAPPED, Prepared, join, load_pipeline, prepare, runs_on
 from borderwatch.pipeline import Pipeline
 from borderwatch.store import open_store
 
@@ -199,7 +199,7 @@ def test_text_dense_with_tokens_is_cut_by_tokens() -> None:
     prepared = prepare(dense, config)
     assert "".join(prepared.chunks) == dense[:300] and "over 300 tokens" in prepared.warnings[0]
     prose = "Troops moved near the border on Sunday, officials said.\n" * 20  # 220 tokens
-    assert prepare(prose, config) == Prepared([prose], [])
+    assert prepare(prose, config) == Prepared([prose], [], [False])
 
 
 def test_overlong_runs_are_blanked_and_sentences_capped() -> None:
@@ -215,10 +215,43 @@ def test_overlong_runs_are_blanked_and_sentences_capped() -> None:
     assert max(len(sent) for sent in capped.sents) <= limit
 
 
-def test_a_document_whose_sentences_run_on_is_parsed_again_with_the_cap(pipeline: Pipeline) -> None:
-    text = "Russian forces shelled " + ", ".join(["Sumy", "Kharkiv", "Chernihiv"] * 200) + " on Sunday."
-    (analysis,) = pipeline.analyse([Document(source="list.txt", raw_text=text)])
+def test_pieces_that_run_on_are_known_before_parsing() -> None:
+    config = NlpConfig(chunk_chars=2_000)
+    listing = "Russian forces shelled " + ", ".join(["Sumy", "Kharkiv"] * 200) + " on Sunday."
+    prose = "Troops moved near the border on Sunday, officials said. " * 40
+    prepared = prepare(prose + "\n" + listing, config)
+    assert prepared.capped[0] is False and prepared.capped[-1] is True
+    assert prepared.warnings == ["sentences over 150 tokens cut ([nlp] max_sentence_tokens)"]
+    assert not any(prepare(prose, config).capped)
+    assert runs_on("\n".join(["Sumy, Kharkiv, Lviv"] * 200), 150), "line breaks end no sentence"
+    assert not runs_on("Sumy! " * 400, 150), "full stops, exclamation and question marks do"
+    assert not runs_on("Troops moved near Sumy.\n" * 400, 150)
+    assert runs_on(" ".join(["Sumy"] * 151), 150) and not runs_on(" ".join(["Sumy"] * 150), 150)
+
+
+def test_a_document_whose_sentences_run_on_is_parsed_with_the_cap(pipeline: Pipeline) -> None:
+    listing = "Russian forces shelled " + ", ".join(["Sumy", "Kharkiv", "Chernihiv"] * 200) + " on Sunday."
+    (analysis,) = pipeline.analyse([Document(source="listing.txt", raw_text=listing)])
     assert analysis.error is None
-    assert "sentences over 150 tokens cut ([nlp] max_sentence_tokens)" in analysis.document.warnings
+    assert analysis.document.warnings == ["sentences over 150 tokens cut ([nlp] max_sentence_tokens)"]
+    assert analysis.events and all(span.end - span.start < len(listing) // 4
+                                   for event in analysis.events for span in event.evidence)
     ordinary = Document(source="news.txt", raw_text="Kyiv accused Minsk of massing troops near the border.")
     assert next(iter(pipeline.analyse([ordinary]))).document.warnings == []
+
+
+def test_the_parser_is_handed_bounded_batches_and_results_do_not_depend_on_them() -> None:
+    from borderwatch.pipeline import _batches, _Chunk
+
+    pieces = [_Chunk("x" * n, None, last=True) for n in (5, 5, 30, 5, 5, 5)]  # type: ignore[arg-type]
+    sizes = [[len(c.text) for c in batch] for batch in _batches(pieces, 3, 12, lambda c: len(c.text))]
+    assert sizes == [[5, 5], [30], [5, 5], [5]]
+
+    texts = [f"Kyiv accused Minsk on Sunday of massing troops near {place}, officials said.\n" * 30
+             for place in ("Mazyr", "Gomel", "Brest")]
+    wide, narrow = Pipeline(Config()), Pipeline(Config(nlp=NlpConfig(batch_chars=1_000, chunk_chars=800)))
+    docs = [Document(source=f"{i}.txt", raw_text=t) for i, t in enumerate(texts)]
+    again = [Document(source=f"{i}.txt", raw_text=t) for i, t in enumerate(texts)]
+    first = [a.to_contract() for a in wide.analyse(docs)]
+    second = [a.to_contract() for a in narrow.analyse(again)]
+    assert first == second and all(result["events"] for result in first)

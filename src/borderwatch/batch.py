@@ -8,7 +8,8 @@ takes results back as they complete. Each worker loads the pipeline once, when t
 Results go to the store, to a Parquet file, or both. SQLite allows one writer, so the client
 writes it; a PostgreSQL store is written by the workers themselves and the client only assigns
 clusters. Documents are identified by their clean text's hash, so a second run over the same
-inputs stores nothing twice.
+inputs stores nothing twice, and clusters what a run killed between saving and clustering
+left out.
 """
 
 from __future__ import annotations
@@ -200,7 +201,9 @@ class BatchRunner:
         for outcome in saved:
             summary.new_documents += outcome.new_document
             summary.new_events += outcome.events_added
-            if store is not None and outcome.new_document:
+            # A stored document is clustered again (a no-op when it already is): a run killed
+            # between saving and clustering it must not leave its events out of every cluster.
+            if store is not None:
                 try:
                     assign_clusters(store, outcome.doc_id)
                 except BorderwatchError as exc:

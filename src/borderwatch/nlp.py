@@ -142,10 +142,12 @@ def make_sentence_cap(nlp: Language, name: str, max_tokens: int) -> SentenceCap:
 @dataclass(frozen=True)
 class Prepared:
     """What the parser is handed for one text: line-aligned chunks that concatenate to a prefix
-    of the text of the same offsets, and what was left out or blanked, as warnings."""
+    of the text of the same offsets, what was left out or blanked, as warnings, and which chunks
+    run on (`runs_on`): those are parsed with the sentence cap from the start (`CAPPED`)."""
 
     chunks: list[str]
     warnings: list[str]
+    capped: list[bool]
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n")
@@ -180,7 +182,30 @@ def prepare(text: str, config: NlpConfig) -> Prepared:
     if blanked:
         warnings.append(f"{blanked:,} run(s) of over {config.max_token_chars} non-space characters "
                         f"left out of the analysis ([nlp] max_token_chars)")
-    return Prepared(list(_chunks(text, config.chunk_chars)), warnings)
+    chunks = list(_chunks(text, config.chunk_chars))
+    capped = [runs_on(chunk, config.max_sentence_tokens) for chunk in chunks]
+    if any(capped):
+        warnings.append(f"sentences over {config.max_sentence_tokens} tokens cut "
+                        f"([nlp] max_sentence_tokens)")
+    return Prepared(chunks, warnings, capped)
+
+
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
+def runs_on(text: str, max_tokens: int) -> bool:
+    """Does `text` hold more than `max_tokens` tokens (line breaks counted) with no full stop,
+    "!" or "?"?
+
+    Such a stretch (a list of words and commas, a line of names, a word on every line) is one
+    endless "sentence" to the parser unless the cap bounds it (a line break ends no sentence
+    before a lower-case word); knowing that before parsing saves parsing it twice. Linear: only
+    stretches of at least `max_tokens` characters are counted.
+    """
+    for stretch in _SENTENCE_END.split(text):
+        if len(stretch) > max_tokens and next(islice(_TOKEN.finditer(stretch), max_tokens, None), None):
+            return True
+    return False
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

@@ -9,9 +9,9 @@ and an optional time budget skips a document that runs too long.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from typing import TypeVar
 
 from spacy.tokens import Doc
 
@@ -24,6 +24,8 @@ from borderwatch.models import Analysis, Document, Event
 from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.prefilter import SelectiveParser
 
+T = TypeVar("T")
+
 
 @dataclass
 class _Chunk:
@@ -35,7 +37,23 @@ class _Chunk:
     """The document's final piece: its parsed pieces can be joined."""
     spent: float = 0.0
     """Seconds the document took before parsing (cleaning), counted against its budget."""
+    capped: bool = False
+    """Parsed with the sentence cap on (the piece runs on: `borderwatch.nlp.runs_on`)."""
     doc: Doc | None = None
+
+
+def _batches(items: Iterable[T], size: int, chars: int, length: Callable[[T], int]) -> Iterator[list[T]]:
+    """Consecutive batches of at most `size` items and `chars` characters (a longer item alone)."""
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        if batch and (len(batch) == size or total + length(item) > chars):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += length(item)
+    if batch:
+        yield batch
 
 
 def internal_error(exc: Exception) -> str:
@@ -96,24 +114,22 @@ class Pipeline:
                 continue
             item.warnings.extend(prepared.warnings)
             spent = time.monotonic() - start
-            for i, text in enumerate(prepared.chunks):
-                yield _Chunk(text, analysis, last=i == len(prepared.chunks) - 1, spent=spent)
+            last = len(prepared.chunks) - 1
+            for i, (text, capped) in enumerate(zip(prepared.chunks, prepared.capped, strict=True)):
+                yield _Chunk(text, analysis, last=i == last, spent=spent, capped=capped)
 
     def _parsed(self, chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
         """The chunks with their parse, batch by batch (spaCy's fast path); if a batch fails, its
         chunks are parsed one by one so only the failing document is lost."""
-        size = self.config.nlp.batch_size
-        while batch := list(islice(chunks, size)):
+        nlp = self.config.nlp
+        for batch in _batches(chunks, nlp.batch_size, nlp.batch_chars, lambda chunk: len(chunk.text)):
             try:
-                if self.selective is not None:
-                    docs = [doc for doc, _ in self.selective.pipe(((c.text, None) for c in batch), size)]
-                else:
-                    docs = list(self.nlp.pipe((c.text for c in batch), batch_size=size))
+                docs = self._parse(batch)
             except Exception:  # retried one by one just below
                 docs = []
                 for chunk in batch:
                     try:
-                        docs.append(self.nlp(chunk.text))
+                        docs.append(self.nlp(chunk.text, component_cfg=CAPPED if chunk.capped else None))
                     except Exception as exc:
                         source = chunk.analysis.document.source
                         chunk.analysis.error = chunk.analysis.error or f"{source}: {internal_error(exc)}"
@@ -122,6 +138,19 @@ class Pipeline:
             for chunk, doc in zip(batch, docs, strict=True):
                 chunk.doc = doc
                 yield chunk
+
+    def _parse(self, batch: list[_Chunk]) -> list[Doc]:
+        """The batch's parses in order: pieces that run on with the sentence cap, the rest without."""
+        size = self.config.nlp.batch_size
+        if self.selective is not None:
+            return [doc for doc, _ in self.selective.pipe(((c.text, None) for c in batch), size)]
+        docs: dict[int, Doc] = {}
+        for capped in (False, True):
+            picked = [i for i, chunk in enumerate(batch) if chunk.capped is capped]
+            parsed = self.nlp.pipe((batch[i].text for i in picked), batch_size=size,
+                                   component_cfg=CAPPED if capped else None)
+            docs.update(zip(picked, parsed, strict=True))
+        return [docs[i] for i in range(len(batch))]
 
     def _finish(self, analysis: Analysis, pieces: list[_Chunk], budget_s: float | None) -> None:
         """Extract and locate the events of one parsed document, within its budget."""
@@ -159,16 +188,23 @@ class Pipeline:
         return analysis.events
 
     def _capped(self, pieces: list[_Chunk], document: Document) -> list[Doc]:
-        """The pieces' parses; a piece with a sentence over `max_sentence_tokens` is parsed again
-        with the sentence cap on (only then, so ordinary text parses as the parser alone would)."""
+        """The pieces' parses; a piece parsed without the cap that still has a sentence over
+        `max_sentence_tokens` (the parser fused short ones) is parsed again with the cap on (only
+        then, so ordinary text parses as the parser alone would)."""
         limit = self.config.nlp.max_sentence_tokens
-        docs = [p.doc for p in pieces if p.doc is not None]
-        long = [i for i, doc in enumerate(docs) if any(len(sent) > limit for sent in doc.sents)]
+        kept = [p for p in pieces if p.doc is not None]
+        docs = [p.doc for p in kept if p.doc is not None]
+        long = [i for i, doc in enumerate(docs)
+                if not kept[i].capped and any(len(sent) > limit for sent in doc.sents)]
         if long:
-            again = self.nlp.pipe([docs[i].text for i in long], component_cfg=CAPPED)
-            for i, doc in zip(long, again, strict=True):
-                docs[i] = doc
-            document.warnings.append(f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)")
+            nlp = self.config.nlp
+            for batch in _batches(long, nlp.batch_size, nlp.batch_chars, lambda i: len(docs[i].text)):
+                again = self.nlp.pipe([docs[i].text for i in batch], component_cfg=CAPPED)
+                for i, doc in zip(batch, again, strict=True):
+                    docs[i] = doc
+            warning = f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)"
+            if warning not in document.warnings:
+                document.warnings.append(warning)
         return docs
 
     def _bounded(self, doc: Doc, document: Document) -> Doc:

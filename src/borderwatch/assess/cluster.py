@@ -106,6 +106,13 @@ class ClusterSettings:
     similarity_threshold: float = 0.55
     meaning: bool = True
     """Compare evidence sentences by meaning; False clusters on type, actors, place and date only."""
+    own_sentence_chars: int = 12_000
+    """Characters of the document's own evidence sentences (each counted once, at most
+    `MAX_SENTENCE_CHARS`) its clustering embeds for the meaning check. News articles use at most
+    a few thousand (1,474 on our development articles); a page of hundreds of run-on "sentences"
+    would spend seconds on each hundred. Past it, its further sentences are left out of the
+    comparisons, and one left with no sentence on a side is decided as without a similarity
+    function (`_Budget`)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,40 @@ class EmbeddingSimilarity:
         if not first or not second:
             return 0.0
         return float((self._vectors(first) @ self._vectors(second).T).max())
+
+
+class _Budget:
+    """The meaning check for one document, within `ClusterSettings.own_sentence_chars`.
+
+    The document's own sentences are admitted in the order the comparisons ask for them (the
+    same for the same store), each costing its embedded length once; other documents' sentences
+    are not counted. Returns None when a side has no sentence left: the caller decides that
+    comparison as it would without a similarity function.
+    """
+
+    def __init__(self, similarity: Similarity, own: set[str], chars: int) -> None:
+        self.similarity = similarity
+        self.own = own
+        self.left = chars
+        self.admitted: set[str] = set()
+
+    def _admit(self, sentences: list[str]) -> list[str]:
+        kept = []
+        for sentence in sentences:
+            if sentence in self.own and sentence not in self.admitted:
+                cost = min(len(sentence), MAX_SENTENCE_CHARS)
+                if cost > self.left:
+                    continue
+                self.left -= cost
+                self.admitted.add(sentence)
+            kept.append(sentence)
+        return kept
+
+    def __call__(self, first: list[str], second: list[str]) -> float | None:
+        first, second = self._admit(first), self._admit(second)
+        if not first or not second:
+            return None
+        return self.similarity(first, second)
 
 
 @functools.cache
@@ -248,9 +289,9 @@ def _is_current(row: EventRow) -> bool:
     return not (row.historical or row.negated or row.hypothetical)
 
 
-def _sentences(rows: Iterable[EventRow]) -> list[str]:
+def _sentences(rows: Iterable[EventRow], limit: int | None = MAX_CLUSTER_SENTENCES) -> list[str]:
     seen = dict.fromkeys(item["text"] for row in rows for item in row.evidence)
-    return list(seen)[:MAX_CLUSTER_SENTENCES]
+    return list(seen)[:limit]
 
 
 # --- denials ---------------------------------------------------------------------------------
@@ -357,7 +398,7 @@ def _best_cluster(
     candidates: dict[str, list[EventRow]],
     family: set[str],
     roots: dict[str, str],
-    similarity: Similarity | None,
+    similarity: _Budget | None,
     settings: ClusterSettings,
 ) -> str | None:
     scored: list[tuple[float, str]] = []
@@ -375,7 +416,7 @@ def _best_cluster(
         elif similarity is None:
             score = 1.0
         else:
-            score = _meaning(sentences, members, similarity, settings)
+            score = _meaning(sentences, members, similarity, settings, unmeasured=1.0)
         if score is not None:
             scored.append((score, cluster_id))
     return _best(scored)
@@ -391,17 +432,21 @@ def _member_codes(members: Iterable[EventRow]) -> set[str]:
     return set().union(*(_codes(m.actors) for m in members))
 
 
-def _meaning(sentences: list[str], members: list[EventRow], similarity: Similarity,
-             settings: ClusterSettings) -> float | None:
-    """The meaning similarity of an event to a cluster, or None when it falls below the threshold."""
+def _meaning(sentences: list[str], members: list[EventRow], similarity: _Budget,
+             settings: ClusterSettings, unmeasured: float | None) -> float | None:
+    """The meaning similarity of an event to a cluster, None when it falls below the threshold,
+    and `unmeasured` (the decision without a similarity function) when the budget left a side
+    with no sentence."""
     score = similarity(sentences, _sentences(members))
+    if score is None:
+        return unmeasured
     return score if score >= settings.similarity_threshold else None
 
 
 def _denied_cluster(
     event: EventRow,
     candidates: dict[str, list[EventRow]],
-    similarity: Similarity | None,
+    similarity: _Budget | None,
     settings: ClusterSettings,
 ) -> str | None:
     """The cluster a denial denies: the denier among its actors, near in place and time, and
@@ -418,10 +463,9 @@ def _denied_cluster(
         if not any(places_compatible(event.place, m.place, settings.place_margin_km)
                    and dates_compatible(event, m, settings) for m in members):
             continue
-        if similarity is None:
-            score: float | None = 1.0 if _mentions_trigger(sentences, members) else None
-        else:
-            score = _meaning(sentences, members, similarity, settings)
+        lexical = 1.0 if _mentions_trigger(sentences, members) else None
+        score = lexical if similarity is None else _meaning(sentences, members, similarity, settings,
+                                                            unmeasured=lexical)
         if score is not None:
             scored.append((score, cluster_id))
     return _best(scored)
@@ -541,6 +585,9 @@ def assign_clusters(
             select(ClusterMemberRow.event_id).where(ClusterMemberRow.doc_id == doc_id)
         ))
         family = {duplicates.copy_of, doc_id}
+        budget = None if similarity is None else _Budget(
+            similarity, set(_sentences(events, limit=None)), settings.own_sentence_chars
+        )
         touched: set[str] = set()
         waiting: dict[str, EventRow] = {}
         for event in events:
@@ -550,7 +597,7 @@ def assign_clusters(
             if _is_current(event):
                 candidates = _candidates(session, event, settings)
                 roots = _roots(session, {m.doc_id for ms in candidates.values() for m in ms})
-                cluster_id = _best_cluster(event, candidates, family, roots, similarity, settings)
+                cluster_id = _best_cluster(event, candidates, family, roots, budget, settings)
                 if cluster_id is None:
                     cluster_id = cluster_id_for(event.id)
                     session.add(ClusterRow(id=cluster_id, type=event.type, status="reported",
@@ -571,7 +618,7 @@ def assign_clusters(
         session.flush()
         for denial in waiting.values():
             denied = _denied_cluster(
-                denial, _candidates(session, denial, settings, by_actor=True), similarity, settings
+                denial, _candidates(session, denial, settings, by_actor=True), budget, settings
             )
             if denied is not None:
                 _add_claim(session, denial, denied, "denied", denial.actors[0]["code"])

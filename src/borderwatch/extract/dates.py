@@ -139,8 +139,13 @@ EVENT_YEARS = range(1000, 3000)
 one at the edge of the calendar overflows every date window taken around it (clustering)."""
 
 
+@lru_cache(maxsize=4096)
 def resolve(expression: str, published: date | None) -> EventDate | None:
-    """Turn one date expression into a dated range with its granularity; None if not a date."""
+    """Turn one date expression into a dated range with its granularity; None if not a date.
+
+    Remembered: the answer depends on the two arguments alone, and a page repeats the same few
+    expressions ("on Sunday") hundreds of times, each a costly dateparser call.
+    """
     found = _resolve(expression, published)
     bounds = [found.start, found.end] if found is not None else []
     return found if all(int(day[:4]) in EVENT_YEARS for day in bounds if day) else None
