@@ -79,7 +79,6 @@ class HeadlineDetector:
                  free: list[bool]) -> Token | None:
         """The first free word of the line that triggers `rule`, its class constraints met anywhere
         in the line; a phrase may have adjectives inside it ("come under heavy fire")."""
-        vocabulary = rule.verbs | rule.nouns
         words = set().union(*forms)
         if rule.unless and any(words & self.lex.classes[c] for c in rule.unless):
             return None
@@ -88,7 +87,7 @@ class HeadlineDetector:
         if rule.subjects and not any(words & self.lex.classes[c] for c in rule.subjects):
             return None
         for token, token_forms, ok in zip(sent, forms, free, strict=True):
-            if ok and token_forms & vocabulary:
+            if ok and (token_forms & rule.nouns or (token_forms & rule.verbs and not _plain_noun(token))):
                 return token
         # Adjectives and adverbs inside a phrase are skipped.
         steps = [i for i, t in enumerate(sent) if t.tag_ not in ("JJ", "JJR", "JJS", "RB")]
@@ -138,8 +137,9 @@ class HeadlineDetector:
         """A disaster with no armed hand in it."""
         words = set().union(*forms)
         cues = self.lex.cues
-        # A ceasefire that collapses is no accident.
-        armed = words & (cues.armed_words | cues.armed_verbs | self.lex.classes.get("truce", frozenset()))
+        acts = set().union(*(f for t, f in zip(sent, forms, strict=True) if not _plain_noun(t)))
+        # A ceasefire that collapses is no accident; a storm that hits the coast is no storming.
+        armed = words & (cues.armed_words | self.lex.classes["truce"]) | acts & cues.armed_verbs
         return bool(not armed and words & (cues.disaster_words | cues.accident_verbs))
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
@@ -244,6 +244,16 @@ def _background(sent: Span) -> set[int]:
             continue
         out |= scope
     return out
+
+
+def _plain_noun(token: Token) -> bool:
+    """A noun the parse reads well: the subject or object of a real verb, or the object of a
+    preposition ("as storm hits the coast"); no verb of headlinese mistagged."""
+    head = token.head
+    return token.pos_ == "NOUN" and (
+        (token.dep_ in ("nsubj", "nsubjpass", "dobj") and head.tag_.startswith("VB"))
+        or (token.dep_ == "pobj" and head.pos_ == "ADP")
+    )
 
 
 def _circumstantial(token: Token) -> bool:
