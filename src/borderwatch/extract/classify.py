@@ -52,6 +52,8 @@ VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 more than a mistyped one, and combat or one-sided violence is decided by who is hit, which the
 rules read from the parse and a bag of word pieces cannot: the classifier never re-types a violent
 event ("invaded ... after weeks of joint drills" stays FIGHT)."""
+AGENT_CLASSES = ("troops", "combatants", "manpower", "civilians", "protesters", "agents")
+"""Word classes of data/triggers.toml whose words, as a subject, name someone who can act."""
 STATEMENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT", "ACCUSE", "SUPPORT"})
 """Types that code what was said: a threat of what "would" happen is itself a current event."""
 
@@ -267,17 +269,35 @@ class TypedDetector(RuleDetector):
         self._doc: Doc | None = None
         self._embedded: dict[int, np.ndarray] = {}
         self._forced: list[Candidate] | None = None
+        classes = lexicon.classes
+        self._agents = frozenset().union(*(classes[name] for name in AGENT_CLASSES))
 
     def _sentence_vector(self, sent: Span) -> np.ndarray | None:
-        """The sentence's embedding when it has a trigger or names an actor (the others cannot
-        hold a typed event); a document's sentences are embedded in one batch."""
+        """The sentence's embedding when it has a trigger, names an actor, or its main verb has
+        people or forces as its subject ("Gunmen mowed down worshippers", "Police gagged the
+        organisers"): the others cannot hold a typed event. A document's sentences are embedded
+        in one batch."""
         if sent.doc is not self._doc:
             self._doc = sent.doc
             sents = [s for s in sent.doc.sents if s.text.strip()]
-            wanted = [s for s in sents if RuleDetector.triggers(self, s) or self.actors.mentions(s)]
+            wanted = [s for s in sents
+                      if RuleDetector.triggers(self, s) or self.actors.mentions(s) or self._agent_subject(s)]
             vectors = sentence_vectors(self.embedder, [s.text.strip() for s in wanted], self.model.vectors)
             self._embedded = {s.start: v for s, v in zip(wanted, vectors, strict=True)}
         return self._embedded.get(sent.start)
+
+    def _agent_subject(self, sent: Span) -> bool:
+        """Whether the sentence's main verb has a subject that names people or forces: a word of
+        the lexicon's classes of them, or a person, group or state NER finds. A verb of saying is
+        no act of its own ("..., the Foreign Office added")."""
+        root = sent.root
+        if root.pos_ != "VERB" or root.lemma_.lower() in self.cues.reporting_verbs:
+            return False
+        return any(
+            child.dep_ in ("nsubj", "nsubjpass") and (
+                child.lemma_.lower() in self._agents or child.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"))
+            for child in root.children
+        )
 
     def opinion(self, sent: Span, events: list[Event]) -> np.ndarray | None:
         """The classifier's probabilities (LABELS order) for a sentence, given the rules' events."""
