@@ -335,6 +335,9 @@ class TypedDetector(RuleDetector):
             or probability < self.settings.add_at
             or root.pos_ not in ("VERB", "AUX")
             or root.lemma_.lower() in self.cues.reporting_verbs
+            # What did not happen, of a type only guessed, tells nothing ("did not respond to a
+            # request for comment").
+            or any(c.dep_ == "neg" for c in root.children)
             or (label in ("FIGHT", "ASSAULT") and self._accidental(sent))
         ):
             return events
