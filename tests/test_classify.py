@@ -17,6 +17,7 @@ from spacy.language import Language
 from borderwatch.assess.embed import DIMENSION, Embedder
 from borderwatch.config import Config, ExtractConfig, IngestConfig, load_config
 from borderwatch.errors import ConfigError
+from borderwatch.evaluate import score
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.classify import (
     CORPUS_FILE,
@@ -154,3 +155,45 @@ def test_the_switch_is_read_from_the_configuration_file(tmp_path: Path) -> None:
     path.write_text('[extract]\ndetectors = ["rules"]\n', encoding="utf-8")
     assert load_config(path).extract.detectors == ("rules",)
     assert load_config(None).extract.detectors == ("typed", "charges", "sightings", "headlines")
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # No actor the lexicon knows and no trigger, but people who act as the subject.
+        ("Gunmen mowed down worshippers at a church near the river.", True),
+        ("The regime muzzled the independent press ahead of the vote.", True),
+        ("Wheat prices rose on the exchange in Chicago.", False),
+        ("More details will follow, President Martin added.", False),  # a verb of saying
+    ],
+)
+def test_a_sentence_whose_subject_can_act_is_read_without_trigger_or_actor(
+    typed: Pipeline, text: str, read: bool
+) -> None:
+    (detector,) = typed.extractor.detectors
+    sent = next(iter(typed.nlp(text).sents))
+    assert (detector.opinion(sent, []) is not None) is read
+
+
+def test_a_state_protesting_by_name_accuses_and_a_population_protests(typed: Pipeline) -> None:
+    assert "ACCUSE" in current_types(typed, "The Philippines protested the ramming of its supply boat.")
+    assert "PROTEST" not in current_types(typed, "The Philippines protested the ramming of its supply boat.")
+    assert "PROTEST" in current_types(typed, "Thousands of Ukrainians protested in Kyiv against the law.")
+
+
+def test_nothing_is_added_on_a_verb_of_saying(typed: Pipeline) -> None:
+    assert not current_types(typed, "He said more details would follow after the meeting of the committee.")
+
+
+def test_types_of_unseen_verbs_stay_above_the_floor(typed: Pipeline) -> None:
+    """samples/types_unseen: 144 typed sentences whose main verb is mostly outside the lexicon (126)
+    and never in the training corpus, and 8 without an event."""
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    records = [json.loads(line) for line in (samples / "types_unseen.input.jsonl").read_text().splitlines()]
+    lines = (samples / "types_unseen.gold.jsonl").read_text().splitlines()
+    gold = {g["id"]: g for g in map(json.loads, lines)}
+    docs = [document_from_record(r, f"sample:{r['id']}", IngestConfig()) for r in records]
+    pred = {a.document.input_id: a.to_contract() for a in typed.analyse(docs)}
+    micro = score(gold, pred).to_dict()["event_types"]["micro"]
+    # Measured micro F1 0.57 (precision 0.70) when this floor was set; 0.45 before issue 10's second round.
+    assert micro["f1"] >= 0.5 and micro["precision"] >= 0.6

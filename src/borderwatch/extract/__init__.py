@@ -28,7 +28,7 @@ from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.classify import TypedDetector
 from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
-from borderwatch.extract.headlines import HeadlineDetector
+from borderwatch.extract.headlines import HeadlineDetector, verb_exceptions
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
 from borderwatch.extract.notes import date_undated_events
@@ -52,7 +52,7 @@ DETECTORS: dict[str, DetectorFactory] = {
     # The rules with a learned second opinion on types (extract/classify.py).
     "typed": lambda nlp, lexicon, actors: TypedDetector(lexicon, actors),
     "sightings": lambda nlp, lexicon, actors: SightingDetector(lexicon, actors),
-    "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors),
+    "headlines": lambda nlp, lexicon, actors: HeadlineDetector(lexicon, actors, verb_exceptions(nlp)),
     "charges": lambda nlp, lexicon, actors: ChargeDetector(lexicon, actors),
 }
 

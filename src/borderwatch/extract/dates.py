@@ -107,6 +107,34 @@ def numeric_dates(text: str) -> list[tuple[int, EventDate]]:
     return found
 
 
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): number for number, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WRITTEN_RE = re.compile(
+    rf"(?<![\w.])(?:(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH})\.?,?\s+(\d{{4}})"
+    rf"|({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}))(?!\d)",
+    re.IGNORECASE,
+)
+"""9 Nov 2019, 5th of March 2018, March 5, 2018, Sept. 9, 2017: a day written out, which NER
+misses after a weekday ("Sat 9 Nov 2019") or reads as its month alone."""
+
+
+def written_dates(text: str) -> list[tuple[int, int, EventDate]]:
+    """(start, end, day) of each day written with its month's name and its year."""
+    found = []
+    for match in _WRITTEN_RE.finditer(text):
+        if match.group(1):
+            day, month, year = match.group(1), match.group(2), match.group(3)
+        else:
+            month, day, year = match.group(4), match.group(5), match.group(6)
+        try:
+            when = date(int(year), _MONTHS[month.lower()], int(day)).isoformat()
+        except ValueError:
+            continue
+        found.append((match.start(), match.end(), EventDate(when, when, "day")))
+    return found
+
+
 def parse_published(value: str | None) -> date | None:
     """The publication date of an ISO 8601 date or datetime, or None.
 

@@ -59,6 +59,9 @@ ADMIN_WORDS = {
 """Words after a name that make it an admin-1 region ("Gomel region")."""
 DISTRICT_WORDS = {"district", "raion", "rayon", "county", "township", "municipality", "lga", "tehsil"}
 """Words that name a second-level unit ("Quetta district", "Hpakant township")."""
+SETTLEMENT_WORDS = {"city", "town", "village", "hamlet"}
+"""Words after a name that say what kind of settlement it is ("Kandahar city", "Tillaberi town"):
+the gazetteer knows the name alone."""
 DISTRICT_RADIUS_KM = 30.0
 """Half the width of a typical district (1,000 to 5,000 km²), for one known only by its seat."""
 DIRECTIONS = {
@@ -201,7 +204,11 @@ class Geoparser:
             entries = [region] if region is not None else entries
             # A locative slot ("near Mazyr", "in Kostiantynivka") is enough for any known
             # place; elsewhere only regions, countries, sites and large cities qualify.
-            marked = end < len(doc) and doc[end].lower_ in ADMIN_WORDS | SITE_WORDS
+            # The head of a nested place string ("Bakhmut (Bakhmut raion, Donetsk oblast)").
+            marked = end < len(doc) and (
+                doc[end].lower_ in ADMIN_WORDS | SITE_WORDS | SETTLEMENT_WORDS | {"airport"}
+                or (doc[end].text == "(" and any(t.lower_ in ADMIN_WORDS for t in doc[end : end + 8]))
+            )
             if not entries and (slot or marked):
                 entries = self.gazetteer.lookup_spelling(span.text)  # "near Khoiniki"
             # "the Centre said": a lone capitalised word after "the" is an institution or a
@@ -318,6 +325,8 @@ class Geoparser:
             admin = True
         elif span[-1].lower_ in ADMIN_WORDS:
             admin = True
+        elif end < len(doc) and doc[end].lower_ in SETTLEMENT_WORDS:
+            end += 1
         while end < len(doc) and doc[end].lower_ in SITE_WORDS:
             end += 1
         site = any(t.lower_ in SITE_WORDS for t in doc[span.start : end])
@@ -552,6 +561,11 @@ class Geoparser:
             entry = self.gazetteer.get(f"c:{code}")
             return [entry] if entry else []
         entries = self.gazetteer.lookup(name)
+        words = name.split()
+        if not entries and len(words) > 1 and words[-1].lower() in SETTLEMENT_WORDS:
+            # "Tillaberi town": the town, not the region named after it ("Kansas City" is known).
+            core = self.gazetteer.lookup(" ".join(words[:-1]))
+            entries = [e for e in core if e.kind == "city"] or core
         if not entries and m.admin_hint and len(name.split()) > 1:
             core = " ".join(name.split()[:-1])
             code = self.countries.get(core.lower())  # "U.S. District Court": the country

@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from borderwatch.config import GeoConfig
 from borderwatch.evaluate import haversine_km
 from borderwatch.extract.lexicon import load_lexicon
+from borderwatch.extract.notes import place_of_note
 from borderwatch.geo.gazetteer import Gazetteer
 from borderwatch.geo.geoparse import Geoparser, rank_place
 from borderwatch.geo.proximity import measure
@@ -44,9 +45,14 @@ class GeoStage:
         self.measure(doc, analysis)
 
     def measure(self, doc: Doc, analysis: Analysis) -> None:
-        """Each event placed from all of its evidence, and its distances measured."""
+        """Each event placed from all of its evidence, and its distances measured; in a note
+        without a publication date, an event whose sentences name no place is where the note
+        last said (`notes.place_of_note`)."""
+        note = analysis.document.published is None
         for event in analysis.events:
             event.place = self.place_of(doc, event, analysis.places)
+            if event.place is None and note:
+                event.place = place_of_note(doc, event, analysis.places)
             if event.place is not None:
                 event.proximity = self.proximity(event.place)
 
