@@ -14,6 +14,7 @@ what they said before, and a reader resolves those across the article:
 from __future__ import annotations
 
 import tomllib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -122,6 +123,11 @@ class DocumentActors:
         persons: dict[str, Actor] = {}
         classes = resolver.lexicon.classes
         force_words = classes["troops"] | classes["combatants"] | _INSTITUTIONS
+        # Grouped once: `Span.ents` walks every entity of the document on each call.
+        people: dict[int, list[Span]] = {}
+        for ent in doc.ents:
+            if ent.label_ == "PERSON":
+                people.setdefault(ent.sent.start, []).append(ent)
         for sent in doc.sents:
             mentions = by_sentence[sent.start] = resolver.mentions(sent)
             for mention in mentions:
@@ -130,10 +136,8 @@ class DocumentActors:
                 words = doc[mention.start : mention.end].text.split()
                 if len(words) >= 2 and words[0].lower() in _COMPASS and words[0][0].isupper():
                     compass_codes.setdefault(words[0].lower(), set()).add(mention.entry.code)
-            for ent in sent.ents:
+            for ent in people.get(sent.start, ()):
                 # "Armenian Prime Minister Nikol Pashinyan": later "Pashinyan" is Armenia's.
-                if ent.label_ != "PERSON":
-                    continue
                 root = ent.root
                 titled = [m for m in mentions if root.left_edge.i <= m.start and m.end <= ent.start]
                 if titled:
@@ -191,9 +195,11 @@ class DocumentActors:
         if determiners & {"the", "these", "those"} and not _has_modifier(token):
             # A shortened repeat: "Pakistani jets ... The three jets violated Indian airspace",
             # "Cambodia's defence ministry said ... the ministry said".
-            earlier = [actor for i, actor in self.forces.get(lemma, []) if i < token.i]
-            if earlier:
-                return [Actor(earlier[-1].code, earlier[-1].sector, token.text)]
+            named = self.forces.get(lemma, [])
+            before = bisect_left(named, token.i, key=lambda entry: entry[0])  # in text order
+            if before:
+                owner = named[before - 1][1]
+                return [Actor(owner.code, owner.sector, token.text)]
         if lemma in _SINGULAR_DESCRIPTIONS and determiners & {"the", "this"} and not _has_owner(token):
             for actor in reversed(recent):
                 if _is_state(actor.code):
