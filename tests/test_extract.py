@@ -582,3 +582,11 @@ def test_the_use_of_force_a_party_protests_is_alleged_by_it(pipeline: Pipeline) 
             "cannon against Filipino vessels.")
     coercion = current(analyse(pipeline, text, published="2024-05-02"), "COERCE")
     assert [(codes(e.actors), e.claim.stance) for e in coercion] == [({"CHN"}, "alleged")]
+
+
+@pytest.mark.parametrize(("text", "fight"), [
+    ("Rebel forces took control of the border town on Sunday after heavy fighting.", True),
+    ("The government took control of the national airline on Monday.", False),
+])
+def test_forces_taking_control_of_a_place_capture_it(pipeline: Pipeline, text: str, fight: bool) -> None:
+    assert bool(current(analyse(pipeline, text, published="2024-05-20"), "FIGHT")) is fight
