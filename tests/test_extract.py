@@ -235,10 +235,10 @@ def test_rejecting_a_ceasefire_proposal_is_still_a_rejection(pipeline: Pipeline)
     "text",
     [
         "A tsunami after the eruption killed 222 people along the coast on Saturday.",
-        "Nineteen people were killed when their bus plunged off a bridge into a river.",
+        "Fourteen passengers died when their coach skidded off a mountain road into a gorge.",
         "A boiler at a chemical plant exploded on Thursday, killing two workers.",
         "Flash floods killed at least 77 people in the eastern province, officials said.",
-        "Police said 19 people were killed when their bus plunged off a bridge.",
+        "Police said 12 pilgrims were killed after their minibus overturned on a highway.",
     ],
 )
 def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, text: str) -> None:
@@ -251,7 +251,7 @@ def test_deaths_in_disasters_and_accidents_are_not_attacks(pipeline: Pipeline, t
     [
         "Explosions hit an ammunition depot in Crimea overnight.",
         "A drone attack set a refinery ablaze and killed two workers, the governor said.",
-        "Two people were killed when a Russian mine blew up in a field near Kherson.",
+        "A Russian landmine exploded under a tractor near Kherson, killing two farmers.",
         "Militants stormed the factory and killed three guards.",
         "Bandits stormed a village in the north, killing 20 people.",
         "Police opened fire on protesters after the collapse of talks, killing three.",
@@ -294,8 +294,8 @@ def test_killing_fighters_is_fighting_unless_by_bomb_and_killing_civilians_is_as
     "text",
     [
         "Turkish forces set up an observation post near the Syrian border on Monday.",
-        "US forces have set up a new base near the border on Monday.",
-        "Russia set up a new military base in Belarus on Monday.",
+        "American troops set up a new outpost close to the frontier this week.",
+        "Moscow has built an army garrison in western Belarus, officials said.",
     ],
 )
 def test_setting_up_a_military_post_is_a_deployment(pipeline: Pipeline, text: str) -> None:
@@ -317,9 +317,9 @@ def test_a_camp_a_headquarters_or_a_position_is_not_a_deployment(pipeline: Pipel
 @pytest.mark.parametrize(
     "text",
     [
-        "Demonstrators clashed with security forces during an opposition rally on Sunday.",
+        "Students scuffled with riot police outside the parliament building on Saturday.",
         "Thousands of protesters marched through the capital on Sunday.",
-        "Anti-government protesters shut down roads and government offices on Sunday.",
+        "Protesters blocked highways and occupied the town hall on Saturday.",
     ],
 )
 def test_what_a_crowd_of_protesters_does_is_a_protest(pipeline: Pipeline, text: str) -> None:
@@ -334,7 +334,7 @@ def test_troops_gathering_is_a_deployment_not_a_protest(pipeline: Pipeline) -> N
 def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_events(
     pipeline: Pipeline,
 ) -> None:
-    assert not analyse(pipeline, "The defence ministry did not respond to a request for comment.").events
+    assert not analyse(pipeline, "The army press office did not immediately answer our questions.").events
     assert not current(analyse(pipeline, "Soldiers pulled villagers from flooded rooftops."), "RETREAT")
     assert current(analyse(pipeline, "Russia pulled its troops back from the border."), "RETREAT")
 
@@ -351,8 +351,8 @@ def test_reporters_asking_for_comment_and_rescuers_pulling_people_out_are_not_ev
         ("Georgia said 150 Russian tanks had entered South Ossetia on Friday.", "MOBILIZE", "RUS", None),
         ("The Indian jets turned back on Tuesday.", "RETREAT", "IND", None),
         ("Russia ordered troops to move to the Ukrainian border on Monday.", "MOBILIZE", "RUS", None),
-        ("The Israeli military responded by firing warning shots towards the Egyptians.", "THREATEN", "ISR",
-         "EGY"),
+        ("The Greek coast guard answered by firing warning shots at the Turkish vessel.", "THREATEN", "GRC",
+         "TUR"),
     ],
 )
 def test_a_known_trigger_is_typed_by_its_object(
@@ -385,7 +385,7 @@ def test_a_dateline_is_not_the_actor_of_the_first_sentence(pipeline: Pipeline, t
 
 
 def test_deaths_in_the_fighting_are_the_fighting(pipeline: Pipeline) -> None:
-    result = analyse(pipeline, "At least two soldiers were killed in the fighting on the border on Monday.",
+    result = analyse(pipeline, "Four conscripts were killed in the fighting near the frontier on Monday.",
                      published="2024-05-20")
     assert [e.type for e in result.events if e.is_current] == ["FIGHT"]
 
@@ -399,8 +399,8 @@ def test_a_killing_told_as_the_result_of_shelling_is_one_happening(pipeline: Pip
 
 
 @pytest.mark.parametrize("text", [
-    "He told the UN of India's violation of international law, he said.",
-    "The ministry said this violation of Pakistan's sovereignty is unacceptable.",
+    "She told the council of Armenia's violation of the laws of war, she said.",
+    "The ministry said such a breach of Estonia's sovereignty was intolerable.",
 ])
 def test_a_charged_violation_is_no_rejection(pipeline: Pipeline, text: str) -> None:
     result = analyse(pipeline, text, published="2024-05-20")
@@ -466,10 +466,10 @@ def test_a_condemnation_and_a_summons_are_two_accusations(pipeline: Pipeline) ->
 
 
 def test_the_act_a_party_condemns_is_alleged_by_it_with_its_doer_and_target(pipeline: Pipeline) -> None:
-    text = "Estonia on Tuesday condemned the unprovoked violation of its airspace by Russia."
+    text = "Latvia on Tuesday denounced the breach of its airspace by Russian aircraft."
     fights = current(analyse(pipeline, text, published="2024-05-21"), "FIGHT")
     assert [(codes(e.actors), codes(e.recipients), e.claim.stance, e.claim.claimant.code)
-            for e in fights] == [({"RUS"}, {"EST"}, "alleged", "EST")]
+            for e in fights] == [({"RUS"}, {"LVA"}, "alleged", "LVA")]
 
 
 def test_a_warning_read_as_an_accusation_retells_the_accusation(pipeline: Pipeline) -> None:
@@ -578,9 +578,9 @@ def test_a_nominal_act_is_not_its_own_actor(pipeline: Pipeline) -> None:
 
 
 def test_the_use_of_force_a_party_protests_is_alleged_by_it(pipeline: Pipeline) -> None:
-    text = ("The Philippines summoned a Chinese diplomat on Thursday to protest Beijing's use of water "
-            "cannon against Filipino vessels.")
-    coercion = current(analyse(pipeline, text, published="2024-05-02"), "COERCE")
+    text = ("Vietnam summoned China's ambassador on Friday to protest the Chinese coast guard's use of "
+            "water cannon on Vietnamese trawlers.")
+    coercion = current(analyse(pipeline, text, published="2024-05-03"), "COERCE")
     assert [(codes(e.actors), e.claim.stance) for e in coercion] == [({"CHN"}, "alleged")]
 
 

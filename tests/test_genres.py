@@ -77,7 +77,7 @@ def test_a_sighting_line_is_a_mobilization_with_its_demonym_date_and_town(
         "Destroyed Russian tank near Izium.",
         "Ukrainian troops came under fire near Avdiivka",
         "Russian troops will be sent to Belarus for drills next month.",
-        "A woman is pulled by police after she climbed an armored police vehicle in Hamburg.",
+        "A man is led away by officers after he climbed onto an armored police truck in Leipzig.",
     ],
 )
 def test_destruction_plans_and_stories_are_not_sightings(pipeline: Pipeline, line: str) -> None:
@@ -236,7 +236,7 @@ def test_numeric_dates_are_read_only_when_unambiguous() -> None:
         "Two shot dead as police storm the square",  # an irregular verb the tagger makes a noun
         "Curfew imposed in the capital, one shot dead",  # beside another event of the line
         "Heavy clashes rock the border town ahead of peace talks",  # talks set the scene
-        "Rebels deny internal strife after commander's slaying",  # the denial governs the strife only
+        "Militants deny infighting after their leader's slaying",  # the denial governs the infighting only
         "Village without water as shelling damages the pumping station",
     ],
 )

@@ -304,7 +304,7 @@ def test_bad_published_flag_fails_at_once() -> None:
 
 @pytest.mark.parametrize(("value", "iso"), [
     ("August 25, 2024", "2024-08-25T00:00:00"),
-    ("9:55 AM ET, Sun January 4, 2015", "2015-01-04T09:55:00-05:00"),
+    ("10:40 AM ET, Tue March 3, 2020", "2020-03-03T10:40:00-05:00"),
     ("Dec 17, 2016 10:00 AM CT", "2016-12-17T10:00:00"),
 ])
 def test_complete_scraped_stamps_are_normalised_to_iso(value: str, iso: str) -> None:

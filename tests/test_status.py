@@ -76,7 +76,7 @@ def test_what_happened_decades_ago_is_background(pipeline: Pipeline) -> None:
 
 
 def test_what_a_relative_clause_dates_stays_in_the_relative_clause(pipeline: Pipeline) -> None:
-    text = "Protesters rallied in the capital on Friday, reviving a chant that rang a decade ago."
+    text = "Protesters rallied in the capital on Friday, singing a song first heard a decade ago."
     events = analyse_text(pipeline, text, published="2024-05-20").events
     assert any(e.type == "PROTEST" and not e.historical for e in events)
 
