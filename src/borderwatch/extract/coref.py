@@ -210,6 +210,13 @@ class DocumentActors:
         """The states the article names most, most named first."""
         return [code for code, _ in self.prominence.most_common() if _is_state(code)][:count]
 
+    def other_party(self, code: str) -> str | None:
+        """The other of the article's two states, when `code` is one of them."""
+        parties = self.parties(2)
+        if len(parties) < 2 or code not in parties:
+            return None
+        return parties[1] if code == parties[0] else parties[0]
+
     def _most_named(self, codes: tuple[str, ...]) -> str | None:
         if len(codes) == 1:
             return codes[0]
@@ -315,20 +322,17 @@ def counterparts(article: DocumentActors | None, events: list[Event]) -> list[Ev
     """Give each directed act of one of the article's two states, with no target named, the
     other state as its recipient; and a diplomatic act aimed at one of them by no one named, the
     other as its actor. Force is never given an actor this way: an unnamed shooter stays unnamed."""
-    parties = article.parties(2) if article is not None else []
-    if len(parties) < 2:
+    if article is None:
         return events
     for event in events:
         if event.type in STATEMENTS and not event.actors and len(event.recipients) == 1:
-            target = event.recipients[0].code
-            if target in parties:
-                other = parties[1] if target == parties[0] else parties[0]
+            other = article.other_party(event.recipients[0].code)
+            if other is not None:
                 event.actors = [Actor(other, "GOV", article.names.get(other, other))]
             continue
-        if event.type not in DIRECTED or event.recipients or not event.actors:
+        if event.type not in DIRECTED or event.recipients or len(event.actors) != 1:
             continue
-        actor = event.actors[0].code
-        if actor in parties and len(event.actors) == 1:
-            other = parties[1] if actor == parties[0] else parties[0]
+        other = article.other_party(event.actors[0].code)
+        if other is not None:
             event.recipients = [Actor(other, None, article.names.get(other, other))]
     return events

@@ -1038,9 +1038,8 @@ class RuleDetector:
             found = [resolved] if resolved else []
         if not found and avoid and ctx.actors is not None:
             # An unnamed host ministry in an article about two states is the other state's.
-            parties = ctx.actors.parties(2)
-            if len(parties) == 2 and avoid in parties:
-                other = parties[1] if avoid == parties[0] else parties[0]
+            other = ctx.actors.other_party(avoid)
+            if other is not None:
                 found = [Actor(other, "GOV", argument.text if argument is not None else other)]
         if not found and cand.rule.type in _MUTUAL:
             found = self._between(head if head.pos_ in ("VERB", "AUX") else token, mentions, ctx)
