@@ -16,7 +16,7 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.lexicon import Lexicon
-from borderwatch.extract.rules import DocContext, RuleDetector, sentence_span, to_blame
+from borderwatch.extract.rules import DocContext, RuleDetector, according_to, sentence_span, to_blame
 from borderwatch.models import Actor, Claim, Event, EventDate
 
 
@@ -81,9 +81,7 @@ class ChargeDetector(RuleDetector):
                 sources += [c for c in parent.children if c.dep_ == "nsubj"]
                 break
             current = parent
-        for word in sent:
-            if word.lower_ == "according" and word.i + 1 < sent.end and sent.doc[word.i + 1].lower_ == "to":
-                sources += [c for c in sent.doc[word.i + 1].children if c.dep_ == "pobj"]
+        sources += [source for source in map(according_to, sent) if source is not None]
         for source in sources:
             if source.lower_ in PRONOUNS:
                 return self._resolve(source, mentions, ctx)

@@ -726,14 +726,8 @@ class RuleDetector:
                         return actor, lemma
             current = parent
         for token in sent:
-            source = None
-            if (
-                token.lower_ == "according"
-                and token.i + 1 < sent.end
-                and sent.doc[token.i + 1].lower_ == "to"
-            ):
-                source = next((t for t in sent.doc[token.i + 1].children if t.dep_ == "pobj"), None)
-            elif token.lower_ == "by" and token.head.lemma_.lower() in _STATEMENT_NOUNS:
+            source = according_to(token)
+            if source is None and token.lower_ == "by" and token.head.lemma_.lower() in _STATEMENT_NOUNS:
                 source = next((t for t in token.children if t.dep_ == "pobj"), None)
             if source is not None:
                 actor = self._resolve(source, mentions, ctx)
@@ -1062,6 +1056,14 @@ def _year_anchor(ent: Span, ents: list[Span]) -> date | None:
 
 
 _PLURAL_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+
+
+def according_to(token: Token) -> Token | None:
+    """X, when `token` opens "according to X"."""
+    doc = token.doc
+    if token.lower_ != "according" or token.i + 1 >= token.sent.end or doc[token.i + 1].lower_ != "to":
+        return None
+    return next((t for t in doc[token.i + 1].children if t.dep_ == "pobj"), None)
 
 
 def to_blame(token: Token) -> bool:
