@@ -897,11 +897,11 @@ class RuleDetector:
             # "Both sides are deploying troops": each side's own act, aimed at the other.
             # Only the article's two sides are each other's target; "the US and the EU condemned
             # the violence" is one act of two bystanders.
-            parties = set(ctx.actors.parties(2)) if ctx.actors is not None else set()
             sides = (
                 [([a], [b for b in actors if b is not a]) for a in actors]
                 if len(actors) > 1 and not recipients and kind in _DISTRIBUTIVE
-                and (kind in _OWN_FORCES or {a.code for a in actors} <= parties)
+                and (kind in _OWN_FORCES or (ctx.actors is not None
+                                             and {a.code for a in actors} <= set(ctx.actors.parties(2))))
                 else [(actors, recipients)]
             )
             for side_actors, side_recipients in sides:
