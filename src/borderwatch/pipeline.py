@@ -19,10 +19,12 @@ from borderwatch.clean import clean_document
 from borderwatch.config import Config
 from borderwatch.errors import BorderwatchError, LimitError
 from borderwatch.extract import Extractor
+from borderwatch.extract.lexicon import load_lexicon
 from borderwatch.geo.stage import GeoStage
 from borderwatch.models import Analysis, Document, Event
 from borderwatch.nlp import CAPPED, join, load_pipeline, prepare
 from borderwatch.prefilter import SelectiveParser
+from borderwatch.truecase import Truecaser, restore
 
 T = TypeVar("T")
 
@@ -72,6 +74,10 @@ class Pipeline:
         prefilter = self.config.prefilter
         doubts = self.geo.geoparser.unparsed_doubts if self.geo is not None else None
         self.selective = SelectiveParser(self.nlp, prefilter, doubts) if prefilter.enabled else None
+        actors = [name for name, entry in load_lexicon().aliases.items() if entry.kind != "ignore"]
+        self.truecase = Truecaser.from_pipeline(
+            self.nlp, actors, self.geo.gazetteer.lookup if self.geo is not None else None
+        )
 
     def analyse(
         self, items: Iterable[Document | BorderwatchError], *, budget_s: float | None = None
@@ -123,31 +129,33 @@ class Pipeline:
         chunks are parsed one by one so only the failing document is lost."""
         nlp = self.config.nlp
         for batch in _batches(chunks, nlp.batch_size, nlp.batch_chars, lambda chunk: len(chunk.text)):
+            texts = [self.truecase(chunk.text) for chunk in batch]
             try:
-                docs = self._parse(batch)
+                docs = self._parse(batch, texts)
             except Exception:  # retried one by one just below
                 docs = []
-                for chunk in batch:
+                for chunk, text in zip(batch, texts, strict=True):
                     try:
-                        docs.append(self.nlp(chunk.text, component_cfg=CAPPED if chunk.capped else None))
+                        docs.append(self.nlp(text, component_cfg=CAPPED if chunk.capped else None))
                     except Exception as exc:
                         source = chunk.analysis.document.source
                         chunk.analysis.error = chunk.analysis.error or f"{source}: {internal_error(exc)}"
                         chunk.analysis.internal = True
                         docs.append(self.nlp.make_doc(""))
             for chunk, doc in zip(batch, docs, strict=True):
-                chunk.doc = doc
+                chunk.doc = restore(doc, chunk.text)
                 yield chunk
 
-    def _parse(self, batch: list[_Chunk]) -> list[Doc]:
-        """The batch's parses in order: pieces that run on with the sentence cap, the rest without."""
+    def _parse(self, batch: list[_Chunk], texts: list[str]) -> list[Doc]:
+        """The batch's parses in order: pieces that run on with the sentence cap, the rest without;
+        `texts` are the pieces as the parser reads them (`truecase`)."""
         size = self.config.nlp.batch_size
         if self.selective is not None:
-            return [doc for doc, _ in self.selective.pipe(((c.text, None) for c in batch), size)]
+            return [doc for doc, _ in self.selective.pipe(((text, None) for text in texts), size)]
         docs: dict[int, Doc] = {}
         for capped in (False, True):
             picked = [i for i, chunk in enumerate(batch) if chunk.capped is capped]
-            parsed = self.nlp.pipe((batch[i].text for i in picked), batch_size=size,
+            parsed = self.nlp.pipe((texts[i] for i in picked), batch_size=size,
                                    component_cfg=CAPPED if capped else None)
             docs.update(zip(picked, parsed, strict=True))
         return [docs[i] for i in range(len(batch))]

@@ -28,7 +28,7 @@ from borderwatch.extract.claims import accusations, apply_denials
 from borderwatch.extract.classify import TypedDetector
 from borderwatch.extract.coref import DocumentActors, as_governments, counterparts
 from borderwatch.extract.dates import parse_published
-from borderwatch.extract.headlines import HeadlineDetector, verb_exceptions
+from borderwatch.extract.headlines import HeadlineDetector, mark_reduced_passives, verb_exceptions
 from borderwatch.extract.lexicon import Lexicon, load_lexicon
 from borderwatch.extract.merge import merge_events
 from borderwatch.extract.notes import date_undated_events
@@ -126,6 +126,7 @@ class Extractor:
                 raise ConfigError(f"unknown {kind} {unknown}; known: {sorted(known)}")
         self.detectors = [DETECTORS[name](nlp, lexicon, actors) for name in detectors]
         self.components = [COMPONENTS[name](lexicon) for name in components]
+        self.reduced_passive_verbs = lexicon.cues.reduced_passive_verbs
 
     def extract(
         self,
@@ -134,9 +135,10 @@ class Extractor:
         placer: Callable[[Event], Place | None] | None = None,
         deadline: float | None = None,
     ) -> list[Event]:
-        """Events of one document. `placer` places a mention (the geo stage), so that merging can
-        keep acts in two places apart; `deadline` (a `time.monotonic()` value): past it,
-        `LimitError` ends the document."""
+        """Events of one document (headlinese passives relabelled first). `placer` places a
+        mention (the geo stage), so that merging can keep acts in two places apart; `deadline`
+        (a `time.monotonic()` value): past it, `LimitError` ends the document."""
+        mark_reduced_passives(doc, self.reduced_passive_verbs)
         ctx = DocContext(published=parse_published(published), actors=DocumentActors.read(doc, self.actors),
                          placer=placer, doc=doc)
         events: list[Event] = []

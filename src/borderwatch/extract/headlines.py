@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from spacy.language import Language
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from borderwatch.extract.actors import ActorResolver
 from borderwatch.extract.lexicon import Lexicon, TriggerRule
@@ -32,9 +32,27 @@ MAX_WORDS = 20
 _VIOLENT = ("FIGHT", "ASSAULT")
 _MODALS = {"will", "would", "could", "might", "may", "should", "can", "must", "to"}
 _NEGATIONS = {"not", "no", "never", "n't", "without", "deny"}
+_ACTIVE_MARKS = frozenset({"aux", "auxpass", "nsubjpass", "dobj", "ccomp", "xcomp", "attr", "dative"})
+"""What shows a verb is written out in full (an auxiliary) or active (an object)."""
 _CASUALTY_GAP = {"shot", "feared", "reported", "reportedly", "confirmed", "believed", "left", "were", "are",
                  "was", "is", "now", "so", "far", "at", "least"}
 """Words between a count and its casualty word: "two shot dead", "hundreds feared dead"."""
+
+
+def mark_reduced_passives(doc: Doc, verbs: frozenset[str]) -> None:
+    """Relabel the subjects of headlinese passives in place: "Kosovo police officer killed in
+    ambush" drops the auxiliary, and the parser reads the officer as the killer. A verb that always
+    takes an object (`reduced_passive_verbs`), in its past form with a subject but no auxiliary and
+    no object, is a passive: its subject becomes `nsubjpass`, as in "an officer was killed"."""
+    for token in doc:
+        if token.tag_ not in ("VBD", "VBN") or token.lemma_.lower() not in verbs:
+            continue
+        children = list(token.children)
+        if any(c.dep_ in _ACTIVE_MARKS for c in children):
+            continue
+        for child in children:
+            if child.dep_ == "nsubj":
+                child.dep_ = "nsubjpass"
 
 
 class HeadlineDetector:

@@ -62,6 +62,7 @@ class Cues:
     attempt_verbs: frozenset[str]
     host_verbs: frozenset[str]
     participation_verbs: frozenset[str]
+    reduced_passive_verbs: frozenset[str]
     sighting_verbs: frozenset[str]
     unofficial_sources: frozenset[str]
     unreal_modifiers: frozenset[str]

@@ -71,6 +71,8 @@ _CIRCUMSTANCE_PREPS = {
     "because",
     "in",
 }
+_SETTING_MARKS = frozenset({"as", "while", "when", "during"})
+"""Marks of a clause that sets a casualty in a fight ("killed as troops clashed")."""
 _CIRCUMSTANCE_MARKS = {
     "after",
     "before",
@@ -632,6 +634,14 @@ class RuleDetector:
                           for g in c.children if g.dep_ == "pobj" and self._resolve(g, mentions, ctx)]
                 if rivals:
                     return rivals[0]
+        # "killed as Thai and Cambodian forces clashed": those who fought.
+        settings = [c for v in verbs for c in v.children if c.dep_ == "advcl"
+                    and c.lemma_.lower() in self.lex.classes["combat"]
+                    and any(m.dep_ == "mark" and m.lower_ in _SETTING_MARKS for m in c.children)]
+        for setting in settings:
+            holder = self._subject(setting)
+            if holder is not None and holder.lower_ not in PRONOUNS and self._resolve(holder, mentions, ctx):
+                return holder
         return None
 
     @staticmethod
@@ -686,15 +696,20 @@ class RuleDetector:
                 ):
                     targets.extend(c for c in child.children if c.dep_ == "pobj")
                 for target in targets:
-                    for t in [target, *(c for c in target.children if c.dep_ == "conj")]:
-                        resolved = self._resolve(t, mentions, ctx, avoid=avoid)
-                        if (
-                            resolved
-                            and resolved.code != avoid
-                            and resolved.code not in {a.code for a in found}
-                        ):
-                            found.append(resolved)
+                    self._add_targets(target, found, mentions, ctx, avoid)
+        if head.dep_ == "acl" and head.tag_ == "VBN" and head.head.pos_ in ("NOUN", "PROPN"):
+            # "Georgian police officer killed in ambush", "the soldiers wounded in the raid": the
+            # noun a participle describes is who it was done to.
+            self._add_targets(head.head, found, mentions, ctx, avoid)
         return found
+
+    def _add_targets(self, target: Token, found: list[Actor], mentions: list[Mention], ctx: DocContext,
+                     avoid: str | None) -> None:
+        """Add the actors a target and its conjuncts name, once each, never the one to avoid."""
+        for t in [target, *(c for c in target.children if c.dep_ == "conj")]:
+            resolved = self._resolve(t, mentions, ctx, avoid=avoid)
+            if resolved and resolved.code != avoid and resolved.code not in {a.code for a in found}:
+                found.append(resolved)
 
     def _claimant(
         self, cand: Candidate, sent: Span, mentions: list[Mention], ctx: DocContext
