@@ -45,8 +45,12 @@ def test_no_accusation_without_a_party_charging_another(pipeline: Pipeline, text
     ("Beijing said Taipei was to blame for the rising tensions.", ("CHN", "TWN")),
     ("India lodged a strong protest with China over the incursion.", ("IND", "CHN")),
     ("Cambodia complained to the UN Security Council about Thai aggression.", ("KHM", "THA")),
+    # An organisation that hears a complaint is its audience; what it hears about is the target.
+    ("Moldova filed a complaint with the OSCE over Russian troop movements.", ("MDA", "RUS")),
+    ("Georgia lodged a formal protest with the EU over Russia's borderisation.", ("GEO", "RUS")),
 ])
 def test_blame_protests_and_complaints_name_whom_they_accuse(pipeline: Pipeline, text: str,
                                                              pair: tuple[str, str]) -> None:
     found = accusations(pipeline, text)
-    assert pair in found and (pair[1], pair[0]) not in found and ("KHM", "UN") not in found
+    assert pair in found and (pair[1], pair[0]) not in found
+    assert not {(actor, audience) for actor, audience in found if audience in ("UN", "OSCE", "EU")}

@@ -319,3 +319,16 @@ def test_two_acts_in_two_places_stay_two_events_one_place_merges(pipeline: Pipel
                                  "The Russian shelling of Kharkiv lasted for hours on Saturday.")
     (fight,) = [e for e in of_type(together, "FIGHT") if e.is_current]
     assert len(fight.evidence) == 2 and fight.place is not None and fight.place.name == "Kharkiv"
+
+
+@needs_gazetteer
+@pytest.mark.parametrize("text, name, country", [
+    ("Pakistani and Afghan guards exchanged fire at the Chaman border on Friday.", "Chaman", "PAK"),
+    ("Trucks were stuck for days at the Lachin corridor.", "Lachin", "AZE"),
+])
+def test_a_name_before_a_border_or_crossing_word_is_a_place_whatever_ner_calls_it(
+    pipeline: Pipeline, text: str, name: str, country: str
+) -> None:
+    # NER reads these names as a nationality or a person; "border", "corridor" say where.
+    found = mention(analyse(pipeline, text), name)
+    assert found.place is not None and found.place.country == country

@@ -1,6 +1,7 @@
 """Headlines written in title case or capitals read as the same headline in sentence case, and
-the headlinese the parser misreads (dropped auxiliaries, a fight as a casualty's setting) keeps
-who did what to whom. Every sentence here was written for these tests.
+the constructions the parser misreads (headlinese's dropped auxiliaries, a fight as a casualty's
+setting, a subject that dies) keep who did what to whom. Every sentence here was written for
+these tests.
 """
 
 from __future__ import annotations
@@ -111,3 +112,15 @@ def test_those_who_clash_hold_the_fight_a_casualty_fell_in(pipeline: Pipeline) -
 def test_a_town_taken_as_the_lines_collapse_is_still_a_fight(pipeline: Pipeline) -> None:
     analysis = analyse_text(pipeline, "Azerbaijan recaptures Shusha as Armenian defences collapse.")
     assert any(e.type == "FIGHT" and "AZE" in {a.code for a in e.actors} for e in analysis.events)
+
+
+@needs_gazetteer
+@pytest.mark.parametrize("text, victims", [
+    ("Three Moldovan border guards died of their wounds on Sunday.", "MDA"),
+    ("A Lebanese soldier perished when the outpost was hit.", "LBN"),
+])
+def test_who_dies_is_whom_the_event_befell(pipeline: Pipeline, text: str, victims: str) -> None:
+    found = [e for e in analyse_text(pipeline, text).events if e.type in ("FIGHT", "ASSAULT")]
+    assert found
+    assert all(victims not in {a.code for a in e.actors} for e in found)
+    assert any(victims in {r.code for r in e.recipients} for e in found)

@@ -16,13 +16,15 @@ from spacy.tokens import Span, Token
 
 from borderwatch.extract.actors import PRONOUNS, ActorResolver, Mention
 from borderwatch.extract.lexicon import Lexicon
-from borderwatch.extract.rules import DocContext, RuleDetector, according_to, sentence_span, to_blame
+from borderwatch.extract.rules import (
+    DocContext,
+    RuleDetector,
+    according_to,
+    is_party,
+    sentence_span,
+    to_blame,
+)
 from borderwatch.models import Actor, Claim, Event, EventDate
-
-
-def _is_party(code: str) -> bool:
-    """A state (ISO code) or a named armed group (slug): who can be charged or charge."""
-    return bool(code) and ((code.isupper() and len(code) == 3) or code.islower())
 
 
 class ChargeDetector(RuleDetector):
@@ -102,7 +104,7 @@ class ChargeDetector(RuleDetector):
             accuser = self._speaker(token, sent, mentions, ctx)
             if accused is None or accuser is None or accused.code == accuser.code:
                 continue
-            if not (_is_party(accused.code) and _is_party(accuser.code)):
+            if not (is_party(accused.code) and is_party(accuser.code)):
                 continue
             head = self._clause_head(token)
             status = self.status.read(token, head)

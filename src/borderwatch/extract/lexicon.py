@@ -63,6 +63,7 @@ class Cues:
     host_verbs: frozenset[str]
     participation_verbs: frozenset[str]
     reduced_passive_verbs: frozenset[str]
+    unaccusative_verbs: frozenset[str]
     sighting_verbs: frozenset[str]
     unofficial_sources: frozenset[str]
     unreal_modifiers: frozenset[str]

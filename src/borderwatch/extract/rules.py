@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from spacy.tokens import Doc, Span, Token
@@ -179,6 +180,7 @@ def _doers(token: Token) -> set[str]:
 _VIOLENT = frozenset({"FIGHT", "ASSAULT"})
 _USES = frozenset({"use", "employment", "firing", "launch", "launching", "deployment"})
 """Nouns whose holder is the actor of what they take "of" ("Beijing's use of water cannon")."""
+_SUBJECT_MATTER = frozenset({"over", "about", "regarding", "concerning"})
 _ADDRESSED = frozenset({"ACCUSE", "PROTEST"})
 """Statements told "to" an audience ("complained to the UN about ..."), aimed at someone else."""
 _MUTUAL = frozenset({"FIGHT"})
@@ -680,14 +682,30 @@ class RuleDetector:
         for h in heads:
             for child in h.children:
                 targets: list[Token] = []
+                if child.i == cand.token.i or (
+                    cand.rule.type in _ADDRESSED and child.lemma_.lower() in _trigger_words(cand.rule)
+                ):
+                    continue  # "lodged a (strong) protest with ...": the statement is nobody's target
                 if (
                     child.dep_ in ("dobj", "dative", "iobj")
                     and cand.rule.type not in _NO_OBJECT_RECIPIENT
                     and h.pos_ in ("VERB", "AUX")
-                ) or child.dep_ == "nsubjpass":
+                ) or child.dep_ == "nsubjpass" or (
+                    child.dep_ == "nsubj" and h.lemma_.lower() in self.cues.unaccusative_verbs
+                ):
                     targets.append(child)
-                elif child.dep_ == "prep" and cand.rule.type in _ADDRESSED and child.lower_ == "to":
-                    continue  # "complained to the UN Security Council": the audience, not the target
+                elif child.dep_ == "prep" and cand.rule.type in _ADDRESSED and child.lower_ in ("to", "with"):
+                    # "complained to the UN Security Council", "lodged a complaint with the UN": an
+                    # organisation hears it, and what it hears about is the target ("with the UN
+                    # over Thai airstrikes"); "lodged a protest with China" is aimed at China.
+                    for obj in (c for c in child.children if c.dep_ == "pobj"):
+                        heard = self._resolve(obj, mentions, ctx, avoid=avoid)
+                        if child.lower_ == "with" and (heard is None or is_party(heard.code)):
+                            targets.append(obj)
+                        else:
+                            targets += [o for p in obj.children if p.dep_ == "prep"
+                                        and p.lower_ in _SUBJECT_MATTER
+                                        for o in p.children if o.dep_ == "pobj"]
                 elif child.dep_ == "prep" and (
                     child.lower_ in _RECIPIENT_PREPS
                     # What a nominal act is done to: "the violation of its airspace", "the
@@ -997,6 +1015,8 @@ class RuleDetector:
             agent = next((c for c in head.children if c.dep_ == "agent"), None)
             patient = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
             lemma = head.lemma_.lower()
+            if lemma in self.cues.unaccusative_verbs and patient is None:
+                patient = self._subject(head)  # "three servicemen died in the shelling": who died
             if agent is not None:
                 argument = next((c for c in agent.children if c.dep_ == "pobj"), None)
             elif lemma in self.cues.host_verbs and patient is not None:
@@ -1012,7 +1032,7 @@ class RuleDetector:
                 seer = self._subject(head)
                 seen = self._resolve(seer, mentions, ctx) if seer is not None else None
                 avoid = seen.code if seen else None
-            if argument is None and not _comes_under(head):
+            if argument is None and not _comes_under(head) and lemma not in self.cues.unaccusative_verbs:
                 argument = self._subject(head)
                 if argument is not None and argument.i == token.i:
                     argument = None  # "The expulsion of the ambassador came ...": no one named
@@ -1140,6 +1160,18 @@ def _word_forms(token: Token) -> set[str]:
     """Lemma and surface forms: proper-noun plurals keep their "s" as lemma ("Armed Forces")."""
     lower = token.lower_
     return {token.lemma_.lower(), lower, lower.removesuffix("s")}
+
+
+@lru_cache(maxsize=512)
+def _trigger_words(rule: TriggerRule) -> frozenset[str]:
+    """Every word a rule's triggers are made of: its nouns and the words of its phrases."""
+    return rule.nouns | {word for phrase in rule.phrases for word in phrase}
+
+
+def is_party(code: str) -> bool:
+    """A state (ISO code) or a named armed group (slug), as against an organisation ("UN", "EU",
+    "NATO"): who can fight, charge or be charged."""
+    return bool(code) and ((code.isupper() and len(code) == 3) or code.islower())
 
 
 def sentence_span(sent: Span) -> TextSpan:

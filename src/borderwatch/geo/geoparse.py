@@ -60,6 +60,9 @@ ADMIN_WORDS = {
 DISTRICT_WORDS = {"district", "raion", "rayon", "county", "township", "municipality", "lga", "tehsil"}
 """Words that name a second-level unit ("Quetta district", "Hpakant township")."""
 SETTLEMENT_WORDS = {"city", "town", "village", "hamlet"}
+CROSSING_WORDS = {"airport", "border", "crossing", "checkpoint", "corridor", "pass", "frontier"}
+"""Words after a name that make it a place on a route or a border ("the Rafah crossing", "the
+Lachin corridor"), where NER often takes the name for a person or a nationality."""
 """Words after a name that say what kind of settlement it is ("Kandahar city", "Tillaberi town"):
 the gazetteer knows the name alone."""
 DISTRICT_RADIUS_KM = 30.0
@@ -206,7 +209,7 @@ class Geoparser:
             # place; elsewhere only regions, countries, sites and large cities qualify.
             # The head of a nested place string ("Bakhmut (Bakhmut raion, Donetsk oblast)").
             marked = end < len(doc) and (
-                doc[end].lower_ in ADMIN_WORDS | SITE_WORDS | SETTLEMENT_WORDS | {"airport"}
+                doc[end].lower_ in ADMIN_WORDS | SITE_WORDS | SETTLEMENT_WORDS | CROSSING_WORDS
                 or (doc[end].text == "(" and any(t.lower_ in ADMIN_WORDS for t in doc[end : end + 8]))
             )
             if not entries and (slot or marked):
