@@ -590,3 +590,19 @@ def test_the_use_of_force_a_party_protests_is_alleged_by_it(pipeline: Pipeline) 
 ])
 def test_forces_taking_control_of_a_place_capture_it(pipeline: Pipeline, text: str, fight: bool) -> None:
     assert bool(current(analyse(pipeline, text, published="2024-05-20"), "FIGHT")) is fight
+
+
+def test_what_forces_stand_near_is_not_whose_they_are(pipeline: Pipeline) -> None:
+    text = "Hungary raised the readiness of its army units near the Serbian frontier."
+    (event,) = current(analyse(pipeline, text), "MOBILIZE")
+    assert codes(event.actors) == {"HUN"}
+
+
+@pytest.mark.parametrize("text, actor, kind", [
+    ("Pakistani troops were seen digging new trenches near the Line of Control.", "PAK", "MOBILIZE"),
+    ("Georgian troops were ordered to withdraw from the village.", "GEO", "RETREAT"),
+])
+def test_the_subject_of_a_passive_governs_what_follows_it(pipeline: Pipeline, text: str, actor: str,
+                                                           kind: str) -> None:
+    found = current(analyse(pipeline, text), kind)
+    assert found and actor in codes(found[0].actors)

@@ -45,6 +45,11 @@ class Mention:
     entry: ActorEntry
 
 
+_NEARBY = frozenset({"near", "along", "around", "across", "beside", "outside", "beyond", "off", "toward",
+                     "towards", "opposite"})
+"""Prepositions of where, never of whose ("troops near Kosovo"); "in" and "at" may be either."""
+
+
 class ActorResolver:
     """Finds actor aliases in sentences and turns argument phrases into Actors."""
 
@@ -114,8 +119,11 @@ class ActorResolver:
 
     @staticmethod
     def _mention_for(head: Token, mentions: list[Mention]) -> Mention | None:
-        # What a conjunct names is its own ("Congolese forces and an armed group called M23").
-        others = {t.i for c in head.children if c.dep_ in ("conj", "cc") for t in c.subtree}
+        # What a conjunct names is its own ("Congolese forces and an armed group called M23"),
+        # and what a phrase is near is not whose it is ("its army units near the Kosovo boundary").
+        others = {t.i for c in head.children
+                  if c.dep_ in ("conj", "cc") or (c.dep_ == "prep" and c.lower_ in _NEARBY)
+                  for t in c.subtree}
         inside = [m for m in mentions if head.left_edge.i <= m.start and m.end <= head.right_edge.i + 1
                   and m.start not in others]
         if not inside:

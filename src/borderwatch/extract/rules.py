@@ -520,6 +520,9 @@ class RuleDetector:
             head = verb.head
             if verb.dep_ == "relcl" and head.pos_ in ("NOUN", "PROPN"):
                 return head
+            passive = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
+            if verb.dep_ == "xcomp" and passive is not None:
+                return passive  # "troops were seen building bunkers", "were ordered to withdraw"
             return self._subject(head) if head.pos_ in ("VERB", "AUX") else None
         if verb.dep_ in ("ccomp", "pcomp") or (verb.dep_ == "pobj"):
             # "recorded Belarus concentrating", "accused Belarus of massing": the governing verb's
