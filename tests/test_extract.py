@@ -606,3 +606,19 @@ def test_the_subject_of_a_passive_governs_what_follows_it(pipeline: Pipeline, te
                                                            kind: str) -> None:
     found = current(analyse(pipeline, text), kind)
     assert found and actor in codes(found[0].actors)
+
+
+def test_gunfire_traded_is_the_traders_fight(pipeline: Pipeline) -> None:
+    (event,) = current(analyse(pipeline, "Kyrgyz and Tajik border guards traded gunfire overnight."), "FIGHT")
+    assert codes(event.actors) | codes(event.recipients) == {"KGZ", "TJK"}
+
+
+@pytest.mark.parametrize("text, actor", [
+    ("Chinese soldiers transgressed the Line of Actual Control near Demchok.", "CHN"),
+    ("Indian troops were hurt in a scuffle with Chinese soldiers, the army said.", None),
+])
+def test_transgressions_and_scuffles_are_fights(pipeline: Pipeline, text: str, actor: str | None) -> None:
+    found = current(analyse(pipeline, text), "FIGHT")
+    assert found
+    if actor:
+        assert actor in codes(found[0].actors)
