@@ -75,14 +75,8 @@ class ChargeDetector(RuleDetector):
         """Who lays the charge: the subject of the speech verb above it, "according to X", or
         the speaker of an open quotation; named by its own words ("Pakistan's foreign minister",
         "it" for one named before), never by the article's context alone ("officials said")."""
-        sources: list[Token] = []
-        current = token
-        while current.head.i != current.i:
-            parent = current.head
-            if parent.pos_ in ("VERB", "AUX") and parent.lemma_.lower() in self.cues.reporting_verbs:
-                sources += [c for c in parent.children if c.dep_ == "nsubj"]
-                break
-            current = parent
+        verb = next(self.speech_verbs_above(token), None)
+        sources = [c for c in verb.children if c.dep_ == "nsubj"] if verb is not None else []
         sources += [source for source in map(according_to, sent) if source is not None]
         for source in sources:
             if source.lower_ in PRONOUNS:

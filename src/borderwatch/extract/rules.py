@@ -12,7 +12,7 @@ For each sentence it
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -732,35 +732,39 @@ class RuleDetector:
             if resolved and resolved.code != avoid and resolved.code not in {a.code for a in found}:
                 found.append(resolved)
 
+    def speech_verbs_above(self, token: Token) -> Iterator[Token]:
+        """The speech verbs a word hangs from, nearest first ("X said Y had reported that ...")."""
+        current = token
+        while current.head.i != current.i:
+            current = current.head
+            if current.pos_ in ("VERB", "AUX") and current.lemma_.lower() in self.cues.reporting_verbs:
+                yield current
+
     def _claimant(
         self, cand: Candidate, sent: Span, mentions: list[Mention], ctx: DocContext
     ) -> tuple[Actor | None, str | None]:
         """Who reports the event: the subject of a speech verb above it, or 'according to X'."""
-        current = cand.token
-        while current.head.i != current.i:
-            parent = current.head
-            lemma = parent.lemma_.lower()
-            if parent.pos_ in ("VERB", "AUX") and lemma in self.cues.reporting_verbs:
-                speaker = parent
-                while speaker.dep_ == "conj" and not any(
-                    c.dep_ in ("nsubj", "nsubjpass") for c in speaker.children
-                ):
-                    speaker = speaker.head  # "Kurti accused Belgrade ... and said ...": Kurti said
-                subject = next((c for c in speaker.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-                if subject is not None and subject.lemma_.lower() in self.cues.unofficial_sources:
-                    return None, lemma  # "a source in northern Syria said": no party speaks
-                if subject is not None:
-                    via = subject
-                    if subject.lemma_.lower() in ("statement", "report", "ministry", "communique"):
-                        via = next(
-                            (t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject
-                        )
-                    actor = self._resolve(via, mentions, ctx)
-                    if actor:
-                        if via.lower_ not in PRONOUNS:
-                            ctx.last_speaker = actor
-                        return actor, lemma
-            current = parent
+        for verb in self.speech_verbs_above(cand.token):
+            lemma = verb.lemma_.lower()
+            speaker = verb
+            while speaker.dep_ == "conj" and not any(
+                c.dep_ in ("nsubj", "nsubjpass") for c in speaker.children
+            ):
+                speaker = speaker.head  # "Kurti accused Belgrade ... and said ...": Kurti said
+            subject = next((c for c in speaker.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subject is not None and subject.lemma_.lower() in self.cues.unofficial_sources:
+                return None, lemma  # "a source in northern Syria said": no party speaks
+            if subject is not None:
+                via = subject
+                if subject.lemma_.lower() in ("statement", "report", "ministry", "communique"):
+                    via = next(
+                        (t for t in subject.subtree if t.dep_ in ("poss", "pobj", "compound")), subject
+                    )
+                actor = self._resolve(via, mentions, ctx)
+                if actor:
+                    if via.lower_ not in PRONOUNS:
+                        ctx.last_speaker = actor
+                    return actor, lemma
         for token in sent:
             source = according_to(token)
             if source is None and token.lower_ == "by" and token.head.lemma_.lower() in _STATEMENT_NOUNS:
