@@ -326,7 +326,10 @@ class TypedDetector(RuleDetector):
         if events:
             # An alleged or denied event inside a statement ("accused X of shelling") is an event
             # of its own, not a mistyped part of the statement the classifier reads.
+            # A statement verb that heads the sentence ("rejected an offer of talks", "annulled the
+            # agreement") keeps its type: the words of what it is about are not the act.
             return [self._by_a_state(e) if e.claim.stance != "asserted"
+                    or (e.type in STATEMENT_TYPES and sent.root.idx in e.anchors)
                     else self._by_a_state(self._retyped(e, label, probability, probs)) for e in events]
         root = sent.root
         # A verb of saying is no act: what was said is left to the rules, which read its claimant.

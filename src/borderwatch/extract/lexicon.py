@@ -81,6 +81,8 @@ class Cues:
     commitment_markers: frozenset[str]
     commitment_types: frozenset[str]
     intent_types: frozenset[str]
+    conditional_threat_types: frozenset[str]
+    proposal_nouns: frozenset[str]
     disaster_words: frozenset[str]
     accident_verbs: frozenset[str]
     facility_words: frozenset[str]
@@ -173,7 +175,7 @@ def _load_cues() -> Cues:
     if missing:
         raise ConfigError(f"missing cue lists {sorted(missing)}", source="data/cues.toml")
     cues = Cues(**{name: _words(raw[name], name) for name in names})
-    bad = {t.upper() for t in cues.commitment_types | cues.intent_types} - set(EVENT_TYPES)
+    bad = {t.upper() for t in cues.commitment_types | cues.intent_types | cues.conditional_threat_types} - set(EVENT_TYPES)
     if bad:
         raise ConfigError(f"unknown event types {sorted(bad)}", source="data/cues.toml")
     return cues

@@ -184,6 +184,8 @@ _MUTUAL = frozenset({"FIGHT"})
 _MEANS = frozenset({"by", "after", "before", "while", "without"})
 """Prepositions whose gerund shares the subject of the verb it hangs from ("responded by firing")."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
+_THREAT_MODALS = frozenset({"would", "might", "could", "may", "'d"})
+"""Modals with which a party announces what it is prepared to do (see _reframe)."""
 """Types that take two parties: a meeting with no counterpart named is no consultation."""
 _OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
 """Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
@@ -217,6 +219,13 @@ class RuleDetector:
                 rules.sort(key=lambda r: (not (r.objects or r.subjects), r.order))
         for entries in self._phrases.values():
             entries.sort(key=lambda pr: (-len(pr[0]), pr[1].order))
+        # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
+        self._refusals = {
+            (rule.type, phrase[1])
+            for rule in lexicon.triggers
+            for phrase in rule.phrases
+            if phrase[0] in self.cues.negation_words
+        }
 
     # ---- 1. triggers --------------------------------------------------------------------
 
@@ -747,9 +756,25 @@ class RuleDetector:
         hypothetical: bool,
     ) -> tuple[str, Actor | None, list[Actor], bool, bool]:
         """Code an announced, promised or required act as the announcement (see cues.toml)."""
+        if head.pos_ not in ("VERB", "AUX"):
+            # A nominal trigger's clause is the verb that governs it ("would tighten the blockade").
+            head = next((v for v in head.ancestors if v.pos_ in ("VERB", "AUX")), head)
         auxes = {c.lower_ for c in head.children if c.dep_ in ("aux", "auxpass")}
-        if auxes & self.cues.obligation_markers and claimant is not None:
+        reported = head.dep_ == "ccomp" and head.head.pos_ in ("VERB", "AUX")
+        if auxes & self.cues.obligation_markers and (claimant is not None or reported):
+            # "The forum concluded that rich nations must allocate more": the requester is the
+            # speaker, even one the actor table does not know.
             return "REQUEST", claimant, [actor] if actor else recipients, False, False
+        if (
+            hypothetical
+            and kind.lower() in self.cues.conditional_threat_types
+            and claimant is not None
+            and (actor is None or actor.code == claimant.code)
+            and (auxes & _THREAT_MODALS or any(c.dep_ == "mark" and c.lower_ in ("if", "unless")
+                                                for c in head.children))
+        ):
+            # A party saying it would strike, or will unless its terms are met, threatens now.
+            return "THREATEN", claimant, recipients, False, False
         governor = head.head if head.dep_ == "xcomp" else None
         committed = future or (
             governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
@@ -872,6 +897,11 @@ class RuleDetector:
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
             status = self.status.read(cand.token, head, attempt_happens=cand.rule.type in _VIOLENT)
+            if status.negated and (cand.rule.type, cand.token.lemma_.lower()) in self._refusals:
+                # "will not accept": the negation is the trigger's own word, a refusal.
+                own = {f"negated: {c.text}" for c in cand.token.children if c.dep_ == "neg"}
+                status.cues = [c for c in status.cues if c not in own]
+                status.negated = any(c.startswith("negated:") for c in status.cues)
             kind = cand.rule.type
             if not status.negated:
                 kind, actor, recipients, status.future, status.hypothetical = self._reframe(
