@@ -326,10 +326,7 @@ class TypedDetector(RuleDetector):
         if events:
             # An alleged or denied event inside a statement ("accused X of shelling") is an event
             # of its own, not a mistyped part of the statement the classifier reads.
-            # A statement verb that heads the sentence ("rejected an offer of talks", "annulled the
-            # agreement") keeps its type: the words of what it is about are not the act.
             return [self._by_a_state(e) if e.claim.stance != "asserted"
-                    or (e.type in STATEMENT_TYPES and sent.root.idx in e.anchors)
                     else self._by_a_state(self._retyped(e, label, probability, probs)) for e in events]
         root = sent.root
         # A verb of saying is no act: what was said is left to the rules, which read its claimant.
@@ -375,6 +372,9 @@ class TypedDetector(RuleDetector):
             or probs[self.model.labels.index(event.type)] >= self.settings.doubt_below
             or event.negated
             or event.type in VIOLENT
+            # A statement ("rejected an offer of talks", "its demand that Israel ease the
+            # restrictions") is about an act whose words the classifier reads as the act itself.
+            or (event.type in STATEMENT_TYPES and label not in STATEMENT_TYPES)
             # A deployment of forces that a sentence of accusation tells ("accused Belgrade ... and
             # said Serbian troops were massing") is still the deployment.
             or (event.type == "MOBILIZE" and event.mode == "troops" and event.actors)

@@ -765,13 +765,16 @@ class RuleDetector:
             # "The forum concluded that rich nations must allocate more": the requester is the
             # speaker, even one the actor table does not know.
             return "REQUEST", claimant, [actor] if actor else recipients, False, False
+        conditional = any(c.dep_ == "mark" and c.lower_ in ("if", "unless")
+                          for c in head.subtree if c.head.head.i == head.i or c.head.i == head.i)
         if (
             hypothetical
             and kind.lower() in self.cues.conditional_threat_types
             and claimant is not None
             and (actor is None or actor.code == claimant.code)
-            and (auxes & _THREAT_MODALS or any(c.dep_ == "mark" and c.lower_ in ("if", "unless")
-                                                for c in head.children))
+            and reported
+            and any(c.dep_ == "nsubj" for c in head.head.children)  # not "it was reported that"
+            and (conditional or (auxes & _THREAT_MODALS and kind != "MOBILIZE"))
         ):
             # A party saying it would strike, or will unless its terms are met, threatens now.
             return "THREATEN", claimant, recipients, False, False
