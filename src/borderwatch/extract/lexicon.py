@@ -175,7 +175,8 @@ def _load_cues() -> Cues:
     if missing:
         raise ConfigError(f"missing cue lists {sorted(missing)}", source="data/cues.toml")
     cues = Cues(**{name: _words(raw[name], name) for name in names})
-    bad = {t.upper() for t in cues.commitment_types | cues.intent_types | cues.conditional_threat_types} - set(EVENT_TYPES)
+    typed = cues.commitment_types | cues.intent_types | cues.conditional_threat_types
+    bad = {t.upper() for t in typed} - set(EVENT_TYPES)
     if bad:
         raise ConfigError(f"unknown event types {sorted(bad)}", source="data/cues.toml")
     return cues
