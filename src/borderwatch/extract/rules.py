@@ -219,7 +219,12 @@ class RuleDetector:
                 rules.sort(key=lambda r: (not (r.objects or r.subjects), r.order))
         for entries in self._phrases.values():
             entries.sort(key=lambda pr: (-len(pr[0]), pr[1].order))
-        # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
+        # The rules a forces-moving verb the lexicon lacks stands for (see _placement).
+        self._deploy = next(r for r in lexicon.triggers
+                            if r.type == "MOBILIZE" and r.objects == frozenset({"troops"}) and not r.subjects)
+        self._withdraw = next(r for r in lexicon.triggers
+                              if r.type == "RETREAT" and not (r.objects or r.subjects or r.unless))
+                # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
         self._refusals = {
             (rule.type, phrase[1])
             for rule in lexicon.triggers
@@ -326,6 +331,10 @@ class RuleDetector:
                 else:
                     rules = []
                 rule = next((r for r in rules if self._fits(r, token)), None)
+                if rule is None and not rules and token.pos_ == "VERB":
+                    rule = self._placement(token)
+                elif rule is not None and rule.type == "MOBILIZE" and self._sent_away(token):
+                    rule = self._withdraw  # "moved its units away from the line", "sent reservists home"
                 if rule is None:
                     continue
                 cand = Candidate(rule, token, token.i + 1)
@@ -337,6 +346,25 @@ class RuleDetector:
         if self._accidental(sent):
             found = [c for c in found if c.rule.type not in _VIOLENT]
         return found
+
+    def _placement(self, verb: Token) -> TriggerRule | None:
+        """For a verb the lexicon lacks: forces as its object put somewhere ("marshalled troops in
+        Bolivar state", "repositioned divisions towards the frontier") are deployed, or withdrawn
+        when moved "away" or sent "home" (cues.toml placement_preps, withdrawal_adverbs)."""
+        if verb.lemma_.lower() in self.cues.reporting_verbs:
+            return None
+        forces = self.lex.classes["troops"]
+        if not any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children):
+            return None
+        if self._sent_away(verb):
+            return self._withdraw
+        if any(c.dep_ == "prep" and c.lower_ in self.cues.placement_preps for c in verb.children):
+            return self._deploy
+        return None
+
+    def _sent_away(self, verb: Token) -> bool:
+        return any(c.dep_ in ("advmod", "prt", "npadvmod") and c.lower_ in self.cues.withdrawal_adverbs
+                   for c in verb.children)
 
     def _accidental(self, sent: Span) -> bool:
         """Whether the sentence reports a disaster or an accident and names no armed hand: "a
@@ -745,6 +773,18 @@ class RuleDetector:
                     return actor, "according"
         return None, None
 
+    def _aim_of_protest(self, cand: Candidate, kept: list[Candidate]) -> bool:
+        """A demand made in the purpose or manner clause of a protest ("rallied to demand",
+        "staged rallies, demanding ...") is what the protest is for; PLOVER codes the protest."""
+        token = cand.token
+        if token.dep_ not in ("advcl", "xcomp", "acl") or token.pos_ != "VERB":
+            return False
+        governor = token.head
+        return any(
+            other.rule.type == "PROTEST" and governor.i in (other.token.i, self._clause_head(other.token).i)
+            for other in kept
+        )
+
     def _reframe(
         self,
         kind: str,
@@ -778,11 +818,12 @@ class RuleDetector:
         ):
             # A party saying it would strike, or will unless its terms are met, threatens now.
             return "THREATEN", claimant, recipients, False, False
-        governor = head.head if head.dep_ == "xcomp" else None
-        committed = future or (
-            governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
-        )
-        if committed and kind.lower() in self.cues.commitment_types:
+        # "is willing to resume talks", "expressed its readiness to mediate"
+        governor = head.head if head.dep_ in ("xcomp", "acl") else None
+        ready = governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
+        committed = future or ready
+        if (committed and kind.lower() in self.cues.commitment_types) or (
+                ready and kind.lower() in self.cues.readiness_types):
             return "AGREE", actor, recipients, future, False
         if committed and not hypothetical and kind.lower() in self.cues.intent_types:
             return "THREATEN", actor, recipients, future, False
@@ -876,6 +917,8 @@ class RuleDetector:
             actor = co_actors[0] if co_actors else None
             if cand.rule.type == "REQUEST" and self._orders_forces(cand.token):
                 continue  # the order is read as the act it orders (see _commanded)
+            if cand.rule.type == "REQUEST" and self._aim_of_protest(cand, kept):
+                continue  # "began a hunger strike to demand ...": the demand is what the protest is for
             if self._denies_a_claim(cand):
                 # Not a rejection of a proposal: the denied stance of what was alleged.
                 if actor is not None and not self.status.read(cand.token, head).negated:
