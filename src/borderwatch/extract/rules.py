@@ -302,6 +302,10 @@ class RuleDetector:
                 and self._fits(rule, token)
             ):
                 return Candidate(rule, token, end)
+            head = token.head
+            if (len(phrase) == 2 and token.dep_ == "amod" and head.lemma_.lower() == phrase[1]
+                    and self._fits(rule, head)):
+                return Candidate(rule, head, head.i + 1)  # "a joint landing exercise"
             if len(phrase) == 2 and token.pos_ == "VERB" and self._fits(rule, token):
                 for child in token.children:
                     if child.lemma_.lower() == phrase[1] and child.dep_ in ("prt", "prep", "dobj", "advmod"):
