@@ -61,3 +61,39 @@ def test_the_object_decides_between_neighbouring_codes(pipeline: Pipeline, text:
 
 def test_a_sighted_column_leaving_a_town_is_no_withdrawal(pipeline: Pipeline) -> None:
     assert "RETREAT" not in current_types(pipeline, "Echelon with tanks leaving Kursk")
+
+
+def test_the_demand_a_protest_is_for_is_no_request_of_its_own(pipeline: Pipeline) -> None:
+    types = current_types(pipeline, "Nurses began a hunger strike outside the ministry to demand back pay.")
+    assert types == {"PROTEST"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Oslo is willing to resume negotiations with the rebels, the minister said.", "AGREE"),
+        ("The rebels announced their intention to seize the airport.", "THREATEN"),
+        ("The army prepared to resume shelling the rebel villages as the talks stalled.", "MOBILIZE"),
+    ],
+)
+def test_a_stated_readiness_or_intention_is_coded_as_announced(
+    pipeline: Pipeline, text: str, kind: str
+) -> None:
+    assert kind in current_types(pipeline, text)
+
+
+def test_forces_moved_by_an_unknown_verb_are_deployed_or_withdrawn(pipeline: Pipeline) -> None:
+    assert "MOBILIZE" in current_types(pipeline, "Hungary shunted two battalions towards its south.")
+    assert "RETREAT" in current_types(pipeline, "Greece moved its tanks away from the border on Monday.")
+    assert "MOBILIZE" not in current_types(pipeline, "Rebels downed an army helicopter in Sagaing")
+
+
+def test_the_opposition_as_a_party_is_no_rejection(pipeline: Pipeline) -> None:
+    assert "REJECT" not in current_types(pipeline, "The opposition called on the premier to resign.")
+    assert "REJECT" in current_types(pipeline, "Rome restated its opposition to the new tariff.")
+
+
+def test_a_joint_exercise_is_read_through_its_compounds(pipeline: Pipeline) -> None:
+    types = current_types(pipeline, "Chilean and Peruvian marines held a joint landing exercise near Arica.")
+    assert "COOPERATE" in types
+    assert "MOBILIZE" not in types

@@ -82,6 +82,7 @@ class Cues:
     commitment_types: frozenset[str]
     intent_types: frozenset[str]
     readiness_types: frozenset[str]
+    preparation_verbs: frozenset[str]
     placement_preps: frozenset[str]
     withdrawal_adverbs: frozenset[str]
     conditional_threat_types: frozenset[str]

@@ -824,6 +824,9 @@ class RuleDetector:
             return "THREATEN", claimant, recipients, False, False
         # "is willing to resume talks", "expressed its readiness to mediate"
         governor = head.head if head.dep_ in ("xcomp", "acl") else None
+        preparing = governor is not None and governor.lemma_.lower() in self.cues.preparation_verbs
+        if preparing and kind in _VIOLENT:
+            return "MOBILIZE", actor, recipients, False, False  # "prepared to resume shelling"
         ready = governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
         committed = future or ready
         if (committed and kind.lower() in self.cues.commitment_types) or (
