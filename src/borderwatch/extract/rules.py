@@ -777,17 +777,21 @@ class RuleDetector:
                     return actor, "according"
         return None, None
 
-    def _aim_of_protest(self, cand: Candidate, kept: list[Candidate]) -> bool:
+    def _aim_of_protest(self, token: Token, kept: list[Candidate]) -> bool:
         """A demand made in the purpose or manner clause of a protest ("rallied to demand",
-        "staged rallies, demanding ...") is what the protest is for; PLOVER codes the protest."""
-        token = cand.token
-        if token.dep_ not in ("advcl", "xcomp", "acl") or token.pos_ != "VERB":
-            return False
-        governor = token.head
-        return any(
-            other.rule.type == "PROTEST" and governor.i in (other.token.i, self._clause_head(other.token).i)
-            for other in kept
-        )
+        "staged rallies, saying he must resign") is what the protest is for; PLOVER codes the
+        protest."""
+        protests = {i for other in kept if other.rule.type == "PROTEST"
+                    for i in (other.token.i, self._clause_head(other.token).i)}
+        current = token
+        for _ in range(4):
+            if current.head.i == current.i:
+                return False
+            if current.dep_ in ("advcl", "xcomp", "acl") and current.pos_ == "VERB" and (
+                    current.head.i in protests):
+                return True
+            current = current.head
+        return False
 
     def _reframe(
         self,
@@ -805,7 +809,13 @@ class RuleDetector:
             head = next((v for v in head.ancestors if v.pos_ in ("VERB", "AUX")), head)
         auxes = {c.lower_ for c in head.children if c.dep_ in ("aux", "auxpass")}
         reported = head.dep_ == "ccomp" and head.head.pos_ in ("VERB", "AUX")
-        if auxes & self.cues.obligation_markers and (claimant is not None or reported):
+        # What a required act is for is required too: "must ensure security to allow supplies".
+        obliged = head
+        while not _aux_words(obliged) & self.cues.obligation_markers and obliged.dep_ in ("advcl", "xcomp"):
+            obliged = obliged.head
+        if _aux_words(obliged) & self.cues.obligation_markers and (
+            claimant is not None or (obliged.dep_ == "ccomp" and obliged.head.pos_ in ("VERB", "AUX"))
+        ):
             # "The forum concluded that rich nations must allocate more": the requester is the
             # speaker, even one the actor table does not know.
             return "REQUEST", claimant, [actor] if actor else recipients, False, False
@@ -924,8 +934,6 @@ class RuleDetector:
             actor = co_actors[0] if co_actors else None
             if cand.rule.type == "REQUEST" and self._orders_forces(cand.token):
                 continue  # the order is read as the act it orders (see _commanded)
-            if cand.rule.type == "REQUEST" and self._aim_of_protest(cand, kept):
-                continue  # "began a hunger strike to demand ...": the demand is what the protest is for
             if self._denies_a_claim(cand):
                 # Not a rejection of a proposal: the denied stance of what was alleged.
                 if actor is not None and not self.status.read(cand.token, head).negated:
@@ -960,6 +968,8 @@ class RuleDetector:
                 kind, actor, recipients, status.future, status.hypothetical = self._reframe(
                     kind, head, actor, recipients, claimant, status.future, status.hypothetical
                 )
+            if kind == "REQUEST" and self._aim_of_protest(cand.token, kept):
+                continue  # "began a hunger strike to demand ...": the demand is what the protest is for
             when, when_text = self._date(head, cand, sent, ctx)
             self.status.date(status, when, ctx.published, when_text)
             phrase = self.status.background(head)
@@ -1202,6 +1212,10 @@ def _own_phrase(token: Token) -> set[int]:
         if child.dep_ not in ("relcl", "acl", "advcl", "appos", "punct", "conj"):
             out |= _own_phrase(child)
     return out
+
+
+def _aux_words(verb: Token) -> set[str]:
+    return {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
 
 
 def _word_forms(token: Token) -> set[str]:
