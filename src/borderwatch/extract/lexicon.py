@@ -85,6 +85,7 @@ class Cues:
     preparation_verbs: frozenset[str]
     placement_preps: frozenset[str]
     withdrawal_adverbs: frozenset[str]
+    joint_adverbs: frozenset[str]
     conditional_threat_types: frozenset[str]
     proposal_nouns: frozenset[str]
     disaster_words: frozenset[str]

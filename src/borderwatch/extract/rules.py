@@ -224,6 +224,8 @@ class RuleDetector:
                             if r.type == "MOBILIZE" and r.objects == frozenset({"troops"}) and not r.subjects)
         self._withdraw = next(r for r in lexicon.triggers
                               if r.type == "RETREAT" and not (r.objects or r.subjects or r.unless))
+        self._cooperate = next(r for r in lexicon.triggers
+                               if r.type == "COOPERATE" and not (r.objects or r.subjects or r.unless))
                 # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
         self._refusals = {
             (rule.type, phrase[1])
@@ -352,11 +354,14 @@ class RuleDetector:
         return found
 
     def _placement(self, verb: Token) -> TriggerRule | None:
-        """For a verb the lexicon lacks: forces as its object put somewhere ("marshalled troops in
-        Bolivar state", "repositioned divisions towards the frontier") are deployed, or withdrawn
-        when moved "away" or sent "home" (cues.toml placement_preps, withdrawal_adverbs)."""
+        """For a verb the lexicon lacks: what parties do "jointly" is cooperation; forces as its
+        object moved somewhere ("repositioned divisions towards the frontier") are deployed, or
+        withdrawn when moved "away" or sent "home" (cues.toml joint_adverbs, placement_preps,
+        withdrawal_adverbs)."""
         if verb.lemma_.lower() in self.cues.reporting_verbs:
             return None
+        if any(c.dep_ == "advmod" and c.lower_ in self.cues.joint_adverbs for c in verb.children):
+            return self._cooperate  # "are jointly building a power line"
         forces = self.lex.classes["troops"]
         if not any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children):
             return None
@@ -1109,8 +1114,8 @@ class RuleDetector:
             # "Russia and Belarus", and "the Indian and Chinese foreign ministers".
             shared = [c for m in argument.children if m.dep_ == "amod"
                       for c in m.children if c.dep_ == "conj"]
-            # "the foreign ministers of India and China".
-            shared += [c for p in argument.children if p.dep_ == "prep" and p.lower_ == "of"
+            # "the foreign ministers of India and China", "delegations from Sudan and South Sudan".
+            shared += [c for p in argument.children if p.dep_ == "prep" and p.lower_ in ("of", "from")
                        for o in p.children if o.dep_ == "pobj" for c in o.children if c.dep_ == "conj"]
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj"), *shared):
                 parts = ([self._resolve(part, mentions, ctx, avoid=avoid)] if avoid
