@@ -102,5 +102,5 @@ def test_a_joint_exercise_is_read_through_its_compounds(pipeline: Pipeline) -> N
 def test_what_parties_do_jointly_is_cooperation_and_delegations_from_two_states_consult(
     pipeline: Pipeline,
 ) -> None:
-    assert "COOPERATE" in current_types(pipeline, "Chad and Niger are jointly building a road.")
-    assert "CONSULT" in current_types(pipeline, "Officials from Lima and Quito discussed the fishing dispute.")
+    assert "COOPERATE" in current_types(pipeline, "Chad and Niger are jointly building a border road.")
+    assert "CONSULT" in current_types(pipeline, "Officials from Lima and Quito discussed the dispute.")
