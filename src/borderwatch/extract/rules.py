@@ -183,6 +183,10 @@ _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
 _MEANS = frozenset({"by", "after", "before", "while", "without"})
 """Prepositions whose gerund shares the subject of the verb it hangs from ("responded by firing")."""
+_TOPIC_PREPS = frozenset({"over", "into", "about", "amid", "after", "despite", "following", "regarding",
+                          "concerning"})
+"""Prepositions that name a cause or topic: beside a direct object they name nothing the verb acts
+on ("launched an investigation into the drone", "suspended ties over the port deal")."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
 _THREAT_MODALS = frozenset({"would", "might", "could", "may", "'d"})
 """Modals with which a party announces what it is prepared to do (see _reframe)."""
@@ -239,8 +243,10 @@ class RuleDetector:
     def _objects(self, token: Token) -> set[str]:
         """Lemmas of what a trigger acts on: its objects and the objects of its prepositions."""
         out: set[str] = set()
+        transitive = any(c.dep_ == "dobj" for c in token.children)
         frontier = [
-            c for c in token.children if c.dep_ in _OBJECT_DEPS or c.dep_ in ("prep", "agent", "dative")
+            c for c in token.children if c.dep_ in _OBJECT_DEPS or (
+                c.dep_ in ("prep", "agent", "dative") and not (transitive and c.lower_ in _TOPIC_PREPS))
         ]
         while frontier:
             child = frontier.pop()
@@ -249,7 +255,8 @@ class RuleDetector:
                 continue
             out.update(_word_forms(child))
             out.update(c.lemma_.lower() for c in child.children if c.dep_ in ("compound", "conj", "amod"))
-            frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
+            frontier.extend(c for c in child.children if (c.dep_ == "conj" or (
+                c.dep_ == "prep" and c.lower_ not in _TOPIC_PREPS)) and child.dep_ != "pobj")
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             out.add(token.head.lemma_.lower())
         if token.pos_ == "NOUN":  # "ceasefire violations", "troop losses"
