@@ -183,10 +183,11 @@ _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
 _MEANS = frozenset({"by", "after", "before", "while", "without"})
 """Prepositions whose gerund shares the subject of the verb it hangs from ("responded by firing")."""
-_TOPIC_PREPS = frozenset({"over", "into", "about", "amid", "after", "despite", "following", "regarding",
+_TOPIC_PREPS = frozenset({"over", "about", "amid", "after", "despite", "following", "regarding",
                           "concerning"})
 """Prepositions that name a cause or topic: beside a direct object they name nothing the verb acts
-on ("launched an investigation into the drone", "suspended ties over the port deal")."""
+on ("suspended ties over the port deal"). Not "into": "crossed three miles into Pakistani
+territory" is where the act went."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
 _THREAT_MODALS = frozenset({"would", "might", "could", "may", "'d"})
 """Modals with which a party announces what it is prepared to do (see _reframe)."""
@@ -367,7 +368,8 @@ class RuleDetector:
         withdrawal_adverbs)."""
         if verb.lemma_.lower() in self.cues.reporting_verbs:
             return None
-        if any(c.dep_ == "advmod" and c.lower_ in self.cues.joint_adverbs for c in verb.children):
+        if any(c.dep_ == "advmod" and c.lower_ in self.cues.joint_adverbs for c in verb.children) and any(
+                c.dep_ == "nsubj" for c in verb.children):
             return self._cooperate  # "are jointly building a power line"
         forces = self.lex.classes["troops"]
         if not any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children):
