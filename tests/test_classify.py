@@ -210,5 +210,5 @@ def test_types_of_a_fresh_plover_style_set_stay_above_the_floor(typed: Pipeline)
     docs = [document_from_record(r, f"sample:{r['id']}", IngestConfig()) for r in records]
     pred = {a.document.input_id: a.to_contract() for a in typed.analyse(docs)}
     micro = score(gold, pred).to_dict()["event_types"]["micro"]
-    # Measured micro F1 0.92 (precision 0.94) when this floor was set; 0.83 before that round.
+    # Measured micro F1 0.92 (precision 0.94) when this floor was set; 0.82 before that round.
     assert micro["f1"] >= 0.85 and micro["precision"] >= 0.85
