@@ -372,6 +372,9 @@ class TypedDetector(RuleDetector):
             or probs[self.model.labels.index(event.type)] >= self.settings.doubt_below
             or event.negated
             or event.type in VIOLENT
+            # A statement ("rejected an offer of talks", "its demand that Israel ease the
+            # restrictions") is about an act whose words the classifier reads as the act itself.
+            or (event.type in STATEMENT_TYPES and label not in STATEMENT_TYPES)
             # A deployment of forces that a sentence of accusation tells ("accused Belgrade ... and
             # said Serbian troops were massing") is still the deployment.
             or (event.type == "MOBILIZE" and event.mode == "troops" and event.actors)

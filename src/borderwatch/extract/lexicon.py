@@ -83,6 +83,13 @@ class Cues:
     commitment_markers: frozenset[str]
     commitment_types: frozenset[str]
     intent_types: frozenset[str]
+    readiness_types: frozenset[str]
+    preparation_verbs: frozenset[str]
+    placement_preps: frozenset[str]
+    withdrawal_adverbs: frozenset[str]
+    joint_adverbs: frozenset[str]
+    conditional_threat_types: frozenset[str]
+    proposal_nouns: frozenset[str]
     disaster_words: frozenset[str]
     accident_verbs: frozenset[str]
     facility_words: frozenset[str]
@@ -175,7 +182,8 @@ def _load_cues() -> Cues:
     if missing:
         raise ConfigError(f"missing cue lists {sorted(missing)}", source="data/cues.toml")
     cues = Cues(**{name: _words(raw[name], name) for name in names})
-    bad = {t.upper() for t in cues.commitment_types | cues.intent_types} - set(EVENT_TYPES)
+    typed = cues.commitment_types | cues.intent_types | cues.conditional_threat_types | cues.readiness_types
+    bad = {t.upper() for t in typed} - set(EVENT_TYPES)
     if bad:
         raise ConfigError(f"unknown event types {sorted(bad)}", source="data/cues.toml")
     return cues

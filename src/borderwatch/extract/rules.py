@@ -187,7 +187,14 @@ _MUTUAL = frozenset({"FIGHT"})
 """Types whose participants may be named as a pair ("clashes between X and Y")."""
 _MEANS = frozenset({"by", "after", "before", "while", "without"})
 """Prepositions whose gerund shares the subject of the verb it hangs from ("responded by firing")."""
+_TOPIC_PREPS = frozenset({"over", "about", "amid", "after", "despite", "following", "regarding",
+                          "concerning"})
+"""Prepositions that name a cause or topic: beside a direct object they name nothing the verb acts
+on ("suspended ties over the port deal"). Not "into": "crossed three miles into Pakistani
+territory" is where the act went."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
+_THREAT_MODALS = frozenset({"would", "might", "could", "may", "'d"})
+"""Modals with which a party announces what it is prepared to do (see _reframe)."""
 """Types that take two parties: a meeting with no counterpart named is no consultation."""
 _OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
 """Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
@@ -221,14 +228,30 @@ class RuleDetector:
                 rules.sort(key=lambda r: (not (r.objects or r.subjects), r.order))
         for entries in self._phrases.values():
             entries.sort(key=lambda pr: (-len(pr[0]), pr[1].order))
+        # The rules a forces-moving verb the lexicon lacks stands for (see _placement).
+        self._deploy = next(r for r in lexicon.triggers
+                            if r.type == "MOBILIZE" and r.objects == frozenset({"troops"}) and not r.subjects)
+        self._withdraw = next(r for r in lexicon.triggers
+                              if r.type == "RETREAT" and not (r.objects or r.subjects or r.unless))
+        self._cooperate = next(r for r in lexicon.triggers
+                               if r.type == "COOPERATE" and not (r.objects or r.subjects or r.unless))
+                # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
+        self._refusals = {
+            (rule.type, phrase[1])
+            for rule in lexicon.triggers
+            for phrase in rule.phrases
+            if phrase[0] in self.cues.negation_words
+        }
 
     # ---- 1. triggers --------------------------------------------------------------------
 
     def _objects(self, token: Token) -> set[str]:
         """Lemmas of what a trigger acts on: its objects and the objects of its prepositions."""
         out: set[str] = set()
+        transitive = any(c.dep_ == "dobj" for c in token.children)
         frontier = [
-            c for c in token.children if c.dep_ in _OBJECT_DEPS or c.dep_ in ("prep", "agent", "dative")
+            c for c in token.children if c.dep_ in _OBJECT_DEPS or (
+                c.dep_ in ("prep", "agent", "dative") and not (transitive and c.lower_ in _TOPIC_PREPS))
         ]
         while frontier:
             child = frontier.pop()
@@ -237,7 +260,8 @@ class RuleDetector:
                 continue
             out.update(_word_forms(child))
             out.update(c.lemma_.lower() for c in child.children if c.dep_ in ("compound", "conj", "amod"))
-            frontier.extend(c for c in child.children if c.dep_ in ("conj", "prep") and child.dep_ != "pobj")
+            frontier.extend(c for c in child.children if (c.dep_ == "conj" or (
+                c.dep_ == "prep" and c.lower_ not in _TOPIC_PREPS)) and child.dep_ != "pobj")
         if token.dep_ in ("amod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             out.add(token.head.lemma_.lower())
         if token.pos_ == "NOUN":  # "ceasefire violations", "troop losses"
@@ -292,6 +316,10 @@ class RuleDetector:
                 and self._fits(rule, token)
             ):
                 return Candidate(rule, token, end)
+            head = token.head
+            if (len(phrase) == 2 and token.dep_ == "amod" and head.lemma_.lower() == phrase[1]
+                    and self._fits(rule, head)):
+                return Candidate(rule, head, head.i + 1)  # "a joint landing exercise"
             if len(phrase) == 2 and token.pos_ == "VERB" and self._fits(rule, token):
                 for child in token.children:
                     if child.lemma_.lower() == phrase[1] and child.dep_ in ("prt", "prep", "dobj", "advmod"):
@@ -321,6 +349,10 @@ class RuleDetector:
                 else:
                     rules = []
                 rule = next((r for r in rules if self._fits(r, token)), None)
+                if rule is None and not rules and token.pos_ == "VERB":
+                    rule = self._placement(token)
+                elif rule is not None and rule.type == "MOBILIZE" and self._sent_away(token):
+                    rule = self._withdraw  # "moved its units away from the line", "sent reservists home"
                 if rule is None:
                     continue
                 cand = Candidate(rule, token, token.i + 1)
@@ -332,6 +364,29 @@ class RuleDetector:
         if self._accidental(sent):
             found = [c for c in found if c.rule.type not in _VIOLENT]
         return found
+
+    def _placement(self, verb: Token) -> TriggerRule | None:
+        """For a verb the lexicon lacks: what parties do "jointly" is cooperation; forces as its
+        object moved somewhere ("repositioned divisions towards the frontier") are deployed, or
+        withdrawn when moved "away" or sent "home" (cues.toml joint_adverbs, placement_preps,
+        withdrawal_adverbs)."""
+        if verb.lemma_.lower() in self.cues.reporting_verbs:
+            return None
+        if any(c.dep_ == "advmod" and c.lower_ in self.cues.joint_adverbs for c in verb.children) and any(
+                c.dep_ == "nsubj" for c in verb.children):
+            return self._cooperate  # "are jointly building a power line"
+        forces = self.lex.classes["troops"]
+        if not any(c.dep_ == "dobj" and _word_forms(c) & forces for c in verb.children):
+            return None
+        if self._sent_away(verb):
+            return self._withdraw
+        if any(c.dep_ == "prep" and c.lower_ in self.cues.placement_preps for c in verb.children):
+            return self._deploy
+        return None
+
+    def _sent_away(self, verb: Token) -> bool:
+        return any(c.dep_ in ("advmod", "prt", "npadvmod") and c.lower_ in self.cues.withdrawal_adverbs
+                   for c in verb.children)
 
     def _accidental(self, sent: Span) -> bool:
         """Whether the sentence reports a disaster or an accident and names no armed hand: "a
@@ -776,6 +831,22 @@ class RuleDetector:
                     return actor, "according"
         return None, None
 
+    def _aim_of_protest(self, token: Token, kept: list[Candidate]) -> bool:
+        """A demand made in the purpose or manner clause of a protest ("rallied to demand",
+        "staged rallies, saying he must resign") is what the protest is for; PLOVER codes the
+        protest."""
+        protests = {i for other in kept if other.rule.type == "PROTEST"
+                    for i in (other.token.i, self._clause_head(other.token).i)}
+        current = token
+        for _ in range(4):
+            if current.head.i == current.i:
+                return False
+            if current.dep_ in ("advcl", "xcomp", "acl") and current.pos_ == "VERB" and (
+                    current.head.i in protests):
+                return True
+            current = current.head
+        return False
+
     def _reframe(
         self,
         kind: str,
@@ -787,14 +858,43 @@ class RuleDetector:
         hypothetical: bool,
     ) -> tuple[str, Actor | None, list[Actor], bool, bool]:
         """Code an announced, promised or required act as the announcement (see cues.toml)."""
+        if head.pos_ not in ("VERB", "AUX"):
+            # A nominal trigger's clause is the verb that governs it ("would tighten the blockade").
+            head = next((v for v in head.ancestors if v.pos_ in ("VERB", "AUX")), head)
         auxes = {c.lower_ for c in head.children if c.dep_ in ("aux", "auxpass")}
-        if auxes & self.cues.obligation_markers and claimant is not None:
+        reported = head.dep_ == "ccomp" and head.head.pos_ in ("VERB", "AUX")
+        # What a required act is for is required too: "must ensure security to allow supplies".
+        obliged = head
+        while not _aux_words(obliged) & self.cues.obligation_markers and obliged.dep_ in ("advcl", "xcomp"):
+            obliged = obliged.head
+        if _aux_words(obliged) & self.cues.obligation_markers and (
+            claimant is not None or (obliged.dep_ == "ccomp" and obliged.head.pos_ in ("VERB", "AUX"))
+        ):
+            # "The forum concluded that rich nations must allocate more": the requester is the
+            # speaker, even one the actor table does not know.
             return "REQUEST", claimant, [actor] if actor else recipients, False, False
-        governor = head.head if head.dep_ == "xcomp" else None
-        committed = future or (
-            governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
-        )
-        if committed and kind.lower() in self.cues.commitment_types:
+        conditional = any(c.dep_ == "mark" and c.lower_ in ("if", "unless")
+                          for c in head.subtree if c.head.head.i == head.i or c.head.i == head.i)
+        if (
+            hypothetical
+            and kind.lower() in self.cues.conditional_threat_types
+            and claimant is not None
+            and (actor is None or actor.code == claimant.code)
+            and reported
+            and any(c.dep_ == "nsubj" for c in head.head.children)  # not "it was reported that"
+            and (conditional or (auxes & _THREAT_MODALS and kind != "MOBILIZE"))
+        ):
+            # A party saying it would strike, or will unless its terms are met, threatens now.
+            return "THREATEN", claimant, recipients, False, False
+        # "is willing to resume talks", "expressed its readiness to mediate"
+        governor = head.head if head.dep_ in ("xcomp", "acl") else None
+        preparing = governor is not None and governor.lemma_.lower() in self.cues.preparation_verbs
+        if preparing and kind in _VIOLENT:
+            return "MOBILIZE", actor, recipients, False, False  # "prepared to resume shelling"
+        ready = governor is not None and governor.lemma_.lower() in self.cues.commitment_markers
+        committed = future or ready
+        if (committed and kind.lower() in self.cues.commitment_types) or (
+                ready and kind.lower() in self.cues.readiness_types):
             return "AGREE", actor, recipients, future, False
         if committed and not hypothetical and kind.lower() in self.cues.intent_types:
             return "THREATEN", actor, recipients, future, False
@@ -912,11 +1012,18 @@ class RuleDetector:
             if claimant and actor and claimant.code == actor.code and actor.sector is None:
                 actor = Actor(actor.code, claimant.sector, actor.text)
             status = self.status.read(cand.token, head, attempt_happens=cand.rule.type in _VIOLENT)
+            if status.negated and (cand.rule.type, cand.token.lemma_.lower()) in self._refusals:
+                # "will not accept": the negation is the trigger's own word, a refusal.
+                own = {f"negated: {c.text}" for c in cand.token.children if c.dep_ == "neg"}
+                status.cues = [c for c in status.cues if c not in own]
+                status.negated = any(c.startswith("negated:") for c in status.cues)
             kind = cand.rule.type
             if not status.negated:
                 kind, actor, recipients, status.future, status.hypothetical = self._reframe(
                     kind, head, actor, recipients, claimant, status.future, status.hypothetical
                 )
+            if kind == "REQUEST" and self._aim_of_protest(cand.token, kept):
+                continue  # "began a hunger strike to demand ...": the demand is what the protest is for
             when, when_text = self._date(head, cand, sent, ctx)
             self.status.date(status, when, ctx.published, when_text)
             phrase = self.status.background(head)
@@ -1058,8 +1165,8 @@ class RuleDetector:
             # "Russia and Belarus", and "the Indian and Chinese foreign ministers".
             shared = [c for m in argument.children if m.dep_ == "amod"
                       for c in m.children if c.dep_ == "conj"]
-            # "the foreign ministers of India and China".
-            shared += [c for p in argument.children if p.dep_ == "prep" and p.lower_ == "of"
+            # "the foreign ministers of India and China", "delegations from Sudan and South Sudan".
+            shared += [c for p in argument.children if p.dep_ == "prep" and p.lower_ in ("of", "from")
                        for o in p.children if o.dep_ == "pobj" for c in o.children if c.dep_ == "conj"]
             for part in (argument, *(c for c in argument.children if c.dep_ == "conj"), *shared):
                 parts = ([self._resolve(part, mentions, ctx, avoid=avoid)] if avoid
@@ -1161,6 +1268,10 @@ def _own_phrase(token: Token) -> set[int]:
         if child.dep_ not in ("relcl", "acl", "advcl", "appos", "punct", "conj"):
             out |= _own_phrase(child)
     return out
+
+
+def _aux_words(verb: Token) -> set[str]:
+    return {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
 
 
 def _word_forms(token: Token) -> set[str]:

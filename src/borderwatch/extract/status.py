@@ -91,9 +91,11 @@ class StatusReader:
         # A negated noun that governs the trigger negates it too ("no intention of attacking").
         current = trigger
         for _ in range(3):
-            if current.head.i == current.i or current.dep_ not in ("pcomp", "pobj", "prep", "acl"):
+            if current.head.i == current.i or current.dep_ not in ("pcomp", "pobj", "prep", "acl", "ccomp"):
                 break
             current = current.head
+            if current.pos_ == "NOUN" and current.lemma_.lower() in self.cues.proposal_nouns:
+                status.mark("hypothetical", current.text)  # "its demand that Israel ease ..."
             if current.pos_ == "ADP" and current.lower_ in self.cues.negation_words:
                 status.mark("negated", current.text)  # "without warning anybody"
             if current.pos_ != "NOUN":
