@@ -12,6 +12,7 @@ The outputs match the reference sentence-transformers model (cosine > 0.9999 on 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from safetensors import safe_open
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
@@ -57,19 +59,32 @@ class Embedder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_len)  # the file itself says 128, fixed padding
         self.tokenizer.no_padding()
-        weights = load_file(str(model_dir / "model.safetensors"))
-        self.word = weights["embeddings.word_embeddings.weight"]
+        self._weights = model_dir / "model.safetensors"
+        self._config = config
+        with safe_open(str(self._weights), framework="numpy") as tensors:
+            self.word = tensors.get_tensor("embeddings.word_embeddings.weight")
         """The input embedding of each word piece: the type classifier averages them (a look-up,
         extract/classify.py)."""
-        model = build_encoder(weights, config)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # shape-merge notes from graph fusion are not errors
-        # onnxruntime's arena keeps the largest batch's activations for the life of the process
-        # (430 MB after 64 sentences of 256 word pieces); without it they are freed after each run.
-        options.enable_cpu_mem_arena = False
-        self.session = ort.InferenceSession(
-            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self._session: ort.InferenceSession | None = None
+        self._building = threading.Lock()
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The encoder, assembled on first use: extraction reads only `word`, so a process that
+        never clusters (a batch worker) never holds the encoder's ~400 MB."""
+        with self._building:
+            if self._session is None:
+                model = build_encoder(load_file(str(self._weights)), self._config)
+                options = ort.SessionOptions()
+                options.log_severity_level = 3  # shape-merge notes from graph fusion are not errors
+                # onnxruntime's arena keeps the largest batch's activations for the life of the
+                # process (430 MB after 64 sentences of 256 word pieces); without it they are
+                # freed after each run.
+                options.enable_cpu_mem_arena = False
+                self._session = ort.InferenceSession(
+                    model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
 
     @classmethod
     @cache
