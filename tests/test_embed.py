@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from borderwatch.assess.embed import DIMENSION, Embedder, _model_dir
+from borderwatch.assess.embed import DIMENSION, MODEL_PACKAGE, Embedder, _model_dir
 from borderwatch.errors import ConfigError
 
 TROOPS = "Belarus is massing troops near the Ukrainian border."
@@ -103,7 +103,7 @@ def test_missing_model_package_is_a_config_error() -> None:
 def test_the_encoder_is_assembled_only_when_a_sentence_is_encoded(embedder: Embedder) -> None:
     # Extraction reads only the word-piece table; a process that never clusters never pays for
     # the encoder. A fresh instance, since the cached one may have encoded already.
-    fresh = Embedder(_model_dir())
+    fresh = Embedder(_model_dir(MODEL_PACKAGE))
     assert fresh.word.shape == embedder.word.shape and fresh._session is None
     sentence = ["Tanks were moved towards the frontier overnight."]
     vector = fresh.encode(sentence)
