@@ -1,6 +1,6 @@
 """Every `borderwatch eval` measure with the prefilter on and off, side by side.
 
-    .venv/bin/python bench/prefilter_eval.py                  # all development sets + samples
+    .venv/bin/python bench/prefilter_eval.py                  # all development sets + our gold samples
     .venv/bin/python bench/prefilter_eval.py --context 0 --sets plover ucdp
 
 The development sets are read from ../shared/eval-dev at run time (never copied). The guarantee
@@ -26,13 +26,15 @@ from borderwatch.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval-dev"
-SETS = ["plover", "ucdp", "case2021", "articles", "geowebnews", "trnews", "scrapinghub", "sample"]
+SAMPLES = ["sample", "headlines", "notes", "sightings", "headlines_unseen", "notes_unseen", "types_unseen"]
+"""Our own gold sets under samples/."""
+SETS = ["plover", "ucdp", "case2021", "articles", "geowebnews", "trnews", "scrapinghub", *SAMPLES]
 TOLERANCE = 0.005
 
 
 def gold_path(name: str) -> Path:
-    if name == "sample":
-        return ROOT / "samples" / "sample.gold.jsonl"
+    if name in SAMPLES:
+        return ROOT / "samples" / f"{name}.gold.jsonl"
     return SHARED / name / f"{name}.gold.jsonl"
 
 

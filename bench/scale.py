@@ -1,13 +1,16 @@
 """Scale figures, as ratios measured in one run on one machine.
 
-    .venv/bin/python bench/scale.py ratio            # Borderwatch docs/s vs bare nlp.pipe, general news
+    .venv/bin/python bench/scale.py ratio            # Borderwatch docs/s vs bare nlp.pipe, two streams
     .venv/bin/python bench/scale.py dask             # batch throughput, 1 → 2 local Dask workers
     .venv/bin/python bench/scale.py memory           # peak memory of batch at 1k vs 10k documents
     .venv/bin/python bench/scale.py newsday --docs 100000
 
-The stream is general news (the text records of the development sets, read from
-../shared/eval-dev at run time, never copied) mixed with the project's own conflict reports
-(samples/). Repeated records are made distinct (a new id and a " (copy N)" mark on the first
+Two streams: "news", the development sets' news articles (read from ../shared/eval-dev at run
+time, never copied; mostly conflict news) with the project's own conflict reports (samples/);
+and "general", the project's own general news (samples/general_news.input.jsonl: sport,
+business, culture, science, weather, local politics, tech) with one conflict report of
+samples/sample.input.jsonl after every four articles (80/20). `dask`, `memory` and `newsday`
+use the first. Repeated records are made distinct (a new id and a " (copy N)" mark on the first
 line), so no cache sees the same text twice. The load average is printed beside every figure:
 the machine may be shared. This is a benchmark, not a test.
 """
@@ -39,25 +42,46 @@ from borderwatch.pipeline import Pipeline
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval-dev"
 NEWS_SETS = ("geowebnews", "trnews", "articles")
-"""Development sets whose inputs are whole general-news articles as text."""
+"""Development sets whose inputs are whole news articles as text (mostly conflict news)."""
+GENERAL = ROOT / "samples" / "general_news.input.jsonl"
+CONFLICT = ROOT / "samples" / "sample.input.jsonl"
 
 
-def base_records() -> list[dict[str, Any]]:
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def news_records() -> list[dict[str, Any]]:
+    """Stream (a): the development sets' news articles and our own conflict reports."""
     records = []
     for name in NEWS_SETS:
         path = SHARED / name / f"{name}.input.jsonl"
         if path.exists():
-            records += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+            records += _read(path)
     if not records:
-        sys.exit(f"no general news found under {SHARED}")
-    own = ROOT / "samples" / "sample.input.jsonl"
-    records += [json.loads(line) for line in own.read_text(encoding="utf-8").splitlines() if line]
+        sys.exit(f"no development news found under {SHARED}")
+    records += _read(CONFLICT)
     return [r for r in records if "text" in r]
 
 
-def stream(count: int) -> Iterator[dict[str, Any]]:
-    """`count` distinct records recombined from the base records (cycled, each copy marked)."""
-    records = base_records()
+def general_records() -> list[dict[str, Any]]:
+    """Stream (b): our general news (sport, business, culture, science, weather, local politics,
+    tech) with one conflict report of our samples after every four articles (80/20)."""
+    general, conflict = _read(GENERAL), _read(CONFLICT)
+    records = []
+    for n, record in enumerate(general):
+        records.append(record)
+        if n % 4 == 3:
+            records.append(conflict[(n // 4) % len(conflict)])
+    return records
+
+
+STREAMS = {"news": news_records, "general": general_records}
+
+
+def stream(count: int, kind: str = "news") -> Iterator[dict[str, Any]]:
+    """`count` distinct records recombined from a stream's records (cycled, each copy marked)."""
+    records = STREAMS[kind]()
     for n in range(count):
         record = dict(records[n % len(records)])
         copy = n // len(records)
@@ -68,8 +92,8 @@ def stream(count: int) -> Iterator[dict[str, Any]]:
         yield record
 
 
-def documents(count: int, config: Config) -> list[Document]:
-    return [document_from_record(r, f"bench:{i}", config.ingest) for i, r in enumerate(stream(count))]
+def documents(count: int, config: Config, kind: str = "news") -> list[Document]:
+    return [document_from_record(r, f"bench:{i}", config.ingest) for i, r in enumerate(stream(count, kind))]
 
 
 def load() -> dict[str, float]:
@@ -78,47 +102,53 @@ def load() -> dict[str, float]:
 
 
 def ratio(args: argparse.Namespace) -> dict[str, Any]:
-    """Alternating timed runs of bare spaCy and of Borderwatch with the prefilter on and off."""
+    """Alternating timed runs of bare spaCy and of Borderwatch with the prefilter on and off, on
+    each stream in turn (every run of every measure interleaved, so load falls on all alike)."""
     base = Config()
     variants = {
         "prefilter": Pipeline(replace(base, prefilter=PrefilterConfig(enabled=True))),
         "no_prefilter": Pipeline(replace(base, prefilter=PrefilterConfig(enabled=False))),
     }
     nlp = load_pipeline(base.nlp.pipeline)
-    docs = documents(args.docs, base)
-    texts = []
-    for doc in docs:
-        clean_document(doc)
-        texts.append(doc.clean_text)
-    timings: dict[str, list[float]] = {"spacy": [], **{name: [] for name in variants}}
-    cpu: dict[str, list[float]] = {name: [] for name in timings}
+    kinds = sorted(STREAMS) if args.stream == "both" else [args.stream]
+    texts: dict[str, list[str]] = {}
+    for kind in kinds:
+        texts[kind] = []
+        for doc in documents(args.docs, base, kind):
+            clean_document(doc)
+            texts[kind].append(doc.clean_text)
+    names = ["spacy", *variants]
+    timings = {kind: {name: [] for name in names} for kind in kinds}
+    cpu = {kind: {name: [] for name in names} for kind in kinds}
     for _ in range(args.runs):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for _doc in nlp.pipe(texts, batch_size=base.nlp.batch_size):
-            pass
-        timings["spacy"].append(time.perf_counter() - started)
-        cpu["spacy"].append(time.process_time() - cpu_started)
-        for name, pipeline in variants.items():
-            fresh = documents(args.docs, base)
+        for kind in kinds:
             started, cpu_started = time.perf_counter(), time.process_time()
-            for _analysis in pipeline.analyse(fresh):
+            for _doc in nlp.pipe(texts[kind], batch_size=base.nlp.batch_size):
                 pass
-            timings[name].append(time.perf_counter() - started)
-            cpu[name].append(time.process_time() - cpu_started)
-    rates = {name: args.docs / statistics.median(t) for name, t in timings.items()}
-    cpu_rates = {name: args.docs / statistics.median(t) for name, t in cpu.items()}
-    return {
-        "documents": args.docs,
-        "characters": sum(map(len, texts)),
-        "docs_per_s": {k: round(v, 2) for k, v in rates.items()},
-        "ratio_to_spacy": {k: round(v / rates["spacy"], 3) for k, v in rates.items() if k != "spacy"},
-        # CPU seconds of this process: what the other load on a shared machine disturbs least.
-        "docs_per_cpu_s": {k: round(v, 2) for k, v in cpu_rates.items()},
-        "cpu_ratio_to_spacy": {
-            k: round(v / cpu_rates["spacy"], 3) for k, v in cpu_rates.items() if k != "spacy"
-        },
-        **load(),
-    }
+            timings[kind]["spacy"].append(time.perf_counter() - started)
+            cpu[kind]["spacy"].append(time.process_time() - cpu_started)
+            for name, pipeline in variants.items():
+                fresh = documents(args.docs, base, kind)
+                started, cpu_started = time.perf_counter(), time.process_time()
+                for _analysis in pipeline.analyse(fresh):
+                    pass
+                timings[kind][name].append(time.perf_counter() - started)
+                cpu[kind][name].append(time.process_time() - cpu_started)
+    result: dict[str, Any] = {"documents": args.docs, "runs": args.runs}
+    for kind in kinds:
+        rates = {name: args.docs / statistics.median(t) for name, t in timings[kind].items()}
+        cpu_rates = {name: args.docs / statistics.median(t) for name, t in cpu[kind].items()}
+        result[kind] = {
+            "characters": sum(map(len, texts[kind])),
+            "docs_per_s": {k: round(v, 2) for k, v in rates.items()},
+            "ratio_to_spacy": {k: round(v / rates["spacy"], 3) for k, v in rates.items() if k != "spacy"},
+            # CPU seconds of this process: what the other load on a shared machine disturbs least.
+            "docs_per_cpu_s": {k: round(v, 2) for k, v in cpu_rates.items()},
+            "cpu_ratio_to_spacy": {
+                k: round(v / cpu_rates["spacy"], 3) for k, v in cpu_rates.items() if k != "spacy"
+            },
+        }
+    return {**result, **load()}
 
 
 def _write_input(count: int, folder: Path) -> Path:
@@ -228,6 +258,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="ratio: timed runs of each measure")
     parser.add_argument("--workers", type=int, default=2, help="memory, newsday: Dask workers")
     parser.add_argument("--prefilter", action="store_true", help="dask, memory, newsday: prefilter on")
+    parser.add_argument("--stream", choices=["both", *sorted(STREAMS)], default="both",
+                        help="ratio: development news (news), our general news with 20%% conflict "
+                             "reports (general), or both in one run")
     args = parser.parse_args()
     function, default_docs = PARTS[args.part]
     args.docs = args.docs or default_docs

@@ -20,4 +20,5 @@ def test_the_example_watch_configuration_loads() -> None:
     assert len({urlsplit(s.location).netloc for s in feeds}) >= 10  # many publishers, not one
     assert not watch.allow_private
     config = load_config(path)
-    assert config.prefilter.enabled and config.db_url and config.db_url.startswith("sqlite:////")
+    assert not config.prefilter.enabled  # it loses sighting lines (README, Scale)
+    assert config.db_url and config.db_url.startswith("sqlite:////")

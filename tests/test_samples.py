@@ -39,6 +39,18 @@ def test_corpus_is_large_enough_and_complete(gold: dict[str, dict]) -> None:
     assert inputs == set(gold)
 
 
+def test_general_news_is_whole_articles_in_the_input_contract() -> None:
+    """bench/scale.py's general-news stream: our own articles, long enough to be news."""
+    records = _lines("general_news.input.jsonl")
+    assert len(records) >= 40
+    assert len({r["id"] for r in records}) == len(records)
+    for record in records:
+        assert {"id", "title", "url", "published", "text"} <= set(record), record["id"]
+        assert 300 <= len(record["text"].split()) <= 800, record["id"]
+        document = document_from_record(record, f"general:{record['id']}", IngestConfig())
+        assert document.published == record["published"]
+
+
 def test_event_type_quality_floor(analyses: dict[str, Analysis], gold: dict[str, dict]) -> None:
     pred = {i: a.to_contract() for i, a in analyses.items()}
     report = score(gold, pred).to_dict()

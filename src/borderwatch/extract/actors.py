@@ -55,6 +55,8 @@ class ActorResolver:
 
     def __init__(self, nlp: Language, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        # Sector phrases padded once, as `sector` compares them (whole words, longest first).
+        self._sectors = tuple((f" {key} ", sector) for key, sector in lexicon.sectors)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         # Aliases are matched case-insensitively except short all-caps ones ("US", "UK"),
         # which would otherwise fire on ordinary words ("us").
@@ -95,9 +97,9 @@ class ActorResolver:
         lemma_phrase = " ".join(
             t.lemma_.lower() for t in words if t.dep_ in ("compound", "amod") or t == head
         )
-        for text in (phrase, lemma_phrase):
-            for key, sector in self.lexicon.sectors:
-                if f" {key} " in f" {text} ":
+        for text in (f" {phrase} ", f" {lemma_phrase} "):
+            for key, sector in self._sectors:
+                if key in text:
                     return sector
         return None
 

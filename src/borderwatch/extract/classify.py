@@ -272,6 +272,7 @@ class TypedDetector(RuleDetector):
         self.settings = settings or TypingSettings()
         self._doc: Doc | None = None
         self._embedded: dict[int, np.ndarray] = {}
+        self._candidates: dict[int, list[Candidate]] = {}
         self._forced: list[Candidate] | None = None
         classes = lexicon.classes
         self._agents = frozenset().union(*(classes[name] for name in AGENT_CLASSES))
@@ -284,8 +285,10 @@ class TypedDetector(RuleDetector):
         if sent.doc is not self._doc:
             self._doc = sent.doc
             sents = [s for s in sent.doc.sents if s.text.strip()]
+            # Each sentence's triggers, kept for its own `detect` to use once (not read twice).
+            self._candidates = {s.start: RuleDetector.triggers(self, s) for s in sents}
             wanted = [s for s in sents
-                      if RuleDetector.triggers(self, s) or self.actors.mentions(s) or self._agent_subject(s)]
+                      if self._candidates[s.start] or self.actors.mentions(s) or self._agent_subject(s)]
             vectors = sentence_vectors(self.embedder, [s.text.strip() for s in wanted], self.model.vectors)
             self._embedded = {s.start: v for s, v in zip(wanted, vectors, strict=True)}
         return self._embedded.get(sent.start)
@@ -313,7 +316,11 @@ class TypedDetector(RuleDetector):
         return self.model.probabilities(rows)[0]
 
     def triggers(self, sent: Span) -> list[Candidate]:
-        return self._forced if self._forced is not None else super().triggers(sent)
+        if self._forced is not None:
+            return self._forced
+        # The selection marks candidates (dominator, background), so a kept list serves once.
+        found = self._candidates.pop(sent.start, None) if sent.doc is self._doc else None
+        return found if found is not None else super().triggers(sent)
 
     def detect(self, sent: Span, ctx: DocContext) -> list[Event]:
         memory = ctx.memory()
