@@ -622,3 +622,12 @@ def test_transgressions_and_scuffles_are_fights(pipeline: Pipeline, text: str, a
     assert found
     if actor:
         assert actor in codes(found[0].actors)
+
+
+def test_an_unnamed_spokesman_warns_for_the_side_whose_forces_the_warning_names(pipeline: Pipeline) -> None:
+    text = "A spokesman warned that the Azerbaijani army would respond firmly to any provocation."
+    found = current(analyse(pipeline, text), "THREATEN")
+    assert found and codes(found[0].actors) == {"AZE"}
+    # Bystanders' forecasts speak for no one.
+    guesses = current(analyse(pipeline, "Analysts warned that Serbia could send troops."), "THREATEN")
+    assert all("SRB" not in codes(e.actors) for e in guesses)

@@ -88,3 +88,12 @@ def test_what_a_relative_clause_dates_stays_in_the_relative_clause(pipeline: Pip
 def test_a_rehearsed_or_planned_strike_is_no_strike(pipeline: Pipeline, text: str) -> None:
     events = analyse_text(pipeline, text, published="2024-05-20").events
     assert not [e for e in events if e.type == "FIGHT" and e.is_current and not e.future]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Pyongyang said its artillery units practised shelling enemy islands.", "FIGHT"),
+    ("Marines rehearsed an assault on a fortified beach during the exercise.", "FIGHT"),
+])
+def test_what_forces_practise_or_rehearse_is_not_done(pipeline: Pipeline, text: str, kind: str) -> None:
+    found = [e for e in analyse_text(pipeline, text).events if e.type == kind]
+    assert found and all(e.hypothetical and not e.is_current for e in found)

@@ -1186,7 +1186,23 @@ class RuleDetector:
                 found = [Actor(other, "GOV", argument.text if argument is not None else other)]
         if not found and cand.rule.type in _MUTUAL:
             found = self._between(head if head.pos_ in ("VERB", "AUX") else token, mentions, ctx)
+        if not found and cand.rule.type == "THREATEN" and argument is not None and (
+            argument.lemma_.lower() in self.cues.official_speakers
+        ):
+            # "A spokesman warned that the People's Liberation Army would crush ...": an unnamed
+            # official warns for the side whose forces the warning names.
+            for complement in _complements(head):
+                subject = self._subject(complement)
+                side = self._resolve(subject, mentions, ctx) if subject is not None else None
+                if side is not None:
+                    found = [side]
+                    break
         return found
+
+
+def _complements(verb: Token) -> list[Token]:
+    """The clauses a verb says ("warned that ... would crush")."""
+    return [c for c in verb.children if c.dep_ == "ccomp"]
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")

@@ -67,6 +67,13 @@ class StatusReader:
         while current.dep_ in ("xcomp", "conj", "aux") and current.head.i != current.i:
             current = current.head
             chain.append(current)
+        # What forces practise, rehearse or simulate is a drill, not the act: "its forces
+        # practised blockading key ports", "troops simulated an assault on the coast".
+        rehearsal = next((verb.head for verb in (trigger, *chain)
+                          if verb.dep_ in ("xcomp", "dobj", "ccomp") and verb.head.i != verb.i
+                          and verb.head.lemma_.lower() in self.cues.rehearsal_verbs), None)
+        if rehearsal is not None:
+            status.mark("hypothetical", rehearsal.text)
         # A nominal trigger that no one saw: "no violations were recorded", "has not recorded any
         # violation of its airspace".
         determiners = {c.lower_ for c in trigger.children if c.dep_ == "det"}
