@@ -212,3 +212,10 @@ def test_a_shortened_repeat_of_a_sides_ministry_is_that_side(pipeline: Pipeline)
     (request,) = of_type(found, "REQUEST")
     assert codes(request) == {"KHM"} and request.claim.claimant.code == "KHM"
     assert request.claim.stance == "asserted"
+
+
+def test_the_two_ministers_are_the_articles_two_sides(pipeline: Pipeline) -> None:
+    text = ("Kyrgyz and Tajik border guards clashed near Vorukh on Monday. "
+            "The two foreign ministers met in Bishkek on Wednesday.")
+    talks = [e for e in analyse_text(pipeline, text).events if e.type == "CONSULT"]
+    assert talks and {a.code for e in talks for a in [*e.actors, *e.recipients]} == {"KGZ", "TJK"}

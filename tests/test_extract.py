@@ -631,3 +631,12 @@ def test_an_unnamed_spokesman_warns_for_the_side_whose_forces_the_warning_names(
     # Bystanders' forecasts speak for no one.
     guesses = current(analyse(pipeline, "Analysts warned that Serbia could send troops."), "THREATEN")
     assert all("SRB" not in codes(e.actors) for e in guesses)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Armenia reduced the number of troops near Jermuk, its defence ministry said.", "RETREAT"),
+    ("Japan reduced weapons deliveries to the region.", None),
+])
+def test_fewer_forces_is_a_pullback(pipeline: Pipeline, text: str, kind: str | None) -> None:
+    found = current(analyse(pipeline, text), "RETREAT")
+    assert bool(found) == (kind == "RETREAT")

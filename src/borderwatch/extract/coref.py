@@ -43,9 +43,11 @@ _INSTITUTIONS = frozenset({
 whose shortened repeat ("the ministry") is that side's."""
 _PAIR_DESCRIPTIONS = frozenset({
     "side", "country", "nation", "neighbour", "neighbor", "army", "government", "state",
-    "military", "force",
+    "military", "force", "minister", "ministry", "leader", "president", "premier", "delegation",
+    "commander",
 })
-"""Plural heads that, with "both" or "two", stand for the article's two parties."""
+"""Plural heads that, with "both" or "two", stand for the article's two parties ("the two
+defence ministers spoke by phone")."""
 _MAX_ACRONYM = 8
 
 
