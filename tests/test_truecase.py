@@ -118,6 +118,7 @@ def test_a_town_taken_as_the_lines_collapse_is_still_a_fight(pipeline: Pipeline)
 @pytest.mark.parametrize("text, victims", [
     ("Three Moldovan border guards died of their wounds on Sunday.", "MDA"),
     ("A Lebanese soldier perished when the outpost was hit.", "LBN"),
+    ("The Georgian battalion lost eleven men in the shelling near the boundary.", "GEO"),
 ])
 def test_who_dies_is_whom_the_event_befell(pipeline: Pipeline, text: str, victims: str) -> None:
     found = [e for e in analyse_text(pipeline, text).events if e.type in ("FIGHT", "ASSAULT")]
