@@ -37,6 +37,8 @@ MIN_CONTENT = 3
 TITLE_SHARE = 0.8
 """Share of those words capitalised (or in capitals) that makes a line a title-case (caps) line."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_NAME_RUN = re.compile(r"[^\W\d_]+(?:['’-]?[\s-]*[^\W\d_]+)*")
+"""Words with only spaces, hyphens or apostrophes between them: a name does not cross punctuation."""
 _CONNECTORS = frozenset({"of", "the", "and", "de", "al", "el", "du", "la", "da"})
 """Lower-case words inside a multi-word name ("Democratic Republic of the Congo")."""
 _CALENDAR = frozenset({
@@ -123,8 +125,8 @@ class Truecaser:
         for n, match in enumerate(words):
             word = match.group()
             lower = word.lower()
-            protected = n in kept or self._name(word)
-            if protected or not self.is_common(lower):
+            # Only a common word can be lowered, so only a common word is looked up as a name.
+            if n in kept or not self.is_common(lower) or self._name(word):
                 # Capitals are a name's own case only when short ("NATO", "IDF"); "RUSSIA" is Russia.
                 new = word if not word.isupper() or len(word) <= 4 else word.capitalize()
             else:
@@ -164,7 +166,7 @@ class Truecaser:
                 if words[first].group().lower() in _CONNECTORS or words[last].group().lower() in _CONNECTORS:
                     continue
                 phrase = line[words[first].start() : words[last].end()]
-                if not re.fullmatch(r"[^\W\d_]+(?:['’-]?[\s-]*[^\W\d_]+)*", phrase):
+                if not _NAME_RUN.fullmatch(phrase):
                     continue  # a name does not run across punctuation
                 if phrase.lower() in self.names or self.is_place(phrase):
                     kept.update(range(first, last + 1))

@@ -193,9 +193,9 @@ _TOPIC_PREPS = frozenset({"over", "about", "amid", "after", "despite", "followin
 on ("suspended ties over the port deal"). Not "into": "crossed three miles into Pakistani
 territory" is where the act went."""
 _NEEDS_PARTNER = frozenset({"CONSULT"})
+"""Types that take two parties: a meeting with no counterpart named is no consultation."""
 _THREAT_MODALS = frozenset({"would", "might", "could", "may", "'d"})
 """Modals with which a party announces what it is prepared to do (see _reframe)."""
-"""Types that take two parties: a meeting with no counterpart named is no consultation."""
 _OWN_FORCES = frozenset({"MOBILIZE", "RETREAT"})
 """Types whose passive subject is the actor's own forces ("Belarusian units were withdrawn")."""
 _DISTRIBUTIVE = frozenset({"MOBILIZE", "RETREAT", "ACCUSE", "THREATEN"})
@@ -235,7 +235,7 @@ class RuleDetector:
                               if r.type == "RETREAT" and not (r.objects or r.subjects or r.unless))
         self._cooperate = next(r for r in lexicon.triggers
                                if r.type == "COOPERATE" and not (r.objects or r.subjects or r.unless))
-                # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
+        # Phrases whose first word is a negation ("not accept"): the word they negate, by type.
         self._refusals = {
             (rule.type, phrase[1])
             for rule in lexicon.triggers
