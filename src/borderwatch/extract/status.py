@@ -21,9 +21,9 @@ from borderwatch.extract.lexicon import Cues
 from borderwatch.models import EventDate
 
 HISTORICAL_AFTER = timedelta(days=30)
+"""An event that ended this long before publication is background, not news."""
 LONG_STANDING = timedelta(days=365)
 """A situation that has lasted "since" longer than this is the background of the news."""
-"""An event that ended this long before publication is background, not news."""
 
 _MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
 _MODAL_HYPOTHETICAL = {"could", "might", "may", "would", "should", "'d", "can"}
