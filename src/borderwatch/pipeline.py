@@ -207,9 +207,10 @@ class Pipeline:
         if long:
             nlp = self.config.nlp
             for batch in _batches(long, nlp.batch_size, nlp.batch_chars, lambda i: len(docs[i].text)):
-                again = self.nlp.pipe([docs[i].text for i in batch], component_cfg=CAPPED)
+                # Read as the first parse read it: headlines truecased, the parse put back on the text.
+                again = self.nlp.pipe([self.truecase(docs[i].text) for i in batch], component_cfg=CAPPED)
                 for i, doc in zip(batch, again, strict=True):
-                    docs[i] = doc
+                    docs[i] = restore(doc, docs[i].text)
             warning = f"sentences over {limit} tokens cut ([nlp] max_sentence_tokens)"
             if warning not in document.warnings:
                 document.warnings.append(warning)
