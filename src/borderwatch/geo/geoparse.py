@@ -179,15 +179,7 @@ class Geoparser:
                 # "EU", "European Commission": an organisation named after an area is a toponym.
                 found.append(_Mention(ent.start, ent.end, ent.text if self._names_area(ent.text) else first))
         # Words NER already explained (dates, people, organisations) are not places it missed.
-        # One-word people and organisations may be NER slips on place names ("Zaporizhzhia" PERSON).
-        # An entity run across brackets or commas ("Bokkos (Bokkos, Plateau" as an ORG) is a
-        # nested place string NER misread, not a name: it explains nothing.
-        explained = [
-            e
-            for e in doc.ents
-            if e.label_ in _NOT_PLACES
-            or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
-        ]
+        explained = [e for e in doc.ents if _not_a_place(e)]
         taken = {i for m in found for i in range(m.start, m.end)} | {t.i for e in explained for t in e}
         starts = {sent.start for sent in doc.sents}  # Token.is_sent_start rescans the doc each call
         # Capitalised words NER missed but the gazetteer knows as a region or large city.
@@ -252,11 +244,7 @@ class Geoparser:
             words = not all(t.is_punct for t in gap)
             if len(gap) <= _NEST_GAP and any(t.text in "(," for t in gap) and words:
                 doubts.add(second.start)
-        explained = [
-            e for e in doc.ents
-            if e.label_ in PLACE_LABELS | _NOT_PLACES
-            or (e.label_ in ("ORG", "PERSON") and len(e) > 1 and not any(t.text in "(," for t in e))
-        ]
+        explained = [e for e in doc.ents if e.label_ in PLACE_LABELS or _not_a_place(e)]
         taken = {t.i for e in explained for t in e}
         known: dict[str, bool] = {}
         i = 0
@@ -810,6 +798,15 @@ def _ship_name(doc: Doc, start: int) -> bool:
             return True
         i -= 1
     return i >= 0 and doc[i].lemma_.lower() in _VESSELS
+
+
+def _not_a_place(ent: Span) -> bool:
+    """An entity that explains its words as something else: a date, an amount, or a person or
+    organisation of several words. One-word ones may be NER slips on place names ("Zaporizhzhia"
+    PERSON), and one run across brackets or commas is a nested place string NER misread."""
+    return ent.label_ in _NOT_PLACES or (
+        ent.label_ in ("ORG", "PERSON") and len(ent) > 1 and not any(t.text in "(," for t in ent)
+    )
 
 
 def rank_place(
