@@ -125,3 +125,10 @@ def test_who_dies_is_whom_the_event_befell(pipeline: Pipeline, text: str, victim
     assert found
     assert all(victims not in {a.code for a in e.actors} for e in found)
     assert any(victims in {r.code for r in e.recipients} for e in found)
+
+
+def test_a_long_word_before_punctuation_is_recased_without_backtracking(truecase: Truecaser) -> None:
+    # Hostile text: a name pattern with an optional separator would try 2^40 splits of this word.
+    word = "Borderlandsofthefareasternprovinceswest"
+    line = f"Troops Shell Villages Near {word}1 Border, Officials Say"
+    assert truecase(line) == f"Troops shell villages near {word}1 border, officials say"

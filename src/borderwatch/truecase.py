@@ -37,8 +37,10 @@ MIN_CONTENT = 3
 TITLE_SHARE = 0.8
 """Share of those words capitalised (or in capitals) that makes a line a title-case (caps) line."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_NAME_RUN = re.compile(r"[^\W\d_]+(?:['’-]?[\s-]*[^\W\d_]+)*")
-"""Words with only spaces, hyphens or apostrophes between them: a name does not cross punctuation."""
+_NAME_RUN = re.compile(r"[^\W\d_]+(?:(?:['’][\s-]*|[\s-]+)[^\W\d_]+)*")
+"""Words with only spaces, hyphens or apostrophes between them: a name does not cross punctuation.
+Each separator is at least one character, so a word cannot be split between repetitions: the
+match is linear (an optional separator made it exponential in the length of a word)."""
 _CONNECTORS = frozenset({"of", "the", "and", "de", "al", "el", "du", "la", "da"})
 """Lower-case words inside a multi-word name ("Democratic Republic of the Congo")."""
 _CALENDAR = frozenset({
